@@ -1,0 +1,7 @@
+import type { Command } from '../command.ts';
+import { runCommand } from './run.ts';
+import { stackCommand } from './stack.ts';
+import { testCommand } from './test.ts';
+
+// Every command the CLI knows, in the order `tributary help` lists them.
+export const commands: Command[] = [stackCommand, testCommand, runCommand];

@@ -1,0 +1,84 @@
+// `tributary test`: typecheck, lint, format check, unit tests, then the tests against a real stack.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Table from 'cli-table3';
+import type { Command } from '../command.ts';
+import { parseArgs } from '../command.ts';
+
+interface Step {
+  name: string;
+  command: string[];
+  /** Where vitest writes its JSON report, to count tests. */
+  report?: string;
+}
+
+interface StepResult {
+  name: string;
+  ok: boolean;
+  seconds: number;
+  passed: number;
+  failed: number;
+}
+
+function run(command: string[]): Promise<number> {
+  const [bin = '', ...args] = command;
+  return new Promise((resolve) => {
+    const child = spawn(bin, args, { stdio: 'inherit' });
+    child.once('exit', (code) => resolve(code ?? 1));
+  });
+}
+
+function countTests(report: string | undefined): { passed: number; failed: number } {
+  if (report === undefined) return { passed: 0, failed: 0 };
+  try {
+    const json = JSON.parse(readFileSync(report, 'utf8')) as { numPassedTests: number; numFailedTests: number };
+    return { passed: json.numPassedTests, failed: json.numFailedTests };
+  } catch {
+    return { passed: 0, failed: 0 };
+  }
+}
+
+function vitestStep(name: string, project: string, dir: string, filters: string[]): Step {
+  const report = join(dir, `${project}.json`);
+  return {
+    name,
+    command: ['node_modules/.bin/vitest', 'run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...filters],
+    report,
+  };
+}
+
+export const testCommand: Command = {
+  name: 'test',
+  usage: 'test [--unit-only] [vitest filters…]',
+  summary: 'typecheck, lint, unit tests, then integration and end-to-end tests against a real local stack',
+  async run(args) {
+    const { positional, options } = parseArgs(args);
+    const dir = mkdtempSync(join(tmpdir(), 'tributary-test-'));
+    const steps: Step[] = [
+      { name: 'typecheck', command: ['node_modules/.bin/tsc', '-p', 'tsconfig.json', '--noEmit'] },
+      { name: 'lint', command: ['node_modules/.bin/eslint', '--max-warnings=0', '.'] },
+      { name: 'format', command: ['node_modules/.bin/prettier', '--check', '--log-level=warn', '.'] },
+      vitestStep('unit tests', 'unit', dir, positional),
+    ];
+    if (options.get('unit-only') === undefined) steps.push(vitestStep('integration + e2e tests', 'stack', dir, positional));
+
+    const results: StepResult[] = [];
+    for (const step of steps) {
+      process.stdout.write(`\n▶ ${step.name}: ${step.command.join(' ')}\n`);
+      const started = Date.now();
+      const code = await run(step.command);
+      results.push({ name: step.name, ok: code === 0, seconds: (Date.now() - started) / 1000, ...countTests(step.report) });
+    }
+    const table = new Table({ head: ['step', 'result', 'tests passed', 'tests failed', 'time'] });
+    for (const r of results) table.push([r.name, r.ok ? 'ok' : 'FAILED', r.passed, r.failed, `${r.seconds.toFixed(1)} s`]);
+    console.log(`\n${table.toString()}`);
+    const passed = results.reduce((sum, r) => sum + r.passed, 0);
+    const failed = results.reduce((sum, r) => sum + r.failed, 0);
+    const allOk = results.every((r) => r.ok);
+    // The plain closing line CI reads: counts of tests, and a failed step counts as a failure.
+    console.log(`${passed} passed, ${failed + (allOk || failed > 0 ? 0 : 1)} failed`);
+    return allOk ? 0 : 1;
+  },
+};

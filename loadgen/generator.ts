@@ -1,0 +1,177 @@
+// The deterministic stream of raw deliveries for a run: same options (seed and start time included),
+// same bytes in the same order. Pacing, producing and counting acknowledgements happen elsewhere.
+import { BAD_CLASSES, encodeBadEvent } from './bad-events.ts';
+import type { BadClass } from './bad-events.ts';
+import { EventEncoder } from './event-encoder.ts';
+import type { RequestFacts } from './event-encoder.ts';
+import type { Fleet } from './fleet.ts';
+import type { GeneratorOptions } from './options.ts';
+import { totalBad } from './options.ts';
+import { Random, WeightedPicker } from './prng.ts';
+
+export type Timing = 'on_time' | 'out_of_order' | 'late';
+
+export interface ValidEvent extends RequestFacts {
+  timing: Timing;
+  /** True when a second delivery of this event is scheduled. */
+  duplicated: boolean;
+  value: Buffer;
+}
+
+export type Delivery =
+  | { kind: 'valid'; key: string; value: Buffer; event: ValidEvent; copy: 0 | 1 }
+  | { kind: 'bad'; key: string; value: Buffer; badClass: BadClass };
+
+export interface Incident {
+  service: number;
+  fromMs: number;
+  toMs: number;
+  errorRate: number;
+  latencyX: number;
+}
+
+const ERROR_5XX = [500, 502, 503, 504];
+const ERROR_5XX_PICKER = new WeightedPicker([5, 3, 3, 1]);
+const ERROR_4XX = [400, 401, 403, 404, 409, 422, 429];
+const ERROR_4XX_PICKER = new WeightedPicker([3, 2, 1, 6, 1, 1, 1]);
+const LATENCY_CAP_MS = 60_000;
+const JITTER_MS = 20;
+/** Share of requests served from the customer's own account region. */
+const HOME_REGION_SHARE = 0.85;
+
+export class EventGenerator {
+  readonly incidents: Incident[];
+  readonly runTag: string;
+  private readonly random: Random;
+  private readonly encoder: EventEncoder;
+  private readonly badShare: number;
+  private readonly badPicker: WeightedPicker | undefined;
+  private readonly badClasses: BadClass[];
+  private readonly duplicateDelayMax: number;
+  private readonly pending = new Map<number, ValidEvent[]>();
+  private readonly ready: ValidEvent[] = [];
+  private index = 0;
+
+  constructor(
+    readonly fleet: Fleet,
+    readonly options: GeneratorOptions,
+  ) {
+    this.random = new Random(options.seed, 2);
+    this.encoder = new EventEncoder(fleet);
+    this.runTag = runTag(options.seed, options.startMs);
+    this.badClasses = BAD_CLASSES.filter((c) => (options.bad[c] ?? 0) > 0);
+    this.badShare = totalBad(options.bad);
+    this.badPicker = this.badClasses.length > 0 ? new WeightedPicker(this.badClasses.map((c) => options.bad[c] ?? 0)) : undefined;
+    this.duplicateDelayMax = Math.max(1, Math.round(options.rate / 2)); // about half a second later
+    this.incidents = options.incidents.map((spec) => {
+      const service = fleet.services.findIndex((s) => s.name === spec.service);
+      if (service < 0) {
+        throw new Error(`incident on unknown service "${spec.service}"; services: ${fleet.services.map((s) => s.name).join(', ')}`);
+      }
+      return { service, fromMs: options.startMs + spec.fromS * 1000, toMs: options.startMs + spec.toS * 1000, ...spec };
+    });
+  }
+
+  /** Original events emitted so far (duplicate deliveries not included). */
+  get emitted(): number {
+    return this.index;
+  }
+
+  /** The event time the stream has reached: where event `index` is planned. */
+  streamTimeMs(index = this.index): number {
+    return this.options.startMs + Math.floor((index * 1000) / this.options.rate);
+  }
+
+  /** The next delivery, or undefined when every event and every duplicate has been emitted. */
+  next(): Delivery | undefined {
+    const duplicate = this.ready.pop();
+    if (duplicate !== undefined) return { kind: 'valid', key: duplicate.eventId, value: duplicate.value, event: duplicate, copy: 1 };
+    if (this.index >= this.options.count) {
+      if (this.pending.size === 0) return undefined;
+      const due = Math.min(...this.pending.keys());
+      this.ready.push(...(this.pending.get(due) ?? []).reverse());
+      this.pending.delete(due);
+      return this.next();
+    }
+    const due = this.pending.get(this.index);
+    if (due !== undefined) {
+      this.pending.delete(this.index);
+      this.ready.push(...due.reverse());
+      return this.next();
+    }
+    return this.original(this.index++);
+  }
+
+  private original(i: number): Delivery {
+    const random = this.random;
+    const eventId = `${this.runTag}-${i}`;
+    let ts = this.streamTimeMs(i) + random.int(0, JITTER_MS);
+    if (this.badPicker !== undefined && random.chance(this.badShare)) {
+      const badClass = this.badClasses[this.badPicker.pick(random)] ?? 'malformed_json';
+      const value = encodeBadEvent(badClass, this.drawFacts(eventId, ts), this.encoder, random);
+      return { kind: 'bad', key: eventId, value, badClass };
+    }
+    let timing: Timing = 'on_time';
+    const u = random.next();
+    if (u < this.options.late) {
+      timing = 'late';
+      ts -= random.int(120_000, 600_000);
+    } else if (u < this.options.late + this.options.outOfOrder) {
+      timing = 'out_of_order';
+      ts -= random.int(1000, 5000);
+    }
+    const facts = this.drawFacts(eventId, ts);
+    const iso = random.chance(this.options.isoTimestamps);
+    const text = random.chance(this.options.noise) ? this.encoder.encodeNoisy(facts, iso, random) : this.encoder.encode(facts, iso);
+    const event: ValidEvent = { ...facts, timing, duplicated: random.chance(this.options.duplicates), value: Buffer.from(text) };
+    if (event.duplicated) {
+      const at = i + random.int(1, this.duplicateDelayMax);
+      const list = this.pending.get(at);
+      if (list === undefined) this.pending.set(at, [event]);
+      else list.push(event);
+    }
+    return { kind: 'valid', key: eventId, value: event.value, event, copy: 0 };
+  }
+
+  private drawFacts(eventId: string, ts: number): RequestFacts {
+    const { fleet, random } = this;
+    const service = fleet.services[fleet.servicePicker.pick(random)] ?? fleet.services[0];
+    if (service === undefined) throw new Error('the fleet has no services');
+    const endpoint = service.endpoints[service.endpointPicker.pick(random)] ?? service.endpoints[0];
+    if (endpoint === undefined) throw new Error(`service ${service.name} has no endpoints`);
+    const customer = fleet.customerPicker.pick(random);
+    const home = fleet.customers[customer]?.accountRegion ?? 0;
+    const region = random.chance(HOME_REGION_SHARE) ? home : fleet.regionPicker.pick(random);
+    const incident = this.incidentAt(service.index, ts);
+
+    let status = endpoint.okStatus;
+    const u = random.next();
+    if (incident !== undefined && random.chance(incident.errorRate)) status = ERROR_5XX[ERROR_5XX_PICKER.pick(random)] ?? 500;
+    else if (u < endpoint.fraction5xx) status = ERROR_5XX[ERROR_5XX_PICKER.pick(random)] ?? 500;
+    else if (u < endpoint.fraction5xx + endpoint.fraction4xx) status = ERROR_4XX[ERROR_4XX_PICKER.pick(random)] ?? 400;
+
+    let latency = random.lognormal(endpoint.latencyMedianMs, endpoint.latencySigma);
+    if (random.chance(endpoint.tailProbability)) latency *= random.pareto(1.5);
+    if (incident !== undefined) latency *= incident.latencyX;
+    // Quarter milliseconds: exactly representable, so sums are exact in any order (truth vs ClickHouse).
+    const latencyMs = Math.max(0.25, Math.round(Math.min(latency, LATENCY_CAP_MS) * 4) / 4);
+
+    let bytesOut = 0;
+    if (status >= 400) bytesOut = random.int(60, 400);
+    else if (endpoint.bytesMedian > 0) bytesOut = Math.round(random.lognormal(endpoint.bytesMedian, 0.5));
+    return { eventId, ts, service: service.index, endpoint: endpoint.index, region, customer, status, latencyMs, bytesOut };
+  }
+
+  private incidentAt(service: number, ts: number): Incident | undefined {
+    for (const incident of this.incidents) {
+      if (incident.service === service && ts >= incident.fromMs && ts < incident.toMs) return incident;
+    }
+    return undefined;
+  }
+}
+
+/** 12 hex digits from (seed, start): event ids differ between runs unless both are the same. */
+export function runTag(seed: number, startMs: number): string {
+  const random = new Random(seed, (Math.floor(startMs / 0x100000000) ^ startMs) | 0);
+  return (random.nextUint32().toString(16).padStart(8, '0') + random.nextUint32().toString(16).padStart(8, '0')).slice(0, 12);
+}

@@ -1,0 +1,129 @@
+// Runs a handler over one consumed batch and turns the result into the messages of one transaction.
+// Pure apart from the handler itself: the Kafka loop and the in-memory harness both call it.
+import { SerdeError, ValidationError, describeError } from '../errors.ts';
+import type { Logger } from '../observability/index.ts';
+import type { AnyProcessorDefinition, EmitOptions, InputRecord } from './definition.ts';
+import type { OutgoingMessage } from '../kafka/index.ts';
+import type { RuntimeConfig } from '../config/index.ts';
+
+export interface RawRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  timestamp: number;
+}
+
+export interface DeadLetterValue {
+  reason: string;
+  detail: string;
+  source_topic: string;
+  source_partition: number;
+  source_offset: number;
+  original_key: Buffer | null;
+  original_value: Buffer | null;
+  processor: string;
+  failed_at: number;
+}
+
+/** Encoding and decoding for one processor, resolved once at start (schema ids known, types cached). */
+export interface BatchCodecs {
+  decodeInput(value: Buffer | null): unknown;
+  encodeOutput(output: string, value: unknown): Buffer;
+  encodeDeadLetter(value: DeadLetterValue): Buffer;
+}
+
+export interface BatchEnvironment {
+  config: RuntimeConfig & Record<string, unknown>;
+  log: Logger;
+  codecs: BatchCodecs;
+  /** Physical topic of an output (logical name + prefix), or of the dead-letter topic (`$deadLetter`). */
+  topicFor(output: string): string;
+  now(): number;
+}
+
+export interface BatchResult {
+  messages: OutgoingMessage[];
+  /** Next offset to consume per `topic/partition`, i.e. what the transaction commits. */
+  nextOffsets: Map<string, { topic: string; partition: number; offset: number }>;
+  emitted: Map<string, number>;
+  deadLetters: Map<string, number>;
+  counted: Map<string, number>;
+}
+
+export const DEAD_LETTER_OUTPUT = '$deadLetter';
+/** Reason code for input bytes the runtime could not decode (bad Avro, unknown schema id, …). */
+export const UNDECODABLE_REASON = 'undecodable';
+
+function increment(map: Map<string, number>, key: string, by = 1): void {
+  map.set(key, (map.get(key) ?? 0) + by);
+}
+
+function toKeyBuffer(key: string | Buffer | null): Buffer | null {
+  return typeof key === 'string' ? Buffer.from(key) : key;
+}
+
+export function processBatch(definition: AnyProcessorDefinition, records: readonly RawRecord[], env: BatchEnvironment): BatchResult {
+  const result: BatchResult = { messages: [], nextOffsets: new Map(), emitted: new Map(), deadLetters: new Map(), counted: new Map() };
+  let pending: OutgoingMessage[] = [];
+  const ctx = {
+    config: env.config,
+    log: env.log,
+    emit(output: string, key: string | Buffer | null, value: unknown, options?: EmitOptions): void {
+      if (!(output in definition.outputs)) throw new Error(`${definition.name} emitted to undeclared output "${output}"`);
+      const message: OutgoingMessage = { topic: env.topicFor(output), key: toKeyBuffer(key), value: env.codecs.encodeOutput(output, value) };
+      if (options?.timestamp !== undefined) message.timestamp = options.timestamp;
+      pending.push(message);
+    },
+    count(outcome: string, reason?: string): void {
+      increment(result.counted, reason === undefined ? outcome : `${outcome}:${reason}`);
+    },
+  };
+
+  for (const raw of records) {
+    result.nextOffsets.set(`${raw.topic}/${raw.partition}`, { topic: raw.topic, partition: raw.partition, offset: raw.offset + 1 });
+    pending = [];
+    try {
+      const value = definition.input.value.kind === 'bytes' ? (raw.value ?? Buffer.alloc(0)) : env.codecs.decodeInput(raw.value);
+      const record: InputRecord<unknown> = { topic: raw.topic, partition: raw.partition, offset: raw.offset, key: raw.key, value, timestamp: raw.timestamp };
+      definition.handle(record, ctx);
+    } catch (error) {
+      const rejection = asRejection(error);
+      if (rejection === undefined) throw error;
+      if (definition.deadLetter === undefined) {
+        throw new Error(`${definition.name} rejected ${raw.topic}/${raw.partition}@${raw.offset} but declares no dead-letter topic`, { cause: error });
+      }
+      // A rejected record's partial emits are dropped: it becomes exactly one dead letter.
+      result.messages.push(deadLetterMessage(definition.name, raw, rejection, env));
+      increment(result.deadLetters, rejection.reason);
+      continue;
+    }
+    for (const message of pending) {
+      increment(result.emitted, message.topic);
+      result.messages.push(message);
+    }
+  }
+  return result;
+}
+
+function asRejection(error: unknown): { reason: string; detail: string } | undefined {
+  if (error instanceof ValidationError) return { reason: error.reason, detail: error.detail };
+  if (error instanceof SerdeError) return { reason: UNDECODABLE_REASON, detail: `${error.code}: ${describeError(error)}` };
+  return undefined;
+}
+
+function deadLetterMessage(processor: string, raw: RawRecord, rejection: { reason: string; detail: string }, env: BatchEnvironment): OutgoingMessage {
+  const value: DeadLetterValue = {
+    reason: rejection.reason,
+    detail: rejection.detail.slice(0, 2000),
+    source_topic: raw.topic,
+    source_partition: raw.partition,
+    source_offset: raw.offset,
+    original_key: raw.key,
+    original_value: raw.value,
+    processor,
+    failed_at: env.now(),
+  };
+  return { topic: env.topicFor(DEAD_LETTER_OUTPUT), key: raw.key, value: env.codecs.encodeDeadLetter(value) };
+}

@@ -1,0 +1,113 @@
+// The one catalogue of error codes. Policy (dead-letter, retry, exit) is decided by code, never by message.
+
+export const ERROR_CODES = {
+  TRIBUTARY_CONFIG_INVALID: { retryable: false },
+  TRIBUTARY_SERDE_BAD_MAGIC: { retryable: false },
+  TRIBUTARY_SERDE_UNKNOWN_SCHEMA_ID: { retryable: false },
+  TRIBUTARY_SERDE_TRUNCATED: { retryable: false },
+  TRIBUTARY_SERDE_TRAILING_BYTES: { retryable: false },
+  TRIBUTARY_SERDE_ENCODE_FAILED: { retryable: false },
+  /** The Avro body does not decode under its writer schema (bad union/enum index, long beyond 2^53). */
+  TRIBUTARY_SERDE_MALFORMED: { retryable: false },
+  /** The record's writer schema (by id) is not Avro, or cannot be read as the reader's schema. */
+  TRIBUTARY_SERDE_INCOMPATIBLE_WRITER: { retryable: false },
+  TRIBUTARY_SCHEMA_INCOMPATIBLE: { retryable: false },
+  TRIBUTARY_SCHEMA_INVALID: { retryable: false },
+  TRIBUTARY_REGISTRY_UNAVAILABLE: { retryable: true },
+  TRIBUTARY_REGISTRY_REQUEST_FAILED: { retryable: false },
+  TRIBUTARY_KAFKA_TRANSIENT: { retryable: true },
+  TRIBUTARY_KAFKA_FENCED: { retryable: false },
+  TRIBUTARY_KAFKA_FATAL: { retryable: false },
+  TRIBUTARY_KAFKA_TOPIC_MISMATCH: { retryable: false },
+  TRIBUTARY_RECORD_INVALID: { retryable: false },
+  TRIBUTARY_STATE_RESTORE_FAILED: { retryable: true },
+  TRIBUTARY_INSTANCE_LOCKED: { retryable: false },
+  TRIBUTARY_SHUTDOWN_TIMEOUT: { retryable: false },
+} as const satisfies Record<string, { retryable: boolean }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface TributaryErrorOptions {
+  cause?: unknown;
+  context?: Record<string, unknown>;
+  /** Overrides the catalogue's default, e.g. a Kafka error librdkafka itself marks retriable. */
+  retryable?: boolean;
+}
+
+export class TributaryError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly context: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: TributaryErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retryable = options.retryable ?? ERROR_CODES[code].retryable;
+    this.context = options.context ?? {};
+  }
+}
+
+export class ConfigError extends TributaryError {
+  constructor(
+    message: string,
+    readonly issues: readonly ConfigIssue[],
+  ) {
+    super('TRIBUTARY_CONFIG_INVALID', message, { context: { issues } });
+  }
+}
+
+export interface ConfigIssue {
+  key: string;
+  envVar: string;
+  problem: string;
+  fix: string;
+}
+
+export type SerdeErrorCode = Extract<ErrorCode, `TRIBUTARY_SERDE_${string}`>;
+
+export class SerdeError extends TributaryError {
+  constructor(code: SerdeErrorCode, message: string, options: TributaryErrorOptions = {}) {
+    super(code, message, options);
+  }
+}
+
+export class SchemaIncompatibleError extends TributaryError {
+  constructor(
+    readonly subject: string,
+    readonly againstVersions: readonly number[],
+    readonly problems: readonly string[],
+  ) {
+    super(
+      'TRIBUTARY_SCHEMA_INCOMPATIBLE',
+      `schema for subject "${subject}" is not BACKWARD_TRANSITIVE compatible with version(s) ${againstVersions.join(', ')}: ${problems.join('; ')}`,
+      { context: { subject, againstVersions, problems } },
+    );
+  }
+}
+
+/**
+ * A record the handler cannot accept. The runtime turns it into a dead letter carrying `reason`
+ * (a machine-readable code from the processor's closed set) and `detail` (for a human).
+ */
+export class ValidationError extends TributaryError {
+  constructor(
+    readonly reason: string,
+    readonly detail: string,
+  ) {
+    super('TRIBUTARY_RECORD_INVALID', `${reason}: ${detail}`, { context: { reason } });
+  }
+}
+
+export function isTributaryError(error: unknown): error is TributaryError {
+  return error instanceof TributaryError;
+}
+
+export function isRetryable(error: unknown): boolean {
+  return isTributaryError(error) && error.retryable;
+}
+
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,11 @@
+export { InputConsumer, partitionKey } from './input-consumer.ts';
+export type { RebalanceListener } from './input-consumer.ts';
+export { TransactionalProducer } from './transactional-producer.ts';
+export { BulkProducer, type BulkProducerSettings, type DeliveryListener } from './bulk-producer.ts';
+export type { OutgoingMessage } from './transactional-producer.ts';
+export { ensureTopics, withAdmin } from './topics.ts';
+export type { TopicSpec, TopicDrift, KafkaAdmin } from './topics.ts';
+export { consumerConfig, producerConfig } from './client-config.ts';
+export type { ConsumerSettings, ProducerSettings } from './client-config.ts';
+export { toTributaryError, KafkaJS } from './librdkafka.ts';
+export type { Message, TopicPartition, TopicPartitionOffset } from './librdkafka.ts';

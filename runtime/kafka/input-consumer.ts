@@ -1,0 +1,126 @@
+// Promise API over a read_committed group consumer: batches, rebalance tracking, rewind, lag from stats.
+import type { LibrdKafkaError, Message, RdKafkaConsumer, TopicPartition, TopicPartitionOffset } from './librdkafka.ts';
+import { ERR, KafkaConsumer, call } from './librdkafka.ts';
+import type { ConsumerSettings } from './client-config.ts';
+import { consumerConfig } from './client-config.ts';
+
+const OFFSET_BEGINNING = -2;
+const OPERATION_TIMEOUT_MS = 30_000;
+
+export interface RebalanceListener {
+  onAssigned?(partitions: TopicPartition[]): void;
+  onRevoked?(partitions: TopicPartition[]): void;
+}
+
+export function partitionKey(topic: string, partition: number): string {
+  return `${topic}/${partition}`;
+}
+
+export class InputConsumer {
+  readonly raw: RdKafkaConsumer;
+  private assigned: TopicPartition[] = [];
+  private epoch = 0;
+  private joined = false;
+  private readonly lagByPartition = new Map<string, number>();
+  private readonly listeners: RebalanceListener[] = [];
+
+  constructor(settings: ConsumerSettings) {
+    this.raw = new KafkaConsumer(consumerConfig(settings));
+    this.raw.on('rebalance', (error: LibrdKafkaError, partitions: TopicPartition[]) => this.onRebalance(error, partitions));
+    this.raw.on('event.stats', (event: { message: string }) => this.onStats(event.message));
+  }
+
+  /** Bumped on every assignment change; a batch started under another epoch must not commit. */
+  get assignmentEpoch(): number {
+    return this.epoch;
+  }
+
+  /** True once the first assignment (possibly empty) has arrived from the group. */
+  get hasJoinedGroup(): boolean {
+    return this.joined;
+  }
+
+  get assignment(): readonly TopicPartition[] {
+    return this.assigned;
+  }
+
+  addRebalanceListener(listener: RebalanceListener): void {
+    this.listeners.push(listener);
+  }
+
+  async connect(topics: string[], maxWaitMs: number): Promise<void> {
+    await call('consumer connect', (done) => this.raw.connect({}, (error) => done(error)));
+    this.raw.setDefaultConsumeTimeout(maxWaitMs);
+    // Return as soon as something arrived instead of waiting out the timeout for a full batch.
+    (this.raw as unknown as { setDefaultIsTimeoutOnlyForFirstMessage(v: boolean): void }).setDefaultIsTimeoutOnlyForFirstMessage(true);
+    this.raw.subscribe(topics);
+  }
+
+  consumeBatch(maxRecords: number): Promise<Message[]> {
+    return call<Message[]>('consume', (done) => this.raw.consume(maxRecords, (error, messages) => done(error, messages)));
+  }
+
+  async committed(partitions: readonly TopicPartition[]): Promise<TopicPartitionOffset[]> {
+    if (partitions.length === 0) return [];
+    const plain = partitions.map(({ topic, partition }) => ({ topic, partition }));
+    return call<TopicPartitionOffset[]>('committed', (done) => this.raw.committed(plain, OPERATION_TIMEOUT_MS, done));
+  }
+
+  /** Moves every assigned partition back to its committed offset (after an aborted transaction). */
+  async rewindToCommitted(): Promise<void> {
+    const committed = await this.committed(this.assigned);
+    for (const { topic, partition, offset } of committed) {
+      const target = offset >= 0 ? offset : OFFSET_BEGINNING;
+      try {
+        await call('seek', (done) => this.raw.seek({ topic, partition, offset: target }, OPERATION_TIMEOUT_MS, done));
+      } catch {
+        // A partition not yet fetching cannot be seeked; re-assigning resets every position at once.
+        this.raw.assign(committed.map((c) => ({ topic: c.topic, partition: c.partition, offset: c.offset >= 0 ? c.offset : OFFSET_BEGINNING })));
+        return;
+      }
+    }
+  }
+
+  /** Lag per assigned partition from librdkafka's statistics (committed offset to high watermark). */
+  lag(): ReadonlyMap<string, number> {
+    return this.lagByPartition;
+  }
+
+  async disconnect(): Promise<void> {
+    if (!this.raw.isConnected()) return;
+    await call('consumer disconnect', (done) => this.raw.disconnect((error) => done(error)));
+  }
+
+  private onRebalance(error: LibrdKafkaError, partitions: TopicPartition[]): void {
+    this.epoch++;
+    if (error.code === ERR.ERR__ASSIGN_PARTITIONS) {
+      this.joined = true;
+      this.assigned = partitions.map(({ topic, partition }) => ({ topic, partition }));
+      this.lagByPartition.clear();
+      for (const listener of this.listeners) listener.onAssigned?.(this.assigned);
+    } else if (error.code === ERR.ERR__REVOKE_PARTITIONS) {
+      const revoked = this.assigned;
+      this.assigned = [];
+      this.lagByPartition.clear();
+      for (const listener of this.listeners) listener.onRevoked?.(revoked);
+    }
+  }
+
+  private onStats(json: string): void {
+    type PartitionStats = { consumer_lag?: number };
+    let stats: { topics?: Record<string, { partitions?: Record<string, PartitionStats> }> };
+    try {
+      stats = JSON.parse(json) as typeof stats;
+    } catch {
+      return;
+    }
+    const owned = new Set(this.assigned.map((tp) => partitionKey(tp.topic, tp.partition)));
+    for (const [topic, topicStats] of Object.entries(stats.topics ?? {})) {
+      for (const [partition, partitionStats] of Object.entries(topicStats.partitions ?? {})) {
+        const key = partitionKey(topic, Number(partition));
+        const lag = partitionStats.consumer_lag;
+        if (owned.has(key) && lag !== undefined && lag >= 0) this.lagByPartition.set(key, lag);
+      }
+    }
+  }
+}

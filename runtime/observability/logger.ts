@@ -1,0 +1,22 @@
+// pino: JSON lines for machines; pretty only when a person is watching a terminal.
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import pretty from 'pino-pretty';
+
+export type { Logger } from 'pino';
+
+export interface LoggerOptions {
+  name: string;
+  level?: string;
+  /** Force pretty or JSON output; by default pretty only when stdout is a TTY. */
+  pretty?: boolean;
+}
+
+export function createLogger(options: LoggerOptions): Logger {
+  const base = { name: options.name, level: options.level ?? 'info' };
+  const usePretty = options.pretty ?? process.stdout.isTTY;
+  if (usePretty) {
+    return pino(base, pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
+  }
+  return pino(base, pino.destination({ sync: false }));
+}

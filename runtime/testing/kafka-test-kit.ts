@@ -1,0 +1,114 @@
+// Factories for tests against the real broker: unique names, bulk produce, read a topic to its end,
+// wait for a consumer group to catch up.
+import { randomBytes } from 'node:crypto';
+import { KafkaConsumer, Producer, call } from '../kafka/librdkafka.ts';
+import type { Message } from '../kafka/librdkafka.ts';
+import { ensureTopics, producerConfig, withAdmin } from '../kafka/index.ts';
+import type { TopicSpec } from '../kafka/index.ts';
+
+/** A prefix no other test uses: topics, groups and transactional ids all live under it. */
+export function uniquePrefix(label: string): string {
+  return `t-${label}-${randomBytes(4).toString('hex')}.`;
+}
+
+export async function createTopics(brokers: string, specs: TopicSpec[]): Promise<void> {
+  await withAdmin(brokers, (admin) => ensureTopics(admin, specs));
+}
+
+export async function deleteTopicsWithPrefix(brokers: string, prefix: string): Promise<void> {
+  await withAdmin(brokers, async (admin) => {
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+  });
+}
+
+export interface TestRecord {
+  key: string | null;
+  value: Buffer | string | null;
+  partition?: number;
+}
+
+/** Produces with an idempotent producer and waits until every record is acknowledged. */
+export async function produceRecords(brokers: string, topic: string, records: readonly TestRecord[]): Promise<void> {
+  const producer = new Producer({ ...producerConfig({ brokers, clientId: 'test-producer', lingerMs: 20 }), dr_cb: true });
+  await call('connect', (done) => producer.connect({}, (error) => done(error)));
+  producer.setPollInterval(10);
+  let pending = records.length;
+  let failure: unknown;
+  const allAcknowledged = new Promise<void>((resolve) => {
+    if (pending === 0) resolve();
+    producer.on('delivery-report', (error) => {
+      if (error) failure ??= error;
+      if (--pending === 0) resolve();
+    });
+  });
+  for (const record of records) {
+    const value = record.value === null ? null : Buffer.from(record.value);
+    for (;;) {
+      try {
+        producer.produce(topic, record.partition ?? null, value, record.key);
+        break;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 5)); // local queue full
+      }
+    }
+  }
+  await allAcknowledged;
+  await call('disconnect', (done) => producer.disconnect((error) => done(error)));
+  if (failure !== undefined) throw new Error(`producing to ${topic} failed: ${String(failure)}`);
+}
+
+export interface ReadRecord {
+  partition: number;
+  offset: number;
+  key: string | null;
+  value: Buffer | null;
+}
+
+/** Reads every committed record of a topic (read_committed), from the beginning to the current end. */
+export async function readTopic(brokers: string, topic: string, partitions: number, timeoutMs = 120_000): Promise<ReadRecord[]> {
+  const consumer = new KafkaConsumer({
+    'bootstrap.servers': brokers,
+    'group.id': `reader-${randomBytes(4).toString('hex')}`,
+    'enable.auto.commit': false,
+    'isolation.level': 'read_committed',
+    'enable.partition.eof': true,
+    'auto.offset.reset': 'earliest',
+  });
+  await call('connect', (done) => consumer.connect({}, (error) => done(error)));
+  const records: ReadRecord[] = [];
+  const atEnd = new Set<number>();
+  // Data and end-of-partition events arrive in order; the batch array would lose that interleaving.
+  consumer.on('partition.eof', (eof: { partition: number }) => atEnd.add(eof.partition));
+  consumer.on('data', (message: Message) => {
+    atEnd.delete(message.partition);
+    records.push({ partition: message.partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value });
+  });
+  consumer.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition, offset: -2 })));
+  consumer.setDefaultConsumeTimeout(200);
+  const deadline = Date.now() + timeoutMs;
+  while (atEnd.size < partitions) {
+    if (Date.now() > deadline) throw new Error(`reading ${topic}: only ${atEnd.size}/${partitions} partitions reached their end`);
+    await call<Message[]>('consume', (done) => consumer.consume(10_000, (error, messages) => done(error, messages)));
+  }
+  await call('disconnect', (done) => consumer.disconnect((error) => done(error)));
+  return records;
+}
+
+/** Waits until the group has committed offsets equal to the end of every partition of `topic`. */
+export async function waitForGroupCaughtUp(brokers: string, group: string, topic: string, timeoutMs = 240_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  await withAdmin(brokers, async (admin) => {
+    for (;;) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      const committed = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+      const byPartition = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+      const behind = ends.filter((end) => (byPartition.get(end.partition) ?? -1) < Number(end.high));
+      if (behind.length === 0) return;
+      if (Date.now() > deadline) {
+        throw new Error(`group ${group} still behind on ${topic}: ${behind.map((b) => `p${b.partition} ${byPartition.get(b.partition) ?? 'none'}/${b.high}`).join(', ')}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  });
+}

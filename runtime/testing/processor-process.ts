@@ -1,0 +1,52 @@
+// Runs a processor as a real OS process (`tributary run <name>`), for tests that kill and restart it.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface ProcessorProcess {
+  readonly child: ChildProcess;
+  readonly exited: Promise<ProcessExit>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+/** Starts `tributary run <name>` with the given TRIBUTARY_* settings; output goes to `logFile`. */
+export function startProcessor(name: string, env: Record<string, string>, logFile: string): ProcessorProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'run', name], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log = createWriteStream(logFile, { flags: 'a' });
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
+  const exited = new Promise<ProcessExit>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  return {
+    child,
+    exited,
+    kill: (signal) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+  };
+}
+
+/** Runs a processor to completion and returns its exit and everything it printed. */
+export async function runProcessorToExit(name: string, env: Record<string, string>, timeoutMs = 60_000): Promise<ProcessExit & { output: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'run', name], { cwd: REPO_ROOT, env: { ...process.env, ...env } });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const exit = await new Promise<ProcessExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  clearTimeout(timer);
+  return { ...exit, output };
+}
