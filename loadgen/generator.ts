@@ -68,7 +68,8 @@ export class EventGenerator {
       if (service < 0) {
         throw new Error(`incident on unknown service "${spec.service}"; services: ${fleet.services.map((s) => s.name).join(', ')}`);
       }
-      return { service, fromMs: options.startMs + spec.fromS * 1000, toMs: options.startMs + spec.toS * 1000, ...spec };
+      const fromMs = options.startMs + spec.fromS * 1000;
+      return { service, fromMs, toMs: options.startMs + spec.toS * 1000, errorRate: spec.errorRate, latencyX: spec.latencyX };
     });
   }
 

@@ -2,5 +2,6 @@
 import type { AnyProcessorDefinition } from '../runtime/index.ts';
 
 export const processors: Record<string, () => Promise<AnyProcessorDefinition>> = {
+  ingest: async () => (await import('./ingest/ingest.ts')).ingest,
   passthrough: async () => (await import('./passthrough/passthrough.ts')).passthrough,
 };

@@ -1,13 +1,12 @@
 // vitest globalSetup for the `stack` project: one real Kafka + schema registry for the whole run, in a fresh
-// temp dir on free ports, stopped and removed at the end (by a watchdog process if the run is killed). Tests read the addresses with inject('brokers') and
-// inject('registryUrl'). With TRIBUTARY_TEST_BROKERS and TRIBUTARY_TEST_REGISTRY_URL both set, those are
-// used instead and nothing is started.
+// temp dir on free ports, stopped and removed at the end (by a watchdog process if the run is killed first).
+// Tests read the addresses with inject('brokers') and inject('registryUrl'). With TRIBUTARY_TEST_BROKERS and
+// TRIBUTARY_TEST_REGISTRY_URL both set, those are used instead and nothing is started.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { findFreePorts } from '../infra/stack/ports.ts';
-import { startStack, stopStack } from '../infra/stack/stack.ts';
+import { findFreePorts, startStack, stopStack } from '../infra/stack/stack.ts';
 import { startWatchdog } from '../infra/stack/watchdog.ts';
 
 declare module 'vitest' {

@@ -1,7 +1,9 @@
 import type { Command } from '../command.ts';
+import { loadgenCommand } from './loadgen.ts';
+import { refCommand } from './ref.ts';
 import { runCommand } from './run.ts';
 import { stackCommand } from './stack.ts';
 import { testCommand } from './test.ts';
 
 // Every command the CLI knows, in the order `tributary help` lists them.
-export const commands: Command[] = [stackCommand, testCommand, runCommand];
+export const commands: Command[] = [stackCommand, testCommand, runCommand, refCommand, loadgenCommand];

@@ -5,8 +5,7 @@ import { resolve } from 'node:path';
 import { listTopics, startKafkaNode, waitForKafka } from './kafka-node.ts';
 import { lockDataDir } from './lock.ts';
 import { cacheDir } from './paths.ts';
-import { findFreePort } from './ports.ts';
-import { assertPortFree } from './ports.ts';
+import { assertPortFree, findFreePort, findFreePorts } from './ports.ts';
 import type { ProcessRecord } from './processes.ts';
 import { isAlive, signalGroup, waitForExit } from './processes.ts';
 import { registryAnswers, registryUrlFor, startRegistryNode, waitForRegistry } from './registry-node.ts';
@@ -14,7 +13,7 @@ import type { StackState } from './state.ts';
 import { readState, removeState, stateFile, writeState } from './state.ts';
 import { StackError } from './stack-error.ts';
 
-export { findFreePort, StackError };
+export { findFreePort, findFreePorts, StackError };
 
 export interface StackOptions {
   dataDir: string;

@@ -32,7 +32,8 @@ function event(overrides: Record<string, string | undefined> = {}): Buffer {
   return Buffer.from(`{${body.join(',')}}`);
 }
 
-const parse = (raw: Buffer, limits: ParseLimits = DEFAULT_PARSE_LIMITS) => parseRequestEvent(raw, limits, NOW);
+const parse = (raw: Buffer, limits: ParseLimits = DEFAULT_PARSE_LIMITS) =>
+  parseRequestEvent(raw, limits, NOW);
 
 function refusal(raw: Buffer, limits: ParseLimits = DEFAULT_PARSE_LIMITS): ValidationError {
   try {
@@ -46,7 +47,10 @@ function refusal(raw: Buffer, limits: ParseLimits = DEFAULT_PARSE_LIMITS): Valid
 
 function expectRefusal(raw: Buffer, reason: string, mentions: string, limits?: ParseLimits): string {
   const { reason: actual, detail } = refusal(raw, limits);
-  expect({ reason: actual, mentionsField: detail.includes(mentions) }, detail).toEqual({ reason, mentionsField: true });
+  expect({ reason: actual, mentionsField: detail.includes(mentions) }, detail).toEqual({
+    reason,
+    mentionsField: true,
+  });
   return detail;
 }
 
@@ -55,7 +59,9 @@ const tsOf = (iso: string) => parse(event({ ts: JSON.stringify(iso) }), WIDE_TS)
 
 describe('parseRequestEvent: valid events', () => {
   it('returns exactly the fields of schemas/request-event.avsc, with ingested_at = now', () => {
-    const schema = JSON.parse(readFileSync(new URL('../../schemas/request-event.avsc', import.meta.url), 'utf8')) as {
+    const schema = JSON.parse(
+      readFileSync(new URL('../../schemas/request-event.avsc', import.meta.url), 'utf8'),
+    ) as {
       fields: { name: string }[];
     };
     const parsed = parse(event());
@@ -103,9 +109,14 @@ describe('parseRequestEvent: valid events', () => {
   });
 
   it('accepts integral latencies, zero values and limits exactly at their bounds', () => {
-    const parsed = parse(event({ latency_ms: '3600000', bytes_out: String(Number.MAX_SAFE_INTEGER), status: '599' }));
+    const parsed = parse(
+      event({ latency_ms: '3600000', bytes_out: String(Number.MAX_SAFE_INTEGER), status: '599' }),
+    );
     expect(parsed).toMatchObject({ latency_ms: 3_600_000, bytes_out: Number.MAX_SAFE_INTEGER, status: 599 });
-    expect(parse(event({ latency_ms: '0', bytes_out: '0', status: '100' }))).toMatchObject({ latency_ms: 0, status: 100 });
+    expect(parse(event({ latency_ms: '0', bytes_out: '0', status: '100' }))).toMatchObject({
+      latency_ms: 0,
+      status: 100,
+    });
   });
 
   it('accepts a well-formed surrogate pair in an identifier', () => {
@@ -182,7 +193,11 @@ describe('parseRequestEvent: refusals', () => {
     ['latency_ms', '3600000.5', 'latency_ms 3600000.5 is more than the 3600000 allowed'],
     ['latency_ms', '1e999', 'latency_ms Infinity is not finite'],
     ['bytes_out', '-1', 'bytes_out -1 is negative'],
-    ['bytes_out', '9007199254740993', 'bytes_out 9007199254740992 is above 2^53 − 1, so it is no longer exact'],
+    [
+      'bytes_out',
+      '9007199254740993',
+      'bytes_out 9007199254740992 is above 2^53 − 1, so it is no longer exact',
+    ],
     ['bytes_out', '1e999', 'bytes_out Infinity is above 2^53 − 1, so it is no longer exact'],
     ['service', '""', 'service is empty: ""'],
     ['region', '" \\t "', 'region is empty: " \\t "'],
@@ -195,15 +210,21 @@ describe('parseRequestEvent: refusals', () => {
 
   it('bounds identifiers by maxIdentifierLength, after trimming', () => {
     expect(parse(event({ endpoint: JSON.stringify(` /${'a'.repeat(127)} `) })).endpoint).toHaveLength(128);
-    const detail = expectRefusal(event({ endpoint: JSON.stringify(`/${'a'.repeat(128)}`) }), 'out_of_range', 'endpoint');
+    const detail = expectRefusal(
+      event({ endpoint: JSON.stringify(`/${'a'.repeat(128)}`) }),
+      'out_of_range',
+      'endpoint',
+    );
     expect(detail).toMatch(/^endpoint is 129 characters, more than 128: "\/a{99}"…$/);
-    const limits = { ...DEFAULT_PARSE_LIMITS, maxIdentifierLength: 4 };
-    expectRefusal(event({ region: '"eu-west-1"' }), 'out_of_range', 'region', limits);
+    const limits = { ...DEFAULT_PARSE_LIMITS, maxIdentifierLength: 8 };
+    expectRefusal(event({ endpoint: '"/a"', region: '"eu-west-1"' }), 'out_of_range', 'region', limits);
   });
 
   it('refuses an oversized event from its length, before decoding it', () => {
     const raw = Buffer.alloc(DEFAULT_PARSE_LIMITS.maxEventBytes + 1, 0xff); // not UTF-8 either
-    expect(expectRefusal(raw, 'oversized', 'event')).toBe('event is 65537 bytes, more than the 65536 allowed');
+    expect(expectRefusal(raw, 'oversized', 'event')).toBe(
+      'event is 65537 bytes, more than the 65536 allowed',
+    );
     expectRefusal(event(), 'oversized', 'event', { ...DEFAULT_PARSE_LIMITS, maxEventBytes: 100 });
   });
 
@@ -252,7 +273,11 @@ describe('parseRequestEvent: refusals', () => {
     const raw = Buffer.from(event().toString().replace('"status":200', '"status":200,"status":201'));
     expect(expectRefusal(raw, 'duplicate_key', 'status')).toBe('key "status" appears more than once');
     expectRefusal(event({ '\\u0073ervice': '"other"' }), 'duplicate_key', 'service');
-    expectRefusal(Buffer.from(event().toString().replace('{', '{"__proto__":1,"__proto__":2,')), 'duplicate_key', '__proto__');
+    expectRefusal(
+      Buffer.from(event().toString().replace('{', '{"__proto__":1,"__proto__":2,')),
+      'duplicate_key',
+      '__proto__',
+    );
   });
 
   it('ignores duplicate keys inside nested values of extra fields', () => {
@@ -287,17 +312,23 @@ describe('parseRequestEvent: timestamp bounds', () => {
       'ts 1772366400 is 56.1 years before ingest time, more than the 7 days allowed; it looks like seconds, not milliseconds',
     );
     const micros = expectRefusal(event({ ts: String(NOW * 1000) }), 'timestamp_out_of_bounds', 'ts');
-    expect(micros).toMatch(/^ts 1772366400000000 is .* after ingest time, more than the 5 minutes allowed; it looks like microseconds/);
+    expect(micros).toMatch(
+      /^ts 1772366400000000 is .* after ingest time, more than the 5 minutes allowed; it looks like microseconds/,
+    );
   });
 
   it('gives no unit hint for a plausible millisecond value or an ISO string', () => {
     const past = expectRefusal(event({ ts: String(NOW - 30 * DAY) }), 'timestamp_out_of_bounds', 'ts');
     expect(past).toBe('ts 1769774400000 is 30 days before ingest time, more than the 7 days allowed');
     const future = expectRefusal(event({ ts: '"2026-03-01T13:00:00Z"' }), 'timestamp_out_of_bounds', 'ts');
-    expect(future).toBe('ts "2026-03-01T13:00:00Z" is 1 hour after ingest time, more than the 5 minutes allowed');
+    expect(future).toBe(
+      'ts "2026-03-01T13:00:00Z" is 1 hour after ingest time, more than the 5 minutes allowed',
+    );
   });
 
   it('refuses an infinite ts as out of bounds', () => {
-    expect(expectRefusal(event({ ts: '-1e999' }), 'timestamp_out_of_bounds', 'ts')).toContain('infinitely long before');
+    expect(expectRefusal(event({ ts: '-1e999' }), 'timestamp_out_of_bounds', 'ts')).toContain(
+      'infinitely long before',
+    );
   });
 });

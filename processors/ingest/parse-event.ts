@@ -3,7 +3,7 @@
 // found is thrown as a ValidationError carrying a DeadLetterReason and a short detail.
 import { describeError } from '../../runtime/errors.ts';
 import { findDuplicateTopLevelKey } from './json-keys.ts';
-import { jsonType, reject, showValue } from './reasons.ts';
+import { describeValue, reject, safeText, showValue } from './reasons.ts';
 
 /** A validated, normalised request event: the Avro record `tributary.RequestEvent` (schemas/request-event.avsc). */
 export interface RequestEvent {
@@ -55,7 +55,8 @@ export const DEFAULT_PARSE_LIMITS: Readonly<ParseLimits> = Object.freeze({
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const HTTP_METHOD = /^[A-Za-z]{1,16}$/;
 // RFC 3339 / ISO-8601 extended format with a mandatory offset: 2026-03-01T12:00:00.123+01:00.
-const ISO_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))$/;
+const ISO_TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))$/;
 
 /**
  * Validates and normalises one raw event, or throws a ValidationError whose `reason` is a
@@ -68,7 +69,7 @@ export function parseRequestEvent(raw: Uint8Array, limits: ParseLimits, now: num
   const text = decodeUtf8(raw);
   const parsed = parseJson(text);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    reject('not_an_object', `event must be a JSON object, got ${jsonType(parsed)} ${showValue(parsed)}`);
+    reject('not_an_object', `event must be a JSON object, got ${describeValue(parsed)}`);
   }
   const event = parsed as Record<string, unknown>;
   const duplicate = findDuplicateTopLevelKey(text, Object.keys(event).length);
@@ -103,7 +104,7 @@ function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    return reject('malformed_json', `event is not valid JSON: ${showValue(describeError(error))}`);
+    return reject('malformed_json', `event is not valid JSON: ${safeText(describeError(error))}`);
   }
 }
 
@@ -111,7 +112,10 @@ function identifier(value: unknown, field: string, maxLength: number): string {
   const trimmed = stringField(value, field).trim();
   if (trimmed.length === 0) reject('out_of_range', `${field} is empty: ${showValue(value)}`);
   if (trimmed.length > maxLength) {
-    reject('out_of_range', `${field} is ${trimmed.length} characters, more than ${maxLength}: ${showValue(trimmed)}`);
+    reject(
+      'out_of_range',
+      `${field} is ${trimmed.length} characters, more than ${maxLength}: ${showValue(trimmed)}`,
+    );
   }
   return trimmed;
 }
@@ -134,7 +138,9 @@ function latency(value: unknown, maxLatencyMs: number): number {
   if (typeof value !== 'number') wrongType(value, 'latency_ms', 'a number');
   if (!Number.isFinite(value)) reject('out_of_range', `latency_ms ${value} is not finite`);
   if (value < 0) reject('out_of_range', `latency_ms ${value} is negative`);
-  if (value > maxLatencyMs) reject('out_of_range', `latency_ms ${value} is more than the ${maxLatencyMs} allowed`);
+  if (value > maxLatencyMs) {
+    reject('out_of_range', `latency_ms ${value} is more than the ${maxLatencyMs} allowed`);
+  }
   return value;
 }
 
@@ -208,7 +214,7 @@ function integerField(value: unknown, field: string): number {
 function wrongType(value: unknown, field: string, expected: string): never {
   if (value === undefined) reject('missing_field', `${field} is missing`);
   if (value === null) reject('missing_field', `${field} is null`);
-  return reject('wrong_type', `${field} must be ${expected}, got ${jsonType(value)} ${showValue(value)}`);
+  return reject('wrong_type', `${field} must be ${expected}, got ${describeValue(value)}`);
 }
 
 /** UTC epoch ms of an ISO-8601 time with an explicit offset, or NaN when it is not one (or not a real date). */
@@ -274,8 +280,10 @@ function invalidUtf8Offset(bytes: Uint8Array): number {
     let low = 0x80;
     let high = 0xbf;
     if (b >= 0xc2 && b <= 0xdf) length = 2;
-    else if (b >= 0xe0 && b <= 0xef) [length, low, high] = [3, b === 0xe0 ? 0xa0 : 0x80, b === 0xed ? 0x9f : 0xbf];
-    else if (b >= 0xf0 && b <= 0xf4) [length, low, high] = [4, b === 0xf0 ? 0x90 : 0x80, b === 0xf4 ? 0x8f : 0xbf];
+    else if (b >= 0xe0 && b <= 0xef)
+      [length, low, high] = [3, b === 0xe0 ? 0xa0 : 0x80, b === 0xed ? 0x9f : 0xbf];
+    else if (b >= 0xf0 && b <= 0xf4)
+      [length, low, high] = [4, b === 0xf0 ? 0x90 : 0x80, b === 0xf4 ? 0x8f : 0xbf];
     else if (b >= 0x80) return i;
     for (let k = 1; k < length; k++) {
       const next = bytes[i + k];

@@ -55,11 +55,24 @@ export function showValue(value: unknown): string {
   return cut.length < json.length ? `${cut}…` : json;
 }
 
-/** The JSON type of a parsed value, as a detail names it. */
-export function jsonType(value: unknown): string {
+/** A parsed JSON value with its type, as a detail names it: `array [1,2]`, `string "200"`, `null`. */
+export function describeValue(value: unknown): string {
   if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  return typeof value;
+  return `${Array.isArray(value) ? 'array' : typeof value} ${showValue(value)}`;
+}
+
+// Control characters and (under the u flag) lone surrogates only: a well-formed pair is one code point.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const UNSAFE_CHARS = /[\u0000-\u001f\u007f]|[\ud800-\udfff]/gu;
+
+/** Free text (e.g. a parser's message) cut to ~100 characters, control characters and lone surrogates escaped. */
+export function safeText(text: string): string {
+  const cut = truncate(text);
+  const escaped = cut.replace(
+    UNSAFE_CHARS,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+  return cut.length < text.length ? `${escaped}…` : escaped;
 }
 
 function truncate(text: string): string {

@@ -5,6 +5,7 @@ import type { Logger } from '../observability/index.ts';
 import type { AnyProcessorDefinition, EmitOptions, InputRecord } from './definition.ts';
 import type { OutgoingMessage } from '../kafka/index.ts';
 import type { RuntimeConfig } from '../config/index.ts';
+import type { StateManager } from '../state/index.ts';
 
 export interface RawRecord {
   topic: string;
@@ -41,6 +42,8 @@ export interface BatchEnvironment {
   /** Physical topic of an output (logical name + prefix), or of the dead-letter topic (`$deadLetter`). */
   topicFor(output: string): string;
   now(): number;
+  /** Present when the processor declares stores; its changelog writes join the batch's messages. */
+  state?: StateManager;
 }
 
 export interface BatchResult {
@@ -67,6 +70,7 @@ function toKeyBuffer(key: string | Buffer | null): Buffer | null {
 export function processBatch(definition: AnyProcessorDefinition, records: readonly RawRecord[], env: BatchEnvironment): BatchResult {
   const result: BatchResult = { messages: [], nextOffsets: new Map(), emitted: new Map(), deadLetters: new Map(), counted: new Map() };
   let pending: OutgoingMessage[] = [];
+  let partition = 0;
   const ctx = {
     config: env.config,
     log: env.log,
@@ -79,11 +83,17 @@ export function processBatch(definition: AnyProcessorDefinition, records: readon
     count(outcome: string, reason?: string): void {
       increment(result.counted, reason === undefined ? outcome : `${outcome}:${reason}`);
     },
+    store(name: string) {
+      if (env.state === undefined) throw new Error(`${definition.name} declares no stores`);
+      return env.state.store(name, partition);
+    },
   };
 
   for (const raw of records) {
     result.nextOffsets.set(`${raw.topic}/${raw.partition}`, { topic: raw.topic, partition: raw.partition, offset: raw.offset + 1 });
     pending = [];
+    partition = raw.partition;
+    const savepoint = env.state?.savepoint() ?? 0;
     try {
       const value = definition.input.value.kind === 'bytes' ? (raw.value ?? Buffer.alloc(0)) : env.codecs.decodeInput(raw.value);
       const record: InputRecord<unknown> = { topic: raw.topic, partition: raw.partition, offset: raw.offset, key: raw.key, value, timestamp: raw.timestamp };
@@ -94,7 +104,8 @@ export function processBatch(definition: AnyProcessorDefinition, records: readon
       if (definition.deadLetter === undefined) {
         throw new Error(`${definition.name} rejected ${raw.topic}/${raw.partition}@${raw.offset} but declares no dead-letter topic`, { cause: error });
       }
-      // A rejected record's partial emits are dropped: it becomes exactly one dead letter.
+      // A rejected record's partial emits and state writes are dropped: it becomes exactly one dead letter.
+      env.state?.rollbackTo(savepoint);
       result.messages.push(deadLetterMessage(definition.name, raw, rejection, env));
       increment(result.deadLetters, rejection.reason);
       continue;
@@ -104,6 +115,7 @@ export function processBatch(definition: AnyProcessorDefinition, records: readon
       result.messages.push(message);
     }
   }
+  if (env.state !== undefined) result.messages.push(...env.state.changelogMessages());
   return result;
 }
 

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { ConfigShape } from '../config/index.ts';
 import type { RuntimeConfig } from '../config/index.ts';
 import type { Logger } from '../observability/index.ts';
+import type { KeyedStore, StoreDeclaration } from '../state/index.ts';
 
 /** How a topic's values are encoded: raw bytes (e.g. JSON from services) or Avro by schema record name. */
 export type ValueCodec<T> = { kind: 'bytes'; readonly _type?: T } | { kind: 'avro'; schema: string; readonly _type?: T };
@@ -39,18 +40,23 @@ export interface EmitOptions {
   timestamp?: number;
 }
 
-export interface ProcessorContext<O extends OutputsSpec, C> {
+export type StoresSpec = Record<string, StoreDeclaration<unknown>>;
+export type StoreValue<D> = D extends StoreDeclaration<infer V> ? V : never;
+
+export interface ProcessorContext<O extends OutputsSpec, C, S extends StoresSpec = StoresSpec> {
   readonly config: C;
   readonly log: Logger;
   /** Queues an output record; it is written in the same transaction as this batch's input offsets. */
   emit<K extends keyof O & string>(output: K, key: string | Buffer | null, value: ValueOf<O[K]['value']>, options?: EmitOptions): void;
   /** Counts an outcome that produces no record (e.g. a dropped duplicate); shows in metrics. */
   count(outcome: 'duplicate' | 'dropped', reason?: string): void;
+  /** The current record's partition's view of a declared store; writes commit with the batch. */
+  store<K extends keyof S & string>(name: K): KeyedStore<StoreValue<S[K]>>;
 }
 
 export type ProcessorConfig<S extends ConfigShape> = RuntimeConfig & z.infer<z.ZodObject<S>>;
 
-export interface ProcessorDefinition<I, O extends OutputsSpec, S extends ConfigShape> {
+export interface ProcessorDefinition<I, O extends OutputsSpec, S extends ConfigShape, T extends StoresSpec = StoresSpec> {
   /** Also the consumer group and the transactional-id prefix. */
   name: string;
   description: string;
@@ -59,15 +65,17 @@ export interface ProcessorDefinition<I, O extends OutputsSpec, S extends ConfigS
   /** Where records the handler rejects (ValidationError) or cannot decode go, as Avro `DeadLetter`. */
   deadLetter?: { topic: string; partitions?: number };
   config: S;
-  handle(record: InputRecord<I>, ctx: ProcessorContext<O, ProcessorConfig<S>>): void;
+  /** Keyed state, per input partition, backed by compacted `<processor>.<store>.changelog` topics. */
+  stores?: T;
+  handle(record: InputRecord<I>, ctx: ProcessorContext<O, ProcessorConfig<S>, T>): void;
 }
 
 /** Identity function that gives a definition its types; the runtime runs it (`runProcessor`). */
-export function defineProcessor<I, O extends OutputsSpec, S extends ConfigShape>(
-  definition: ProcessorDefinition<I, O, S>,
-): ProcessorDefinition<I, O, S> {
+export function defineProcessor<I, O extends OutputsSpec, S extends ConfigShape, T extends StoresSpec = StoresSpec>(
+  definition: ProcessorDefinition<I, O, S, T>,
+): ProcessorDefinition<I, O, S, T> {
   return definition;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any definition, for code that runs them all
-export type AnyProcessorDefinition = ProcessorDefinition<any, any, any>;
+export type AnyProcessorDefinition = ProcessorDefinition<any, any, any, any>;

@@ -8,7 +8,9 @@ import { loadConfig, redactConfig, runtimeConfigShape } from '../config/index.ts
 import type { ConfigSource } from '../config/index.ts';
 import { createLogger, ProcessorMetrics, startHealthServer } from '../observability/index.ts';
 import type { HealthServer, HealthStatus, Logger } from '../observability/index.ts';
-import { InputConsumer, TransactionalProducer, ensureTopics, withAdmin } from '../kafka/index.ts';
+import { InputConsumer, TransactionalProducer, ensureTopics, partitionCount, readPartitionsToEnd, withAdmin } from '../kafka/index.ts';
+import { StateManager } from '../state/index.ts';
+import type { ChangelogReader } from '../state/index.ts';
 import type { TopicSpec } from '../kafka/index.ts';
 import { buildCodecs } from './codecs.ts';
 import { HttpSchemaRegistry } from '../serde/index.ts';
@@ -100,6 +102,7 @@ async function runWithConfig(definition: AnyProcessorDefinition, config: Config,
     transactionTimeoutMs: config.transactionTimeoutMs,
   });
   let loop: TransactionLoop | undefined;
+  let state: StateManager | undefined;
   let health: HealthServer | undefined;
   let exitCode = EXIT_OK;
   let shutdownTimer: NodeJS.Timeout | undefined;
@@ -119,16 +122,28 @@ async function runWithConfig(definition: AnyProcessorDefinition, config: Config,
     health = await startHealthServer(config.httpHost, config.httpPort, {
       metrics: metrics.registry,
       live: () => liveness(loop),
-      ready: () => readiness(consumer, loop, config.readyMaxLag, metrics),
+      ready: () => readiness(consumer, loop, state, config.readyMaxLag, metrics),
     });
     processLog.info({ port: health.port }, `health and metrics on http://${config.httpHost}:${health.port}`);
     const topicFor = topicResolver(definition, config.topicPrefix);
-    const drift = await withAdmin(config.kafkaBrokers, (admin) => ensureTopics(admin, topicSpecs(definition, config)));
+    const storeNames = Object.keys((definition.stores ?? {}) as object);
+    const changelogFor = (store: string): string => `${group}.${store}.changelog`;
+    const inputTopic = config.topicPrefix + definition.input.topic;
+    const drift = await withAdmin(config.kafkaBrokers, async (admin) => {
+      const found = await ensureTopics(admin, topicSpecs(definition, config));
+      // Changelog partition p holds the state of input partition p, so the counts must match.
+      const partitions = await partitionCount(admin, inputTopic);
+      const changelogs = storeNames.map((store): TopicSpec => ({ name: changelogFor(store), partitions, cleanupPolicy: 'compact' }));
+      return [...found, ...(await ensureTopics(admin, changelogs))];
+    });
     for (const d of drift) processLog.warn(d, `topic ${d.topic} differs from its declaration: ${d.problem}`);
+    const readChangelog: ChangelogReader = (topic, partitions, onRecord) =>
+      readPartitionsToEnd({ brokers: config.kafkaBrokers, topic, partitions, timeoutMs: 600_000 }, (m) => onRecord(m.partition, toBuffer(m.key), m.value));
+    state = storeNames.length === 0 ? undefined : new StateManager(storeNames, changelogFor, readChangelog, processLog);
     const registry = new HttpSchemaRegistry(config.registryUrl);
     const { codecs, prepareInput } = await buildCodecs(definition, registry, topicFor, processLog);
     await producer.connect();
-    await consumer.connect([config.topicPrefix + definition.input.topic], config.maxBatchWaitMs);
+    await consumer.connect([inputTopic], config.maxBatchWaitMs);
     loop = new TransactionLoop({
       definition,
       consumer,
@@ -137,7 +152,7 @@ async function runWithConfig(definition: AnyProcessorDefinition, config: Config,
       log: processLog,
       maxBatchRecords: config.maxBatchRecords,
       prepareInput,
-      env: { config, log: processLog, codecs, topicFor, now: Date.now },
+      env: { config, log: processLog, codecs, topicFor, now: Date.now, ...(state === undefined ? {} : { state }) },
     });
     await loop.run();
     processLog.info('loop stopped cleanly');
@@ -156,6 +171,11 @@ async function runWithConfig(definition: AnyProcessorDefinition, config: Config,
   return exitCode;
 }
 
+function toBuffer(key: string | Buffer | null | undefined): Buffer | null {
+  if (key === undefined || key === null) return null;
+  return typeof key === 'string' ? Buffer.from(key) : key;
+}
+
 async function closeQuietly(log: Logger, what: string, close: () => Promise<void>): Promise<void> {
   try {
     await close();
@@ -172,9 +192,10 @@ function liveness(loop: TransactionLoop | undefined): HealthStatus {
   return idleMs < LIVENESS_STALL_MS ? { ok: true, reason: 'loop turning' } : { ok: false, reason: `loop has not turned for ${idleMs} ms` };
 }
 
-function readiness(consumer: InputConsumer, loop: TransactionLoop | undefined, maxLag: number, metrics: ProcessorMetrics): HealthStatus {
+function readiness(consumer: InputConsumer, loop: TransactionLoop | undefined, state: StateManager | undefined, maxLag: number, metrics: ProcessorMetrics): HealthStatus {
   const status = ((): HealthStatus => {
     if (loop === undefined) return { ok: false, reason: 'starting' };
+    if (state?.isRestoring === true) return { ok: false, reason: 'restoring state from changelogs' };
     if (!consumer.hasJoinedGroup) return { ok: false, reason: 'waiting for a partition assignment' };
     const worst = Math.max(0, ...consumer.lag().values());
     metrics.assignedPartitions.set(consumer.assignment.length);

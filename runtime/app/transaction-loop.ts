@@ -73,6 +73,7 @@ export class TransactionLoop {
     const records = messages.map(toRawRecord);
     let result: BatchResult;
     try {
+      await this.syncState();
       if (definition.input.value.kind === 'avro') await this.deps.prepareInput(records.map((r) => r.value));
       result = processBatch(definition, records, env);
       await producer.begin();
@@ -85,8 +86,17 @@ export class TransactionLoop {
       await this.recover(error);
       return;
     }
+    env.state?.commit();
     this.backoffMs = 0;
     this.recordCommitted(records, result, (performance.now() - startedAt) / 1000);
+  }
+
+  /** Restores state of newly assigned partitions before any of their records is handled. */
+  private async syncState(): Promise<void> {
+    const { env, consumer, definition } = this.deps;
+    if (env.state === undefined) return;
+    const inputTopic = env.config.topicPrefix + definition.input.topic;
+    await env.state.sync(consumer.assignment.filter((tp) => tp.topic === inputTopic).map((tp) => tp.partition));
   }
 
   private async produceAll(result: BatchResult): Promise<void> {
@@ -114,6 +124,7 @@ export class TransactionLoop {
   /** Abort, then decide by error code: rewind and retry, or rethrow to stop the process. */
   private async recover(error: unknown): Promise<void> {
     const { producer, log } = this.deps;
+    this.deps.env.state?.rollback();
     try {
       await producer.abort();
     } catch (abortError) {

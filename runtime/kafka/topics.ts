@@ -72,3 +72,8 @@ export async function ensureTopics(admin: KafkaAdmin, specs: readonly TopicSpec[
   }
   return drift;
 }
+
+export async function partitionCount(admin: KafkaAdmin, topic: string): Promise<number> {
+  const [metadata] = await admin.fetchTopicMetadata({ topics: [topic] });
+  return metadata?.partitions.length ?? 0;
+}

@@ -6,6 +6,8 @@ import { producerConfig } from './client-config.ts';
 
 export interface OutgoingMessage {
   topic: string;
+  /** Explicit partition (changelogs follow their input partition); unset: by key. */
+  partition?: number;
   key: Buffer | null;
   value: Buffer | null;
   timestamp?: number;
@@ -42,7 +44,7 @@ export class TransactionalProducer {
   async produce(message: OutgoingMessage): Promise<void> {
     for (;;) {
       try {
-        this.producer.produce(message.topic, null, message.value, message.key, message.timestamp ?? null, undefined, message.headers);
+        this.producer.produce(message.topic, message.partition ?? null, message.value, message.key, message.timestamp ?? null, undefined, message.headers);
         return;
       } catch (error) {
         if ((error as { code?: number }).code !== ERR.ERR__QUEUE_FULL) throw toTributaryError(error, 'produce');

@@ -1,8 +1,8 @@
 // Factories for tests against the real broker: unique names, bulk produce, read a topic to its end,
 // wait for a consumer group to catch up.
 import { randomBytes } from 'node:crypto';
-import { KafkaConsumer, Producer, call } from '../kafka/librdkafka.ts';
-import type { Message } from '../kafka/librdkafka.ts';
+import { Producer, call } from '../kafka/librdkafka.ts';
+import { readPartitionsToEnd } from '../kafka/partition-reader.ts';
 import { ensureTopics, producerConfig, withAdmin } from '../kafka/index.ts';
 import type { TopicSpec } from '../kafka/index.ts';
 
@@ -67,31 +67,11 @@ export interface ReadRecord {
 
 /** Reads every committed record of a topic (read_committed), from the beginning to the current end. */
 export async function readTopic(brokers: string, topic: string, partitions: number, timeoutMs = 120_000): Promise<ReadRecord[]> {
-  const consumer = new KafkaConsumer({
-    'bootstrap.servers': brokers,
-    'group.id': `reader-${randomBytes(4).toString('hex')}`,
-    'enable.auto.commit': false,
-    'isolation.level': 'read_committed',
-    'enable.partition.eof': true,
-    'auto.offset.reset': 'earliest',
-  });
-  await call('connect', (done) => consumer.connect({}, (error) => done(error)));
   const records: ReadRecord[] = [];
-  const atEnd = new Set<number>();
-  // Data and end-of-partition events arrive in order; the batch array would lose that interleaving.
-  consumer.on('partition.eof', (eof: { partition: number }) => atEnd.add(eof.partition));
-  consumer.on('data', (message: Message) => {
-    atEnd.delete(message.partition);
+  const all = Array.from({ length: partitions }, (_, partition) => partition);
+  await readPartitionsToEnd({ brokers, topic, partitions: all, timeoutMs }, (message) => {
     records.push({ partition: message.partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value });
   });
-  consumer.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition, offset: -2 })));
-  consumer.setDefaultConsumeTimeout(200);
-  const deadline = Date.now() + timeoutMs;
-  while (atEnd.size < partitions) {
-    if (Date.now() > deadline) throw new Error(`reading ${topic}: only ${atEnd.size}/${partitions} partitions reached their end`);
-    await call<Message[]>('consume', (done) => consumer.consume(10_000, (error, messages) => done(error, messages)));
-  }
-  await call('disconnect', (done) => consumer.disconnect((error) => done(error)));
   return records;
 }
 

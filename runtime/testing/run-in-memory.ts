@@ -5,6 +5,7 @@ import type { AnyProcessorDefinition, DeadLetterValue, RawRecord } from '../app/
 import { DEAD_LETTER_OUTPUT, buildCodecs, loadProcessorConfig, processBatch, topicResolver } from '../app/index.ts';
 import { createLogger } from '../observability/index.ts';
 import { InMemorySchemaRegistry } from './in-memory-schema-registry.ts';
+import { StateManager } from '../state/index.ts';
 
 export interface InMemoryInput {
   key?: string | Buffer | null;
@@ -53,13 +54,20 @@ export async function runInMemory(definition: AnyProcessorDefinition, inputs: re
   const byTopic = new Map<string, string>(Object.keys(definition.outputs as object).map((name) => [topicFor(name), name]));
   const dlqTopic = definition.deadLetter === undefined ? undefined : topicFor(DEAD_LETTER_OUTPUT);
   const decoders = new Map<string, AvroDecoder<unknown>>();
+  const storeNames = Object.keys((definition.stores ?? {}) as object);
+  const changelogFor = (store: string): string => `${definition.name}.${store}.changelog`;
+  const changelogs = new Set(storeNames.map(changelogFor));
+  const state = storeNames.length === 0 ? undefined : new StateManager(storeNames, changelogFor, undefined, log);
   const batchSize = options.batchSize ?? 1000;
   for (let start = 0; start < raws.length; start += batchSize) {
     const batch = raws.slice(start, start + batchSize);
     await prepareInput(batch.map((r) => r.value));
-    const result = processBatch(definition, batch, { config, log, codecs, topicFor, now: options.now ?? Date.now });
+    await state?.sync([...new Set(raws.map((r) => r.partition))]);
+    const result = processBatch(definition, batch, { config, log, codecs, topicFor, now: options.now ?? Date.now, ...(state === undefined ? {} : { state }) });
+    state?.commit();
     for (const [key, count] of result.counted) run.counted.set(key, (run.counted.get(key) ?? 0) + count);
     for (const message of result.messages) {
+      if (changelogs.has(message.topic)) continue;
       const decoded = await decodeOutput(message.topic, message.value, registry, decoders, definition, byTopic, dlqTopic);
       if (message.topic === dlqTopic) {
         run.deadLetters.push(decoded as DeadLetterValue);

@@ -1,0 +1,136 @@
+// `tributary loadgen`: produce realistic raw request events (with injected faults) to requests.raw and
+// save the run's ground truth.
+import { z } from 'zod';
+import type { Command } from '../command.ts';
+import { UsageError, numberOption, parseArgs } from '../command.ts';
+import { loadConfig, runtimeConfigShape } from '../../runtime/index.ts';
+import {
+  buildFleet,
+  defaultIncident,
+  generatorOptionsSchema,
+  parseBadSpec,
+  parseDurationS,
+  parseIncidentSpec,
+  runLoadgen,
+  summaryTable,
+} from '../../loadgen/index.ts';
+import type { GeneratorInput } from '../../loadgen/index.ts';
+
+const KNOWN = new Set([
+  'rate', 'duration', 'count', 'seed', 'partitions', 'topic-prefix', 'bad', 'duplicates', 'late', 'out-of-order',
+  'noise', 'iso', 'incident', 'no-incident', 'start', 'services', 'customers', 'regions', 'brokers', 'quiet',
+]);
+
+const connectionSchema = z.object({
+  kafkaBrokers: runtimeConfigShape.kafkaBrokers,
+  topicPrefix: runtimeConfigShape.topicPrefix,
+  defaultPartitions: runtimeConfigShape.defaultPartitions,
+});
+
+export const loadgenCommand: Command = {
+  name: 'loadgen',
+  usage:
+    'loadgen [--rate 10000] [--duration 60 | --count N] [--seed 1] [--partitions 6] [--topic-prefix P] [--bad 0.02] ' +
+    '[--duplicates 0.01] [--late 0.005] [--out-of-order 0.02] [--incident service=S,from=20s,to=40s,error_rate=0.5,latency_x=5 | --no-incident] ' +
+    '[--start ISO|ms] [--services 12] [--customers 2000] [--regions 5] [--brokers host:port]',
+  summary: 'produce request events to requests.raw at a given rate and save the ground truth of the run',
+  async run(args) {
+    const { positional, options } = parseArgs(args);
+    if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"`);
+    const unknown = [...options.keys()].filter((key) => !KNOWN.has(key));
+    if (unknown.length > 0) throw new UsageError(`unknown option --${unknown[0]}`);
+
+    const connection = loadConfig('loadgen', connectionSchema, { overrides: connectionOverrides(options) });
+    const generator = generatorOptions(options);
+    const controller = new AbortController();
+    const stop = (): void => controller.abort();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    try {
+      const result = await runLoadgen({
+        brokers: connection.kafkaBrokers,
+        topicPrefix: connection.topicPrefix,
+        partitions: connection.defaultPartitions,
+        generator,
+        progress: options.has('quiet') ? false : process.stderr,
+        signal: controller.signal,
+      });
+      console.error(summaryTable(result.summary));
+      console.log(`run ${result.runId}`);
+      console.log(`truth ${result.truthPath}`);
+      return result.truth.acknowledged.deliveries > 0 || result.truth.produced.deliveries === 0 ? 0 : 1;
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
+  },
+};
+
+function connectionOverrides(options: Map<string, string | true>): Record<string, unknown> {
+  const overrides: Record<string, unknown> = {};
+  const brokers = options.get('brokers');
+  if (brokers !== undefined) overrides['kafkaBrokers'] = brokers;
+  const prefix = options.get('topic-prefix');
+  if (prefix !== undefined) overrides['topicPrefix'] = prefix === true ? '' : prefix;
+  if (options.has('partitions')) overrides['defaultPartitions'] = numberOption(options, 'partitions', 6);
+  return overrides;
+}
+
+function stringOption(options: Map<string, string | true>, name: string): string | undefined {
+  const value = options.get(name);
+  if (value === true) throw new UsageError(`--${name} needs a value`);
+  return value;
+}
+
+function generatorOptions(options: Map<string, string | true>): ReturnType<typeof generatorOptionsSchema.parse> {
+  const rate = numberOption(options, 'rate', 10_000);
+  const durationText = stringOption(options, 'duration');
+  if (durationText !== undefined && options.has('count')) throw new UsageError('give --duration or --count, not both');
+  let count: number;
+  try {
+    count = options.has('count') ? numberOption(options, 'count', 0) : Math.round(parseDurationS(durationText ?? '60') * rate);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const durationS = count / rate;
+  const seed = numberOption(options, 'seed', 1);
+  const input: GeneratorInput = {
+    seed,
+    rate,
+    count,
+    startMs: startOption(stringOption(options, 'start')),
+    services: numberOption(options, 'services', 12),
+    customers: numberOption(options, 'customers', 2000),
+    regions: numberOption(options, 'regions', 5),
+    duplicates: numberOption(options, 'duplicates', 0.01),
+    late: numberOption(options, 'late', 0.005),
+    outOfOrder: numberOption(options, 'out-of-order', 0.02),
+    noise: numberOption(options, 'noise', 0.02),
+    isoTimestamps: numberOption(options, 'iso', 0.1),
+  };
+  try {
+    const bad = stringOption(options, 'bad');
+    if (bad !== undefined) input.bad = parseBadSpec(bad);
+    const incident = stringOption(options, 'incident');
+    if (incident !== undefined && options.has('no-incident')) throw new Error('give --incident or --no-incident, not both');
+    if (incident !== undefined) input.incidents = parseIncidentSpec(incident);
+    else if (!options.has('no-incident')) {
+      const fleet = buildFleet({ seed, services: input.services ?? 12, customers: 1, regions: input.regions ?? 5 });
+      input.incidents = [defaultIncident(fleet, durationS)];
+    }
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const parsed = generatorOptionsSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('; '));
+  }
+  return parsed.data;
+}
+
+function startOption(text: string | undefined): number {
+  if (text === undefined) return Date.now();
+  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+  if (!Number.isFinite(ms)) throw new UsageError(`--start needs epoch ms or an ISO-8601 time, got "${text}"`);
+  return ms;
+}

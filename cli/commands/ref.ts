@@ -1,0 +1,59 @@
+// `tributary ref load`: publish the reference data (services, customers) of a seed's fleet to the
+// compacted topics the enrich processor joins with.
+import { z } from 'zod';
+import type { Command } from '../command.ts';
+import { UsageError, numberOption, parseArgs } from '../command.ts';
+import { loadConfig, runtimeConfigShape } from '../../runtime/index.ts';
+import { HttpSchemaRegistry } from '../../runtime/serde/index.ts';
+import { loadReferenceData } from '../../loadgen/index.ts';
+
+const KNOWN = new Set(['seed', 'services', 'customers', 'regions', 'partitions', 'topic-prefix', 'brokers', 'registry-url']);
+
+const connectionSchema = z.object({
+  kafkaBrokers: runtimeConfigShape.kafkaBrokers,
+  registryUrl: runtimeConfigShape.registryUrl,
+  topicPrefix: runtimeConfigShape.topicPrefix,
+});
+
+export const refCommand: Command = {
+  name: 'ref',
+  usage:
+    'ref load [--seed 1] [--services 12] [--customers 2000] [--regions 5] [--partitions 1] [--topic-prefix P] ' +
+    '[--brokers host:port] [--registry-url URL]',
+  summary: 'publish the reference data (ref.services, ref.customers) of the fleet a seed describes',
+  async run(args) {
+    const { positional, options } = parseArgs(args);
+    if (positional[0] !== 'load' || positional.length > 1) throw new UsageError('the only subcommand is "ref load"');
+    const unknown = [...options.keys()].filter((key) => !KNOWN.has(key));
+    if (unknown.length > 0) throw new UsageError(`unknown option --${unknown[0]}`);
+
+    const overrides: Record<string, unknown> = {};
+    for (const [flag, key] of [
+      ['brokers', 'kafkaBrokers'],
+      ['registry-url', 'registryUrl'],
+      ['topic-prefix', 'topicPrefix'],
+    ] as const) {
+      const value = options.get(flag);
+      if (value === true) throw new UsageError(`--${flag} needs a value`);
+      if (value !== undefined) overrides[key] = value;
+    }
+    const connection = loadConfig('ref load', connectionSchema, { overrides });
+    const result = await loadReferenceData({
+      brokers: connection.kafkaBrokers,
+      registry: new HttpSchemaRegistry(connection.registryUrl),
+      topicPrefix: connection.topicPrefix,
+      partitions: numberOption(options, 'partitions', 1),
+      fleet: {
+        seed: numberOption(options, 'seed', 1),
+        services: numberOption(options, 'services', 12),
+        customers: numberOption(options, 'customers', 2000),
+        regions: numberOption(options, 'regions', 5),
+      },
+    });
+    for (const d of result.drift) console.error(`note: ${d.topic} ${d.problem}`);
+    for (const part of [result.services, result.customers]) {
+      console.log(`${part.topic}: ${part.records} records (schema id ${part.schemaId})`);
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,29 @@
+// The load generator: a seeded fleet, its raw request events with injected faults, and the ground truth
+// the reconciler and the tests compare the pipeline's results with.
+export { buildFleet } from './fleet.ts';
+export type { Fleet, FleetOptions, Service, Endpoint, Customer } from './fleet.ts';
+export { EventGenerator, runTag } from './generator.ts';
+export type { Delivery, Incident, Timing, ValidEvent } from './generator.ts';
+export { BAD_CLASSES, EXPECTED_REASON, OVERSIZED_FIELD_BYTES } from './bad-events.ts';
+export type { BadClass } from './bad-events.ts';
+export {
+  generatorOptionsSchema,
+  incidentSchema,
+  defaultIncident,
+  parseBadSpec,
+  parseDurationS,
+  parseIncidentSpec,
+  spreadBad,
+} from './options.ts';
+export type { GeneratorInput, GeneratorOptions, IncidentSpec } from './options.ts';
+export { TruthRecorder } from './truth.ts';
+export type { DeliveryCounts, Truth, TruthIncident, TruthStats } from './truth.ts';
+export { RUNS_DIR, generatorOptionsFromTruth, loadTruth, newRunId, saveTruth, truthPath } from './truth-store.ts';
+export { RAW_TOPIC, runLoadgen } from './run-loadgen.ts';
+export type { LoadgenResult, LoadgenRunOptions } from './run-loadgen.ts';
+export { summaryTable, shortfallStatement } from './progress.ts';
+export type { RunSummary } from './progress.ts';
+export { CUSTOMERS_TOPIC, SERVICES_TOPIC, loadReferenceData } from './reference-load.ts';
+export type { ReferenceLoadOptions, ReferenceLoadResult } from './reference-load.ts';
+export { customerRecords, serviceRecords } from './reference-data.ts';
+export type { CustomerRecord, ServiceRecord } from './reference-data.ts';

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../observability/index.ts';
+import { StateManager } from './state-manager.ts';
+import type { ChangelogReader } from './state-manager.ts';
+
+const log = createLogger({ name: 'test', level: 'silent', pretty: false });
+const changelogFor = (store: string): string => `p.${store}.changelog`;
+
+describe('StateManager', () => {
+  it('turns a batch of writes into one changelog record per key with its final value', async () => {
+    const state = new StateManager(['seen'], changelogFor, undefined, log);
+    await state.sync([0, 3]);
+    const seen = state.store('seen', 3);
+    seen.set('a', 1, 100);
+    seen.set('a', 2, 100);
+    seen.set('b', 5, 200);
+    seen.delete('b');
+    const messages = state.changelogMessages();
+    expect(messages.map((m) => [m.topic, m.partition, m.key?.toString(), m.value?.toString() ?? null])).toEqual([
+      ['p.seen.changelog', 3, 'a', '{"v":2,"t":100}'],
+      ['p.seen.changelog', 3, 'b', null],
+    ]);
+    state.commit();
+    expect(state.changelogMessages()).toEqual([]);
+  });
+
+  it('rolls back a rejected record to its savepoint and an aborted batch entirely', async () => {
+    const state = new StateManager(['seen'], changelogFor, undefined, log);
+    await state.sync([0]);
+    const seen = state.store('seen', 0);
+    seen.set('kept', 1);
+    state.commit();
+    seen.set('batch', 1);
+    const savepoint = state.savepoint();
+    seen.set('rejected', 1);
+    seen.delete('kept');
+    state.rollbackTo(savepoint);
+    expect([...seen.entries()].map(([k]) => k).sort()).toEqual(['batch', 'kept']);
+    state.rollback();
+    expect([...seen.entries()].map(([k]) => k)).toEqual(['kept']);
+  });
+
+  it('expires the oldest entries by time and journals the deletions', async () => {
+    const state = new StateManager(['seen'], changelogFor, undefined, log);
+    await state.sync([0]);
+    const seen = state.store('seen', 0);
+    for (let t = 0; t < 10; t++) seen.set(`id${t}`, t, t * 1000);
+    state.commit();
+    expect(seen.expireBefore(4000)).toBe(4);
+    expect(seen.has('id3')).toBe(false);
+    expect(seen.has('id4')).toBe(true);
+    expect(state.changelogMessages().every((m) => m.value === null)).toBe(true);
+  });
+
+  it('restores newly assigned partitions from the changelog and drops revoked ones', async () => {
+    const changelog: Array<[number, string, string | null]> = [
+      [1, 'x', '{"v":"first","t":1}'],
+      [1, 'x', '{"v":"second","t":2}'],
+      [1, 'gone', '{"v":1,"t":1}'],
+      [1, 'gone', null],
+      [2, 'y', '{"v":"other","t":3}'],
+    ];
+    let reads = 0;
+    const reader: ChangelogReader = async (topic, partitions, onRecord) => {
+      reads++;
+      expect(topic).toBe('p.seen.changelog');
+      for (const [p, k, v] of changelog) if (partitions.includes(p)) onRecord(p, Buffer.from(k), v === null ? null : Buffer.from(v));
+    };
+    const state = new StateManager(['seen'], changelogFor, reader, log);
+    expect(() => state.store('seen', 1)).toThrow('not restored');
+    await state.sync([1]);
+    expect(state.store('seen', 1).get('x')).toBe('second');
+    expect(state.store('seen', 1).has('gone')).toBe(false);
+    await state.sync([1]);
+    expect(reads).toBe(1);
+    await state.sync([2]);
+    expect(state.store('seen', 2).get('y')).toBe('other');
+    expect(() => state.store('seen', 1)).toThrow('not restored');
+  });
+});
