@@ -38,6 +38,7 @@ export function numberOption(options: Map<string, string | true>, name: string, 
   const raw = options.get(name);
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (raw === true || !Number.isFinite(value)) throw new UsageError(`--${name} needs a number, got ${String(raw)}`);
+  if (raw === true || !Number.isFinite(value))
+    throw new UsageError(`--${name} needs a number, got ${String(raw)}`);
   return value;
 }

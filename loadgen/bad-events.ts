@@ -39,7 +39,12 @@ const CUSTOMER_ID_OPENING = '"customer_id":"';
 const INVALID_UTF8 = Buffer.from([0xff, 0xfe]);
 
 /** An otherwise valid event with exactly the defect of its class. */
-export function encodeBadEvent(badClass: BadClass, facts: RequestFacts, encoder: EventEncoder, random: Random): Buffer {
+export function encodeBadEvent(
+  badClass: BadClass,
+  facts: RequestFacts,
+  encoder: EventEncoder,
+  random: Random,
+): Buffer {
   const fields = encoder.fields(facts, false);
   switch (badClass) {
     case 'malformed_json': {

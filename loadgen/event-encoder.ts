@@ -66,7 +66,10 @@ export class EventEncoder {
     const customer = this.fleet.customers[facts.customer]?.id ?? '';
     const method = this.fleet.endpoints[facts.endpoint]?.method ?? 'GET';
     if (variant === 0) {
-      fields.push(['trace_id', quote(random.nextUint32().toString(16).padStart(8, '0') + facts.eventId.slice(-8))]);
+      fields.push([
+        'trace_id',
+        quote(random.nextUint32().toString(16).padStart(8, '0') + facts.eventId.slice(-8)),
+      ]);
       fields.push(['sdk', quote(random.pick(['go-http/1.4', 'java-okhttp/4.12', 'node-undici/6.2']))]);
     } else if (variant === 1) {
       setField(fields, 'service', quote(`  ${service} `));

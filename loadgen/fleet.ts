@@ -62,12 +62,37 @@ export interface Fleet {
 }
 
 const SERVICE_NAMES = [
-  'checkout', 'payments', 'orders', 'catalog', 'search', 'accounts', 'auth', 'cart', 'inventory',
-  'shipping', 'notifications', 'recommendations', 'reviews', 'pricing', 'billing', 'media', 'gateway',
-  'invoices', 'loyalty', 'returns',
+  'checkout',
+  'payments',
+  'orders',
+  'catalog',
+  'search',
+  'accounts',
+  'auth',
+  'cart',
+  'inventory',
+  'shipping',
+  'notifications',
+  'recommendations',
+  'reviews',
+  'pricing',
+  'billing',
+  'media',
+  'gateway',
+  'invoices',
+  'loyalty',
+  'returns',
 ];
 const TEAMS = ['commerce', 'platform', 'identity', 'fulfilment', 'discovery', 'growth', 'finance'];
-const REGIONS = ['us-east-1', 'eu-west-1', 'us-west-2', 'ap-southeast-1', 'eu-central-1', 'sa-east-1', 'ap-northeast-1'];
+const REGIONS = [
+  'us-east-1',
+  'eu-west-1',
+  'us-west-2',
+  'ap-southeast-1',
+  'eu-central-1',
+  'sa-east-1',
+  'ap-northeast-1',
+];
 const SUB_RESOURCES = ['history', 'items', 'events', 'status', 'lines'];
 const ACTIONS = ['cancel', 'confirm', 'retry', 'refund', 'archive'];
 
@@ -84,10 +109,22 @@ const ROUTE_SHAPES: RouteShape[] = [
   { method: 'GET', route: (n) => `/api/${n}/{id}`, okStatus: 200, latency: 1, bytes: 1 },
   { method: 'GET', route: (n) => `/api/${n}`, okStatus: 200, latency: 2.5, bytes: 8 },
   { method: 'POST', route: (n) => `/api/${n}`, okStatus: 201, latency: 3, bytes: 0.4 },
-  { method: 'GET', route: (n, r) => `/api/${n}/{id}/${r.pick(SUB_RESOURCES)}`, okStatus: 200, latency: 1.8, bytes: 4 },
+  {
+    method: 'GET',
+    route: (n, r) => `/api/${n}/{id}/${r.pick(SUB_RESOURCES)}`,
+    okStatus: 200,
+    latency: 1.8,
+    bytes: 4,
+  },
   { method: 'PUT', route: (n) => `/api/${n}/{id}`, okStatus: 200, latency: 2.2, bytes: 0.8 },
   { method: 'GET', route: (n) => `/api/${n}/search`, okStatus: 200, latency: 4, bytes: 10 },
-  { method: 'POST', route: (n, r) => `/api/${n}/{id}/${r.pick(ACTIONS)}`, okStatus: 200, latency: 3.5, bytes: 0.3 },
+  {
+    method: 'POST',
+    route: (n, r) => `/api/${n}/{id}/${r.pick(ACTIONS)}`,
+    okStatus: 200,
+    latency: 3.5,
+    bytes: 0.3,
+  },
   { method: 'DELETE', route: (n) => `/api/${n}/{id}`, okStatus: 204, latency: 1.5, bytes: 0 },
 ];
 

@@ -36,6 +36,7 @@ const ERROR_4XX = [400, 401, 403, 404, 409, 422, 429];
 const ERROR_4XX_PICKER = new WeightedPicker([3, 2, 1, 6, 1, 1, 1]);
 const LATENCY_CAP_MS = 60_000;
 const JITTER_MS = 20;
+const EMPTY = Buffer.alloc(0);
 /** Share of requests served from the customer's own account region. */
 const HOME_REGION_SHARE = 0.85;
 
@@ -61,15 +62,26 @@ export class EventGenerator {
     this.runTag = runTag(options.seed, options.startMs);
     this.badClasses = BAD_CLASSES.filter((c) => (options.bad[c] ?? 0) > 0);
     this.badShare = totalBad(options.bad);
-    this.badPicker = this.badClasses.length > 0 ? new WeightedPicker(this.badClasses.map((c) => options.bad[c] ?? 0)) : undefined;
+    this.badPicker =
+      this.badClasses.length > 0
+        ? new WeightedPicker(this.badClasses.map((c) => options.bad[c] ?? 0))
+        : undefined;
     this.duplicateDelayMax = Math.max(1, Math.round(options.rate / 2)); // about half a second later
     this.incidents = options.incidents.map((spec) => {
       const service = fleet.services.findIndex((s) => s.name === spec.service);
       if (service < 0) {
-        throw new Error(`incident on unknown service "${spec.service}"; services: ${fleet.services.map((s) => s.name).join(', ')}`);
+        throw new Error(
+          `incident on unknown service "${spec.service}"; services: ${fleet.services.map((s) => s.name).join(', ')}`,
+        );
       }
       const fromMs = options.startMs + spec.fromS * 1000;
-      return { service, fromMs, toMs: options.startMs + spec.toS * 1000, errorRate: spec.errorRate, latencyX: spec.latencyX };
+      return {
+        service,
+        fromMs,
+        toMs: options.startMs + spec.toS * 1000,
+        errorRate: spec.errorRate,
+        latencyX: spec.latencyX,
+      };
     });
   }
 
@@ -86,7 +98,8 @@ export class EventGenerator {
   /** The next delivery, or undefined when every event and every duplicate has been emitted. */
   next(): Delivery | undefined {
     const duplicate = this.ready.pop();
-    if (duplicate !== undefined) return { kind: 'valid', key: duplicate.eventId, value: duplicate.value, event: duplicate, copy: 1 };
+    if (duplicate !== undefined)
+      return { kind: 'valid', key: duplicate.eventId, value: duplicate.value, event: duplicate, copy: 1 };
     if (this.index >= this.options.count) {
       if (this.pending.size === 0) return undefined;
       const due = Math.min(...this.pending.keys());
@@ -109,7 +122,7 @@ export class EventGenerator {
     let ts = this.streamTimeMs(i) + random.int(0, JITTER_MS);
     if (this.badPicker !== undefined && random.chance(this.badShare)) {
       const badClass = this.badClasses[this.badPicker.pick(random)] ?? 'malformed_json';
-      const value = encodeBadEvent(badClass, this.drawFacts(eventId, ts), this.encoder, random);
+      const value = encodeBadEvent(badClass, this.drawFacts(eventId, ts, 'on_time'), this.encoder, random);
       return { kind: 'bad', key: eventId, value, badClass };
     }
     let timing: Timing = 'on_time';
@@ -121,10 +134,13 @@ export class EventGenerator {
       timing = 'out_of_order';
       ts -= random.int(1000, 5000);
     }
-    const facts = this.drawFacts(eventId, ts);
+    const event = this.drawFacts(eventId, ts, timing);
     const iso = random.chance(this.options.isoTimestamps);
-    const text = random.chance(this.options.noise) ? this.encoder.encodeNoisy(facts, iso, random) : this.encoder.encode(facts, iso);
-    const event: ValidEvent = { ...facts, timing, duplicated: random.chance(this.options.duplicates), value: Buffer.from(text) };
+    const text = random.chance(this.options.noise)
+      ? this.encoder.encodeNoisy(event, iso, random)
+      : this.encoder.encode(event, iso);
+    event.value = Buffer.from(text);
+    event.duplicated = random.chance(this.options.duplicates);
     if (event.duplicated) {
       const at = i + random.int(1, this.duplicateDelayMax);
       const list = this.pending.get(at);
@@ -134,7 +150,8 @@ export class EventGenerator {
     return { kind: 'valid', key: eventId, value: event.value, event, copy: 0 };
   }
 
-  private drawFacts(eventId: string, ts: number): RequestFacts {
+  /** The request's values; `value` and `duplicated` are filled in by the caller (one object shape for all). */
+  private drawFacts(eventId: string, ts: number, timing: Timing): ValidEvent {
     const { fleet, random } = this;
     const service = fleet.services[fleet.servicePicker.pick(random)] ?? fleet.services[0];
     if (service === undefined) throw new Error('the fleet has no services');
@@ -147,9 +164,11 @@ export class EventGenerator {
 
     let status = endpoint.okStatus;
     const u = random.next();
-    if (incident !== undefined && random.chance(incident.errorRate)) status = ERROR_5XX[ERROR_5XX_PICKER.pick(random)] ?? 500;
+    if (incident !== undefined && random.chance(incident.errorRate))
+      status = ERROR_5XX[ERROR_5XX_PICKER.pick(random)] ?? 500;
     else if (u < endpoint.fraction5xx) status = ERROR_5XX[ERROR_5XX_PICKER.pick(random)] ?? 500;
-    else if (u < endpoint.fraction5xx + endpoint.fraction4xx) status = ERROR_4XX[ERROR_4XX_PICKER.pick(random)] ?? 400;
+    else if (u < endpoint.fraction5xx + endpoint.fraction4xx)
+      status = ERROR_4XX[ERROR_4XX_PICKER.pick(random)] ?? 400;
 
     let latency = random.lognormal(endpoint.latencyMedianMs, endpoint.latencySigma);
     if (random.chance(endpoint.tailProbability)) latency *= random.pareto(1.5);
@@ -160,7 +179,20 @@ export class EventGenerator {
     let bytesOut = 0;
     if (status >= 400) bytesOut = random.int(60, 400);
     else if (endpoint.bytesMedian > 0) bytesOut = Math.round(random.lognormal(endpoint.bytesMedian, 0.5));
-    return { eventId, ts, service: service.index, endpoint: endpoint.index, region, customer, status, latencyMs, bytesOut };
+    return {
+      eventId,
+      ts,
+      service: service.index,
+      endpoint: endpoint.index,
+      region,
+      customer,
+      status,
+      latencyMs,
+      bytesOut,
+      timing,
+      duplicated: false,
+      value: EMPTY,
+    };
   }
 
   private incidentAt(service: number, ts: number): Incident | undefined {
@@ -174,5 +206,7 @@ export class EventGenerator {
 /** 12 hex digits from (seed, start): event ids differ between runs unless both are the same. */
 export function runTag(seed: number, startMs: number): string {
   const random = new Random(seed, (Math.floor(startMs / 0x100000000) ^ startMs) | 0);
-  return (random.nextUint32().toString(16).padStart(8, '0') + random.nextUint32().toString(16).padStart(8, '0')).slice(0, 12);
+  return (
+    random.nextUint32().toString(16).padStart(8, '0') + random.nextUint32().toString(16).padStart(8, '0')
+  ).slice(0, 12);
 }

@@ -18,7 +18,14 @@ export {
 export type { GeneratorInput, GeneratorOptions, IncidentSpec } from './options.ts';
 export { TruthRecorder } from './truth.ts';
 export type { DeliveryCounts, Truth, TruthIncident, TruthStats } from './truth.ts';
-export { RUNS_DIR, generatorOptionsFromTruth, loadTruth, newRunId, saveTruth, truthPath } from './truth-store.ts';
+export {
+  RUNS_DIR,
+  generatorOptionsFromTruth,
+  loadTruth,
+  newRunId,
+  saveTruth,
+  truthPath,
+} from './truth-store.ts';
 export { RAW_TOPIC, runLoadgen } from './run-loadgen.ts';
 export type { LoadgenResult, LoadgenRunOptions } from './run-loadgen.ts';
 export { summaryTable, shortfallStatement } from './progress.ts';

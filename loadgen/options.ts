@@ -19,14 +19,24 @@ const fraction = z.number().min(0).max(1);
 export const generatorOptionsSchema = z
   .object({
     seed: z.number().int().min(0).max(0xffffffff).default(1).describe('same seed, same fleet and events'),
-    rate: z.number().positive().max(10_000_000).default(10_000).describe('events per second, wall clock and event time'),
+    rate: z
+      .number()
+      .positive()
+      .max(10_000_000)
+      .default(10_000)
+      .describe('events per second, wall clock and event time'),
     count: z.number().int().min(1).max(1_000_000_000).describe('events to generate (duplicates come on top)'),
     startMs: z.number().int().min(0).describe('event time of the first event, epoch ms'),
     services: z.number().int().min(1).max(500).default(12),
     customers: z.number().int().min(1).max(1_000_000).default(2000),
     regions: z.number().int().min(4).max(7).default(5),
-    bad: z.partialRecord(z.enum(BAD_CLASSES), fraction).default(spreadBad(0.02)).describe('share of events per bad class'),
-    duplicates: fraction.default(0.01).describe('share of valid events delivered a second time, shortly after'),
+    bad: z
+      .partialRecord(z.enum(BAD_CLASSES), fraction)
+      .default(spreadBad(0.02))
+      .describe('share of events per bad class'),
+    duplicates: fraction
+      .default(0.01)
+      .describe('share of valid events delivered a second time, shortly after'),
     late: fraction.default(0.005).describe('share of valid events 2-10 minutes behind the stream'),
     outOfOrder: fraction.default(0.02).describe('share of valid events 1-5 s behind the stream'),
     noise: fraction.default(0.02).describe('share of valid events with harmless noise ingest normalises'),
@@ -101,9 +111,12 @@ export function parseIncidentSpec(text: string): IncidentSpec[] {
       }
       const parsed = incidentSchema.safeParse(raw);
       if (!parsed.success) {
-        throw new Error(`--incident "${part}": ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+        throw new Error(
+          `--incident "${part}": ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`,
+        );
       }
-      if (parsed.data.toS <= parsed.data.fromS) throw new Error(`--incident "${part}": "to" must be after "from"`);
+      if (parsed.data.toS <= parsed.data.fromS)
+        throw new Error(`--incident "${part}": "to" must be after "from"`);
       return parsed.data;
     });
 }

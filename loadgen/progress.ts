@@ -75,8 +75,10 @@ export interface RunSummary {
   interrupted: boolean;
 }
 
-export function summaryTable(summary: RunSummary): string {
-  const table = new Table({ head: ['', 'deliveries', 'valid', 'bad', 'duplicates'] });
+/** The end-of-run tables and plain statements; `color` for a terminal. */
+export function summaryTable(summary: RunSummary, color = false): string {
+  const style = color ? {} : { style: { head: [], border: [] } };
+  const table = new Table({ head: ['', 'deliveries', 'valid', 'bad', 'duplicates'], ...style });
   for (const [label, counts] of [
     ['produced', summary.produced],
     ['acknowledged', summary.acknowledged],
@@ -84,7 +86,7 @@ export function summaryTable(summary: RunSummary): string {
   ] as const) {
     table.push([label, ...[counts.deliveries, counts.valid, counts.bad, counts.duplicates].map(formatCount)]);
   }
-  const rates = new Table();
+  const rates = new Table({ ...style });
   rates.push(
     { topic: summary.topic },
     { 'asked rate': `${formatCount(summary.askedRate)} events/s` },

@@ -58,22 +58,33 @@ export async function loadReferenceData(options: ReferenceLoadOptions): Promise<
   const customers = customerRecords(fleet, updatedAt);
 
   const failures: string[] = [];
-  const producer = new BulkProducer<string>({ brokers: options.brokers, clientId: 'tributary-ref-load' }, (error, key) => {
-    if (error !== undefined && failures.length < 5) failures.push(`${key}: ${error.message}`);
-  });
+  const producer = new BulkProducer<string>(
+    { brokers: options.brokers, clientId: 'tributary-ref-load' },
+    (error, key) => {
+      if (error !== undefined && failures.length < 5) failures.push(`${key}: ${error.message}`);
+    },
+  );
   await producer.connect();
   try {
     for (const record of services) {
       await producer.produce(servicesTopic, record.service, serviceEncoder.encode(record), record.service);
     }
     for (const record of customers) {
-      await producer.produce(customersTopic, record.customer_id, customerEncoder.encode(record), record.customer_id);
+      await producer.produce(
+        customersTopic,
+        record.customer_id,
+        customerEncoder.encode(record),
+        record.customer_id,
+      );
     }
   } finally {
     await producer.close();
   }
   if (producer.failed > 0) {
-    throw new TributaryError('TRIBUTARY_KAFKA_TRANSIENT', `${producer.failed} reference records were not acknowledged: ${failures.join('; ')}`);
+    throw new TributaryError(
+      'TRIBUTARY_KAFKA_TRANSIENT',
+      `${producer.failed} reference records were not acknowledged: ${failures.join('; ')}`,
+    );
   }
   return {
     services: { topic: servicesTopic, records: services.length, schemaId: serviceEncoder.schemaId },
@@ -85,7 +96,10 @@ export async function loadReferenceData(options: ReferenceLoadOptions): Promise<
 function requireSchema(schemas: Map<string, LoadedSchema>, name: string): LoadedSchema {
   const schema = schemas.get(name);
   if (schema === undefined) {
-    throw new TributaryError('TRIBUTARY_SCHEMA_INVALID', `schemas/ has no record ${name} (expected schemas/${name.toLowerCase()}.avsc)`);
+    throw new TributaryError(
+      'TRIBUTARY_SCHEMA_INVALID',
+      `schemas/ has no record ${name} (expected schemas/${name.toLowerCase()}.avsc)`,
+    );
   }
   return schema;
 }

@@ -48,16 +48,26 @@ export async function runLoadgen(options: LoadgenRunOptions): Promise<LoadgenRes
   const partitions = options.partitions ?? 6;
   const out = options.progress === false ? undefined : (options.progress ?? process.stderr);
 
-  const drift = await withAdmin(options.brokers, (admin) => ensureTopics(admin, [{ name: topic, partitions, cleanupPolicy: 'delete' }]));
+  const drift = await withAdmin(options.brokers, (admin) =>
+    ensureTopics(admin, [{ name: topic, partitions, cleanupPolicy: 'delete' }]),
+  );
   for (const d of drift) out?.write(`note: ${d.topic} ${d.problem}; producing to it anyway\n`);
 
-  const fleet: Fleet = buildFleet({ seed: gen.seed, services: gen.services, customers: gen.customers, regions: gen.regions });
+  const fleet: Fleet = buildFleet({
+    seed: gen.seed,
+    services: gen.services,
+    customers: gen.customers,
+    regions: gen.regions,
+  });
   const generator = new EventGenerator(fleet, gen);
   const recorder = new TruthRecorder(fleet);
-  const producer = new BulkProducer<Delivery>({ brokers: options.brokers, clientId: `tributary-loadgen-${runId}` }, (error, delivery) => {
-    if (error === undefined) recorder.onAcknowledged(delivery);
-    else recorder.onFailed(delivery);
-  });
+  const producer = new BulkProducer<Delivery>(
+    { brokers: options.brokers, clientId: `tributary-loadgen-${runId}` },
+    (error, delivery) => {
+      if (error === undefined) recorder.onAcknowledged(delivery);
+      else recorder.onFailed(delivery);
+    },
+  );
   await producer.connect();
 
   const t0 = performance.now();

@@ -49,7 +49,8 @@ export async function loadTruth(runId: string, runsDir: string = RUNS_DIR): Prom
     throw new Error(`no truth for run "${id}" (looked for ${path})`);
   }
   const truth = JSON.parse(text) as Truth;
-  if (truth.version !== 1) throw new Error(`${path}: truth version ${String(truth.version)}, this code reads version 1`);
+  if (truth.version !== 1)
+    throw new Error(`${path}: truth version ${String(truth.version)}, this code reads version 1`);
   return truth;
 }
 

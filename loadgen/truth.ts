@@ -67,7 +67,14 @@ export interface Truth {
   out_of_order: number;
   incidents: TruthIncident[];
   /** Totals over `stats_1m`. */
-  totals: { requests: number; status_4xx: number; status_5xx: number; latency_sum_ms: number; latency_count: number; bytes_out: number };
+  totals: {
+    requests: number;
+    status_4xx: number;
+    status_5xx: number;
+    latency_sum_ms: number;
+    latency_count: number;
+    bytes_out: number;
+  };
   /** Every valid event counted once, late ones included, sorted by minute, service, endpoint, region. */
   stats_1m: TruthStats[];
   /** Event ids (record keys, valid or bad) none of whose deliveries was acknowledged; normally empty, at most 10 000. */
@@ -144,9 +151,22 @@ export class TruthRecorder {
   }
 
   /** The truth so far; `meta` names the run. */
-  result(meta: Pick<Truth, 'run_id' | 'topic' | 'partitions' | 'started_at' | 'finished_at' | 'generator' | 'event_time'>, incidents: readonly Incident[]): Truth {
+  result(
+    meta: Pick<
+      Truth,
+      'run_id' | 'topic' | 'partitions' | 'started_at' | 'finished_at' | 'generator' | 'event_time'
+    >,
+    incidents: readonly Incident[],
+  ): Truth {
     const stats = this.stats();
-    const totals = { requests: 0, status_4xx: 0, status_5xx: 0, latency_sum_ms: 0, latency_count: 0, bytes_out: 0 };
+    const totals = {
+      requests: 0,
+      status_4xx: 0,
+      status_5xx: 0,
+      latency_sum_ms: 0,
+      latency_count: 0,
+      bytes_out: 0,
+    };
     for (const row of stats) {
       totals.requests += row.requests;
       totals.status_4xx += row.status_4xx;
@@ -162,11 +182,15 @@ export class TruthRecorder {
       acknowledged: { ...this.acknowledged },
       failed: { ...this.failed },
       valid_events: this.validEvents,
-      dead_letters: Object.fromEntries(BAD_CLASSES.map((c) => [EXPECTED_REASON[c], this.deadLetters.get(c) ?? 0])),
+      dead_letters: Object.fromEntries(
+        BAD_CLASSES.map((c) => [EXPECTED_REASON[c], this.deadLetters.get(c) ?? 0]),
+      ),
       duplicates: this.duplicates,
       late: {
         count: this.lateCount,
-        per_minute: [...this.lateByMinute].sort(([a], [b]) => a - b).map(([minute_start_ms, n]) => ({ minute_start_ms, count: n })),
+        per_minute: [...this.lateByMinute]
+          .sort(([a], [b]) => a - b)
+          .map(([minute_start_ms, n]) => ({ minute_start_ms, count: n })),
       },
       out_of_order: this.outOfOrder,
       incidents: incidents.flatMap((incident) => this.describeIncident(incident)),
@@ -227,7 +251,10 @@ export class TruthRecorder {
           bytes_out: cells[at + 7] ?? 0,
         });
       }
-      inMinute.sort((a, b) => compare(a.service, b.service) || compare(a.endpoint, b.endpoint) || compare(a.region, b.region));
+      inMinute.sort(
+        (a, b) =>
+          compare(a.service, b.service) || compare(a.endpoint, b.endpoint) || compare(a.region, b.region),
+      );
       rows.push(...inMinute);
     }
     return rows;

@@ -17,8 +17,26 @@ import {
 import type { GeneratorInput } from '../../loadgen/index.ts';
 
 const KNOWN = new Set([
-  'rate', 'duration', 'count', 'seed', 'partitions', 'topic-prefix', 'bad', 'duplicates', 'late', 'out-of-order',
-  'noise', 'iso', 'incident', 'no-incident', 'start', 'services', 'customers', 'regions', 'brokers', 'quiet',
+  'rate',
+  'duration',
+  'count',
+  'seed',
+  'partitions',
+  'topic-prefix',
+  'bad',
+  'duplicates',
+  'late',
+  'out-of-order',
+  'noise',
+  'iso',
+  'incident',
+  'no-incident',
+  'start',
+  'services',
+  'customers',
+  'regions',
+  'brokers',
+  'quiet',
 ]);
 
 const connectionSchema = z.object({
@@ -55,7 +73,7 @@ export const loadgenCommand: Command = {
         progress: options.has('quiet') ? false : process.stderr,
         signal: controller.signal,
       });
-      console.error(summaryTable(result.summary));
+      console.error(summaryTable(result.summary, process.stderr.isTTY));
       console.log(`run ${result.runId}`);
       console.log(`truth ${result.truthPath}`);
       return result.truth.acknowledged.deliveries > 0 || result.truth.produced.deliveries === 0 ? 0 : 1;
@@ -82,13 +100,18 @@ function stringOption(options: Map<string, string | true>, name: string): string
   return value;
 }
 
-function generatorOptions(options: Map<string, string | true>): ReturnType<typeof generatorOptionsSchema.parse> {
+function generatorOptions(
+  options: Map<string, string | true>,
+): ReturnType<typeof generatorOptionsSchema.parse> {
   const rate = numberOption(options, 'rate', 10_000);
   const durationText = stringOption(options, 'duration');
-  if (durationText !== undefined && options.has('count')) throw new UsageError('give --duration or --count, not both');
+  if (durationText !== undefined && options.has('count'))
+    throw new UsageError('give --duration or --count, not both');
   let count: number;
   try {
-    count = options.has('count') ? numberOption(options, 'count', 0) : Math.round(parseDurationS(durationText ?? '60') * rate);
+    count = options.has('count')
+      ? numberOption(options, 'count', 0)
+      : Math.round(parseDurationS(durationText ?? '60') * rate);
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
@@ -112,10 +135,16 @@ function generatorOptions(options: Map<string, string | true>): ReturnType<typeo
     const bad = stringOption(options, 'bad');
     if (bad !== undefined) input.bad = parseBadSpec(bad);
     const incident = stringOption(options, 'incident');
-    if (incident !== undefined && options.has('no-incident')) throw new Error('give --incident or --no-incident, not both');
+    if (incident !== undefined && options.has('no-incident'))
+      throw new Error('give --incident or --no-incident, not both');
     if (incident !== undefined) input.incidents = parseIncidentSpec(incident);
     else if (!options.has('no-incident')) {
-      const fleet = buildFleet({ seed, services: input.services ?? 12, customers: 1, regions: input.regions ?? 5 });
+      const fleet = buildFleet({
+        seed,
+        services: input.services ?? 12,
+        customers: 1,
+        regions: input.regions ?? 5,
+      });
       input.incidents = [defaultIncident(fleet, durationS)];
     }
   } catch (error) {
@@ -123,7 +152,9 @@ function generatorOptions(options: Map<string, string | true>): ReturnType<typeo
   }
   const parsed = generatorOptionsSchema.safeParse(input);
   if (!parsed.success) {
-    throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('; '));
+    throw new UsageError(
+      parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('; '),
+    );
   }
   return parsed.data;
 }

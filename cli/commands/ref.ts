@@ -7,7 +7,16 @@ import { loadConfig, runtimeConfigShape } from '../../runtime/index.ts';
 import { HttpSchemaRegistry } from '../../runtime/serde/index.ts';
 import { loadReferenceData } from '../../loadgen/index.ts';
 
-const KNOWN = new Set(['seed', 'services', 'customers', 'regions', 'partitions', 'topic-prefix', 'brokers', 'registry-url']);
+const KNOWN = new Set([
+  'seed',
+  'services',
+  'customers',
+  'regions',
+  'partitions',
+  'topic-prefix',
+  'brokers',
+  'registry-url',
+]);
 
 const connectionSchema = z.object({
   kafkaBrokers: runtimeConfigShape.kafkaBrokers,
@@ -23,7 +32,8 @@ export const refCommand: Command = {
   summary: 'publish the reference data (ref.services, ref.customers) of the fleet a seed describes',
   async run(args) {
     const { positional, options } = parseArgs(args);
-    if (positional[0] !== 'load' || positional.length > 1) throw new UsageError('the only subcommand is "ref load"');
+    if (positional[0] !== 'load' || positional.length > 1)
+      throw new UsageError('the only subcommand is "ref load"');
     const unknown = [...options.keys()].filter((key) => !KNOWN.has(key));
     if (unknown.length > 0) throw new UsageError(`unknown option --${unknown[0]}`);
 

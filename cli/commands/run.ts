@@ -10,7 +10,8 @@ export const runCommand: Command = {
   async run(args) {
     const [name] = args;
     const load = name === undefined ? undefined : processors[name];
-    if (load === undefined) throw new UsageError(`which processor? one of: ${Object.keys(processors).join(', ')}`);
+    if (load === undefined)
+      throw new UsageError(`which processor? one of: ${Object.keys(processors).join(', ')}`);
     return runProcessor(await load());
   },
 };

@@ -33,7 +33,10 @@ function run(command: string[]): Promise<number> {
 function countTests(report: string | undefined): { passed: number; failed: number } {
   if (report === undefined) return { passed: 0, failed: 0 };
   try {
-    const json = JSON.parse(readFileSync(report, 'utf8')) as { numPassedTests: number; numFailedTests: number };
+    const json = JSON.parse(readFileSync(report, 'utf8')) as {
+      numPassedTests: number;
+      numFailedTests: number;
+    };
     return { passed: json.numPassedTests, failed: json.numFailedTests };
   } catch {
     return { passed: 0, failed: 0 };
@@ -44,7 +47,16 @@ function vitestStep(name: string, project: string, dir: string, filters: string[
   const report = join(dir, `${project}.json`);
   return {
     name,
-    command: ['node_modules/.bin/vitest', 'run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...filters],
+    command: [
+      'node_modules/.bin/vitest',
+      'run',
+      '--project',
+      project,
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${report}`,
+      ...filters,
+    ],
     report,
   };
 }
@@ -62,17 +74,24 @@ export const testCommand: Command = {
       { name: 'format', command: ['node_modules/.bin/prettier', '--check', '--log-level=warn', '.'] },
       vitestStep('unit tests', 'unit', dir, positional),
     ];
-    if (options.get('unit-only') === undefined) steps.push(vitestStep('integration + e2e tests', 'stack', dir, positional));
+    if (options.get('unit-only') === undefined)
+      steps.push(vitestStep('integration + e2e tests', 'stack', dir, positional));
 
     const results: StepResult[] = [];
     for (const step of steps) {
       process.stdout.write(`\n▶ ${step.name}: ${step.command.join(' ')}\n`);
       const started = Date.now();
       const code = await run(step.command);
-      results.push({ name: step.name, ok: code === 0, seconds: (Date.now() - started) / 1000, ...countTests(step.report) });
+      results.push({
+        name: step.name,
+        ok: code === 0,
+        seconds: (Date.now() - started) / 1000,
+        ...countTests(step.report),
+      });
     }
     const table = new Table({ head: ['step', 'result', 'tests passed', 'tests failed', 'time'] });
-    for (const r of results) table.push([r.name, r.ok ? 'ok' : 'FAILED', r.passed, r.failed, `${r.seconds.toFixed(1)} s`]);
+    for (const r of results)
+      table.push([r.name, r.ok ? 'ok' : 'FAILED', r.passed, r.failed, `${r.seconds.toFixed(1)} s`]);
     console.log(`\n${table.toString()}`);
     const passed = results.reduce((sum, r) => sum + r.passed, 0);
     const failed = results.reduce((sum, r) => sum + r.failed, 0);

@@ -124,6 +124,7 @@ node_install_fallback() {
     fail "npm install failed" "read the log; a compile error usually means a missing -dev package or missing node headers (npm_config_nodedir)"
   }
   cmp -s "$CACHE/package-lock.json.bak" "$REPO/package-lock.json" || cp "$CACHE/package-lock.json.bak" "$REPO/package-lock.json"
+  rm -f "$CACHE/package-lock.json.bak"
   STEP_NOTE="lock lacks ${missing% }: used npm install --no-save; "
 }
 

@@ -9,18 +9,42 @@ const positiveMs = z.number().int().min(1);
 
 export const ingest = defineProcessor({
   name: 'ingest',
-  description: 'validates and normalises raw request events; dead-letters what it cannot accept; drops duplicates',
+  description:
+    'validates and normalises raw request events; dead-letters what it cannot accept; drops duplicates',
   input: { topic: 'requests.raw', value: bytes() },
   outputs: { valid: { topic: 'requests.valid', value: avro<RequestEvent>('RequestEvent') } },
   deadLetter: { topic: 'requests.dlq' },
   config: {
-    maxEventBytes: z.number().int().min(256).default(DEFAULT_PARSE_LIMITS.maxEventBytes).describe('largest raw event accepted, in bytes'),
-    maxIdentifierLength: z.number().int().min(1).default(DEFAULT_PARSE_LIMITS.maxIdentifierLength).describe('longest identifier, in characters'),
-    maxPastMs: positiveMs.default(DEFAULT_PARSE_LIMITS.maxPastMs).describe('how far before arrival an event time may be, in ms'),
-    maxFutureMs: positiveMs.default(DEFAULT_PARSE_LIMITS.maxFutureMs).describe('how far after arrival an event time may be, in ms'),
-    maxLatencyMs: positiveMs.default(DEFAULT_PARSE_LIMITS.maxLatencyMs).describe('largest plausible latency_ms'),
-    dedupHorizonMs: positiveMs.default(10 * 60_000).describe('how long an event_id is remembered to drop repeats, in ms of arrival time'),
-    dedupMaxIdsPerPartition: z.number().int().min(1000).default(250_000).describe('most event_ids remembered per partition (bounds memory; oldest forgotten first)'),
+    maxEventBytes: z
+      .number()
+      .int()
+      .min(256)
+      .default(DEFAULT_PARSE_LIMITS.maxEventBytes)
+      .describe('largest raw event accepted, in bytes'),
+    maxIdentifierLength: z
+      .number()
+      .int()
+      .min(1)
+      .default(DEFAULT_PARSE_LIMITS.maxIdentifierLength)
+      .describe('longest identifier, in characters'),
+    maxPastMs: positiveMs
+      .default(DEFAULT_PARSE_LIMITS.maxPastMs)
+      .describe('how far before arrival an event time may be, in ms'),
+    maxFutureMs: positiveMs
+      .default(DEFAULT_PARSE_LIMITS.maxFutureMs)
+      .describe('how far after arrival an event time may be, in ms'),
+    maxLatencyMs: positiveMs
+      .default(DEFAULT_PARSE_LIMITS.maxLatencyMs)
+      .describe('largest plausible latency_ms'),
+    dedupHorizonMs: positiveMs
+      .default(10 * 60_000)
+      .describe('how long an event_id is remembered to drop repeats, in ms of arrival time'),
+    dedupMaxIdsPerPartition: z
+      .number()
+      .int()
+      .min(1000)
+      .default(250_000)
+      .describe('most event_ids remembered per partition (bounds memory; oldest forgotten first)'),
   },
   stores: { seenEventIds: keyedStore<number>() },
   handle(record, ctx) {

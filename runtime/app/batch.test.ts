@@ -49,16 +49,33 @@ const shouter = defineProcessor({
 
 describe('processBatch through the in-memory harness', () => {
   it('emits Avro outputs, dead-letters rejections with their source, and counts outcomes', async () => {
-    const run = await runInMemory(shouter, [{ key: 'a', value: 'hi' }, { key: 'b', value: '' }, { value: 'skip' }, { key: 'c', value: 'yo', partition: 2 }], {
-      config: { prefix: 'x-' },
-      now: () => 42,
-    });
+    const run = await runInMemory(
+      shouter,
+      [
+        { key: 'a', value: 'hi' },
+        { key: 'b', value: '' },
+        { value: 'skip' },
+        { key: 'c', value: 'yo', partition: 2 },
+      ],
+      {
+        config: { prefix: 'x-' },
+        now: () => 42,
+      },
+    );
     expect(run.outputs['loud']?.map((o) => [o.key, (o.value as Shout).service])).toEqual([
       ['hi', 'x-HI'],
       ['yo', 'x-YO'],
     ]);
     expect(run.deadLetters).toHaveLength(1);
-    expect(run.deadLetters[0]).toMatchObject({ reason: 'empty', detail: 'the value is empty', source_topic: 'in', source_partition: 0, source_offset: 1, processor: 'shouter', failed_at: 42 });
+    expect(run.deadLetters[0]).toMatchObject({
+      reason: 'empty',
+      detail: 'the value is empty',
+      source_topic: 'in',
+      source_partition: 0,
+      source_offset: 1,
+      processor: 'shouter',
+      failed_at: 42,
+    });
     expect(run.deadLetters[0]?.original_key?.toString()).toBe('b');
     expect(run.counted.get('dropped:skip')).toBe(1);
   });

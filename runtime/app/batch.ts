@@ -67,16 +67,31 @@ function toKeyBuffer(key: string | Buffer | null): Buffer | null {
   return typeof key === 'string' ? Buffer.from(key) : key;
 }
 
-export function processBatch(definition: AnyProcessorDefinition, records: readonly RawRecord[], env: BatchEnvironment): BatchResult {
-  const result: BatchResult = { messages: [], nextOffsets: new Map(), emitted: new Map(), deadLetters: new Map(), counted: new Map() };
+export function processBatch(
+  definition: AnyProcessorDefinition,
+  records: readonly RawRecord[],
+  env: BatchEnvironment,
+): BatchResult {
+  const result: BatchResult = {
+    messages: [],
+    nextOffsets: new Map(),
+    emitted: new Map(),
+    deadLetters: new Map(),
+    counted: new Map(),
+  };
   let pending: OutgoingMessage[] = [];
   let partition = 0;
   const ctx = {
     config: env.config,
     log: env.log,
     emit(output: string, key: string | Buffer | null, value: unknown, options?: EmitOptions): void {
-      if (!(output in definition.outputs)) throw new Error(`${definition.name} emitted to undeclared output "${output}"`);
-      const message: OutgoingMessage = { topic: env.topicFor(output), key: toKeyBuffer(key), value: env.codecs.encodeOutput(output, value) };
+      if (!(output in definition.outputs))
+        throw new Error(`${definition.name} emitted to undeclared output "${output}"`);
+      const message: OutgoingMessage = {
+        topic: env.topicFor(output),
+        key: toKeyBuffer(key),
+        value: env.codecs.encodeOutput(output, value),
+      };
       if (options?.timestamp !== undefined) message.timestamp = options.timestamp;
       pending.push(message);
     },
@@ -90,19 +105,36 @@ export function processBatch(definition: AnyProcessorDefinition, records: readon
   };
 
   for (const raw of records) {
-    result.nextOffsets.set(`${raw.topic}/${raw.partition}`, { topic: raw.topic, partition: raw.partition, offset: raw.offset + 1 });
+    result.nextOffsets.set(`${raw.topic}/${raw.partition}`, {
+      topic: raw.topic,
+      partition: raw.partition,
+      offset: raw.offset + 1,
+    });
     pending = [];
     partition = raw.partition;
     const savepoint = env.state?.savepoint() ?? 0;
     try {
-      const value = definition.input.value.kind === 'bytes' ? (raw.value ?? Buffer.alloc(0)) : env.codecs.decodeInput(raw.value);
-      const record: InputRecord<unknown> = { topic: raw.topic, partition: raw.partition, offset: raw.offset, key: raw.key, value, timestamp: raw.timestamp };
+      const value =
+        definition.input.value.kind === 'bytes'
+          ? (raw.value ?? Buffer.alloc(0))
+          : env.codecs.decodeInput(raw.value);
+      const record: InputRecord<unknown> = {
+        topic: raw.topic,
+        partition: raw.partition,
+        offset: raw.offset,
+        key: raw.key,
+        value,
+        timestamp: raw.timestamp,
+      };
       definition.handle(record, ctx);
     } catch (error) {
       const rejection = asRejection(error);
       if (rejection === undefined) throw error;
       if (definition.deadLetter === undefined) {
-        throw new Error(`${definition.name} rejected ${raw.topic}/${raw.partition}@${raw.offset} but declares no dead-letter topic`, { cause: error });
+        throw new Error(
+          `${definition.name} rejected ${raw.topic}/${raw.partition}@${raw.offset} but declares no dead-letter topic`,
+          { cause: error },
+        );
       }
       // A rejected record's partial emits and state writes are dropped: it becomes exactly one dead letter.
       env.state?.rollbackTo(savepoint);
@@ -121,11 +153,17 @@ export function processBatch(definition: AnyProcessorDefinition, records: readon
 
 function asRejection(error: unknown): { reason: string; detail: string } | undefined {
   if (error instanceof ValidationError) return { reason: error.reason, detail: error.detail };
-  if (error instanceof SerdeError) return { reason: UNDECODABLE_REASON, detail: `${error.code}: ${describeError(error)}` };
+  if (error instanceof SerdeError)
+    return { reason: UNDECODABLE_REASON, detail: `${error.code}: ${describeError(error)}` };
   return undefined;
 }
 
-function deadLetterMessage(processor: string, raw: RawRecord, rejection: { reason: string; detail: string }, env: BatchEnvironment): OutgoingMessage {
+function deadLetterMessage(
+  processor: string,
+  raw: RawRecord,
+  rejection: { reason: string; detail: string },
+  env: BatchEnvironment,
+): OutgoingMessage {
   const value: DeadLetterValue = {
     reason: rejection.reason,
     detail: rejection.detail.slice(0, 2000),

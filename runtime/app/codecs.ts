@@ -1,7 +1,14 @@
 // Resolves a processor's codecs once at start: output schemas registered (compatibility-checked) and
 // their ids known, the input decoder with its reader schema, the dead-letter encoder.
 import { SerdeError } from '../errors.ts';
-import { AvroDecoder, AvroEncoder, SCHEMAS_DIR, loadSchemas, registerSchemas, valueSubject } from '../serde/index.ts';
+import {
+  AvroDecoder,
+  AvroEncoder,
+  SCHEMAS_DIR,
+  loadSchemas,
+  registerSchemas,
+  valueSubject,
+} from '../serde/index.ts';
 import type { LoadedSchema, SchemaRegistry } from '../serde/index.ts';
 import type { Logger } from '../observability/index.ts';
 import type { AnyProcessorDefinition, ValueCodec } from './definition.ts';
@@ -12,19 +19,23 @@ export const DEAD_LETTER_SCHEMA = 'DeadLetter';
 
 export interface ResolvedCodecs {
   codecs: BatchCodecs;
-  prepareInput(values: ReadonlyArray<Buffer | null>): Promise<void>;
+  prepareInput: (values: ReadonlyArray<Buffer | null>) => Promise<void>;
 }
 
 function schemaNamed(schemas: ReadonlyMap<string, LoadedSchema>, name: string): LoadedSchema {
   const schema = schemas.get(name);
-  if (schema === undefined) throw new Error(`no schema "${name}" in ${SCHEMAS_DIR} (have: ${[...schemas.keys()].join(', ')})`);
+  if (schema === undefined)
+    throw new Error(`no schema "${name}" in ${SCHEMAS_DIR} (have: ${[...schemas.keys()].join(', ')})`);
   return schema;
 }
 
 function asBytes(value: unknown, output: string): Buffer {
   if (Buffer.isBuffer(value)) return value;
   if (typeof value === 'string') return Buffer.from(value);
-  throw new SerdeError('TRIBUTARY_SERDE_ENCODE_FAILED', `output "${output}" is declared as bytes but got ${typeof value}`);
+  throw new SerdeError(
+    'TRIBUTARY_SERDE_ENCODE_FAILED',
+    `output "${output}" is declared as bytes but got ${typeof value}`,
+  );
 }
 
 export async function buildCodecs(
@@ -35,10 +46,14 @@ export async function buildCodecs(
 ): Promise<ResolvedCodecs> {
   const schemas = loadSchemas(SCHEMAS_DIR);
   const avroOutputs: Array<{ output: string; schema: LoadedSchema }> = [];
-  for (const [output, declared] of Object.entries(definition.outputs as Record<string, { value: ValueCodec<unknown> }>)) {
-    if (declared.value.kind === 'avro') avroOutputs.push({ output, schema: schemaNamed(schemas, declared.value.schema) });
+  for (const [output, declared] of Object.entries(
+    definition.outputs as Record<string, { value: ValueCodec<unknown> }>,
+  )) {
+    if (declared.value.kind === 'avro')
+      avroOutputs.push({ output, schema: schemaNamed(schemas, declared.value.schema) });
   }
-  if (definition.deadLetter !== undefined) avroOutputs.push({ output: DEAD_LETTER_OUTPUT, schema: schemaNamed(schemas, DEAD_LETTER_SCHEMA) });
+  if (definition.deadLetter !== undefined)
+    avroOutputs.push({ output: DEAD_LETTER_OUTPUT, schema: schemaNamed(schemas, DEAD_LETTER_SCHEMA) });
 
   const ids = await registerSchemas(
     registry,
@@ -53,7 +68,10 @@ export async function buildCodecs(
   }
 
   const inputCodec = definition.input.value as ValueCodec<unknown>;
-  const decoder = inputCodec.kind === 'avro' ? new AvroDecoder<unknown>(registry, schemaNamed(schemas, inputCodec.schema).type) : undefined;
+  const decoder =
+    inputCodec.kind === 'avro'
+      ? new AvroDecoder<unknown>(registry, schemaNamed(schemas, inputCodec.schema).type)
+      : undefined;
 
   const encodeWith = (output: string, value: unknown): Buffer => {
     const encoder = encoders.get(output);
@@ -63,7 +81,8 @@ export async function buildCodecs(
     codecs: {
       decodeInput(value) {
         if (decoder === undefined) throw new Error(`${definition.name} has no Avro input`);
-        if (value === null) throw new SerdeError('TRIBUTARY_SERDE_TRUNCATED', 'the record has no value (a tombstone)');
+        if (value === null)
+          throw new SerdeError('TRIBUTARY_SERDE_TRUNCATED', 'the record has no value (a tombstone)');
         return decoder.decode(value);
       },
       encodeOutput: encodeWith,

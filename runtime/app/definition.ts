@@ -7,7 +7,8 @@ import type { Logger } from '../observability/index.ts';
 import type { KeyedStore, StoreDeclaration } from '../state/index.ts';
 
 /** How a topic's values are encoded: raw bytes (e.g. JSON from services) or Avro by schema record name. */
-export type ValueCodec<T> = { kind: 'bytes'; readonly _type?: T } | { kind: 'avro'; schema: string; readonly _type?: T };
+export type ValueCodec<T> =
+  { kind: 'bytes'; readonly _type?: T } | { kind: 'avro'; schema: string; readonly _type?: T };
 
 export const bytes = (): ValueCodec<Buffer> => ({ kind: 'bytes' });
 export const avro = <T>(schema: string): ValueCodec<T> => ({ kind: 'avro', schema });
@@ -47,7 +48,12 @@ export interface ProcessorContext<O extends OutputsSpec, C, S extends StoresSpec
   readonly config: C;
   readonly log: Logger;
   /** Queues an output record; it is written in the same transaction as this batch's input offsets. */
-  emit<K extends keyof O & string>(output: K, key: string | Buffer | null, value: ValueOf<O[K]['value']>, options?: EmitOptions): void;
+  emit<K extends keyof O & string>(
+    output: K,
+    key: string | Buffer | null,
+    value: ValueOf<O[K]['value']>,
+    options?: EmitOptions,
+  ): void;
   /** Counts an outcome that produces no record (e.g. a dropped duplicate); shows in metrics. */
   count(outcome: 'duplicate' | 'dropped', reason?: string): void;
   /** The current record's partition's view of a declared store; writes commit with the batch. */
@@ -56,7 +62,12 @@ export interface ProcessorContext<O extends OutputsSpec, C, S extends StoresSpec
 
 export type ProcessorConfig<S extends ConfigShape> = RuntimeConfig & z.infer<z.ZodObject<S>>;
 
-export interface ProcessorDefinition<I, O extends OutputsSpec, S extends ConfigShape, T extends StoresSpec = StoresSpec> {
+export interface ProcessorDefinition<
+  I,
+  O extends OutputsSpec,
+  S extends ConfigShape,
+  T extends StoresSpec = StoresSpec,
+> {
   /** Also the consumer group and the transactional-id prefix. */
   name: string;
   description: string;
@@ -71,9 +82,12 @@ export interface ProcessorDefinition<I, O extends OutputsSpec, S extends ConfigS
 }
 
 /** Identity function that gives a definition its types; the runtime runs it (`runProcessor`). */
-export function defineProcessor<I, O extends OutputsSpec, S extends ConfigShape, T extends StoresSpec = StoresSpec>(
-  definition: ProcessorDefinition<I, O, S, T>,
-): ProcessorDefinition<I, O, S, T> {
+export function defineProcessor<
+  I,
+  O extends OutputsSpec,
+  S extends ConfigShape,
+  T extends StoresSpec = StoresSpec,
+>(definition: ProcessorDefinition<I, O, S, T>): ProcessorDefinition<I, O, S, T> {
   return definition;
 }
 

@@ -13,4 +13,12 @@ export type {
 export { processBatch, DEAD_LETTER_OUTPUT, UNDECODABLE_REASON } from './batch.ts';
 export type { RawRecord, DeadLetterValue, BatchResult, BatchCodecs } from './batch.ts';
 export { buildCodecs } from './codecs.ts';
-export { runProcessor, loadProcessorConfig, topicResolver, EXIT_OK, EXIT_FAILED, EXIT_BAD_CONFIG, EXIT_FENCED } from './run-processor.ts';
+export {
+  runProcessor,
+  loadProcessorConfig,
+  topicResolver,
+  EXIT_OK,
+  EXIT_FAILED,
+  EXIT_BAD_CONFIG,
+  EXIT_FENCED,
+} from './run-processor.ts';

@@ -4,7 +4,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { createTopics, produceRecords, readTopic, uniquePrefix, waitForGroupCaughtUp } from '../testing/kafka-test-kit.ts';
+import {
+  createTopics,
+  produceRecords,
+  readTopic,
+  uniquePrefix,
+  waitForGroupCaughtUp,
+} from '../testing/kafka-test-kit.ts';
 import { runProcessorToExit, startProcessor } from '../testing/processor-process.ts';
 import { withAdmin } from '../kafka/index.ts';
 import { EXIT_BAD_CONFIG, EXIT_FENCED } from './run-processor.ts';
@@ -54,19 +60,28 @@ describe('processor lifecycle', () => {
     expect(exit.code).toBe(0);
     expect(shutdownMs).toBeLessThan(15_000);
 
-    const committed = await withAdmin(brokers, (admin) => admin.fetchOffsets({ groupId: `${prefix}passthrough`, topics: [`${prefix}passthrough.in`] }));
-    const committedTotal = (committed[0]?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+    const committed = await withAdmin(brokers, (admin) =>
+      admin.fetchOffsets({ groupId: `${prefix}passthrough`, topics: [`${prefix}passthrough.in`] }),
+    );
+    const committedTotal = (committed[0]?.partitions ?? []).reduce(
+      (sum, p) => sum + Math.max(0, Number(p.offset)),
+      0,
+    );
     const output = await readTopic(brokers, `${prefix}passthrough.out`, PARTITIONS);
     expect(output.length).toBe(committedTotal);
     expect(new Set(output.map((r) => r.key)).size).toBe(output.length);
   });
 
   it('refuses bad config before touching Kafka, naming every bad key and exiting 2', async () => {
-    const result = await runProcessorToExit('passthrough', {
-      TRIBUTARY_KAFKA_BROKERS: 'not a broker list',
-      TRIBUTARY_MAX_BATCH_RECORDS: 'lots',
-      TRIBUTARY_LOG_LEVEL: 'chatty',
-    }, 30_000);
+    const result = await runProcessorToExit(
+      'passthrough',
+      {
+        TRIBUTARY_KAFKA_BROKERS: 'not a broker list',
+        TRIBUTARY_MAX_BATCH_RECORDS: 'lots',
+        TRIBUTARY_LOG_LEVEL: 'chatty',
+      },
+      30_000,
+    );
     expect(result.code).toBe(EXIT_BAD_CONFIG);
     expect(result.output).toContain('TRIBUTARY_KAFKA_BROKERS');
     expect(result.output).toContain('TRIBUTARY_MAX_BATCH_RECORDS');

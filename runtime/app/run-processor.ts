@@ -8,7 +8,14 @@ import { loadConfig, redactConfig, runtimeConfigShape } from '../config/index.ts
 import type { ConfigSource } from '../config/index.ts';
 import { createLogger, ProcessorMetrics, startHealthServer } from '../observability/index.ts';
 import type { HealthServer, HealthStatus, Logger } from '../observability/index.ts';
-import { InputConsumer, TransactionalProducer, ensureTopics, partitionCount, readPartitionsToEnd, withAdmin } from '../kafka/index.ts';
+import {
+  InputConsumer,
+  TransactionalProducer,
+  ensureTopics,
+  partitionCount,
+  readPartitionsToEnd,
+  withAdmin,
+} from '../kafka/index.ts';
 import { StateManager } from '../state/index.ts';
 import type { ChangelogReader } from '../state/index.ts';
 import type { TopicSpec } from '../kafka/index.ts';
@@ -29,11 +36,14 @@ type Config = ProcessorConfig<Record<string, z.ZodType>>;
 /** Parses the processor's config (runtime keys + its own); on error prints what to fix and exits 2. */
 export function loadProcessorConfig(definition: AnyProcessorDefinition, source?: ConfigSource): Config {
   const schema = z.object({ ...runtimeConfigShape, ...(definition.config as Record<string, z.ZodType>) });
-  return loadConfig(definition.name, schema, source) as Config;
+  return loadConfig(definition.name, schema, source);
 }
 
 /** Physical topic names: the logical names of the definition behind the configured prefix. */
-export function topicResolver(definition: AnyProcessorDefinition, prefix: string): (output: string) => string {
+export function topicResolver(
+  definition: AnyProcessorDefinition,
+  prefix: string,
+): (output: string) => string {
   const resolved = new Map<string, string>();
   return (output: string) => {
     const cached = resolved.get(output);
@@ -54,17 +64,32 @@ export function topicResolver(definition: AnyProcessorDefinition, prefix: string
 }
 
 function topicSpecs(definition: AnyProcessorDefinition, config: Config): TopicSpec[] {
-  type Declared = { topic: string; partitions?: number; cleanupPolicy?: 'delete' | 'compact'; retentionMs?: number };
-  const declared: Declared[] = [definition.input as Declared, ...Object.values(definition.outputs as Record<string, Declared>)];
+  type Declared = {
+    topic: string;
+    partitions?: number;
+    cleanupPolicy?: 'delete' | 'compact';
+    retentionMs?: number;
+  };
+  const declared: Declared[] = [
+    definition.input as Declared,
+    ...Object.values(definition.outputs as Record<string, Declared>),
+  ];
   if (definition.deadLetter !== undefined) declared.push(definition.deadLetter);
   return declared.map((d) => {
-    const spec: TopicSpec = { name: config.topicPrefix + d.topic, partitions: d.partitions ?? config.defaultPartitions, cleanupPolicy: d.cleanupPolicy ?? 'delete' };
+    const spec: TopicSpec = {
+      name: config.topicPrefix + d.topic,
+      partitions: d.partitions ?? config.defaultPartitions,
+      cleanupPolicy: d.cleanupPolicy ?? 'delete',
+    };
     if (d.retentionMs !== undefined) spec.retentionMs = d.retentionMs;
     return spec;
   });
 }
 
-export async function runProcessor(definition: AnyProcessorDefinition, source?: ConfigSource): Promise<never> {
+export async function runProcessor(
+  definition: AnyProcessorDefinition,
+  source?: ConfigSource,
+): Promise<never> {
   let config: Config;
   try {
     config = loadProcessorConfig(definition, source);
@@ -86,7 +111,11 @@ export async function runProcessor(definition: AnyProcessorDefinition, source?: 
   process.exit(code);
 }
 
-async function runWithConfig(definition: AnyProcessorDefinition, config: Config, log: Logger): Promise<number> {
+async function runWithConfig(
+  definition: AnyProcessorDefinition,
+  config: Config,
+  log: Logger,
+): Promise<number> {
   const group = config.topicPrefix + definition.name;
   let slot: InstanceSlot | undefined;
   const instanceId = config.instanceId ?? (slot = claimInstanceSlot(config.stateDir, group)).id;
@@ -94,7 +123,12 @@ async function runWithConfig(definition: AnyProcessorDefinition, config: Config,
   processLog.info({ config: redactConfig(config) }, `starting ${definition.name}`);
 
   const metrics = new ProcessorMetrics(definition.name);
-  const consumer = new InputConsumer({ brokers: config.kafkaBrokers, groupId: group, clientId: `${group}-${instanceId}`, sessionTimeoutMs: config.sessionTimeoutMs });
+  const consumer = new InputConsumer({
+    brokers: config.kafkaBrokers,
+    groupId: group,
+    clientId: `${group}-${instanceId}`,
+    sessionTimeoutMs: config.sessionTimeoutMs,
+  });
   const producer = new TransactionalProducer({
     brokers: config.kafkaBrokers,
     clientId: `${group}-${instanceId}`,
@@ -111,7 +145,10 @@ async function runWithConfig(definition: AnyProcessorDefinition, config: Config,
     if (loop === undefined) process.exit(EXIT_OK);
     loop.stop();
     shutdownTimer ??= setTimeout(() => {
-      processLog.error({ timeoutMs: config.shutdownTimeoutMs }, 'clean shutdown took too long; exiting without it');
+      processLog.error(
+        { timeoutMs: config.shutdownTimeoutMs },
+        'clean shutdown took too long; exiting without it',
+      );
       process.exit(EXIT_FAILED);
     }, config.shutdownTimeoutMs).unref();
   };
@@ -133,13 +170,22 @@ async function runWithConfig(definition: AnyProcessorDefinition, config: Config,
       const found = await ensureTopics(admin, topicSpecs(definition, config));
       // Changelog partition p holds the state of input partition p, so the counts must match.
       const partitions = await partitionCount(admin, inputTopic);
-      const changelogs = storeNames.map((store): TopicSpec => ({ name: changelogFor(store), partitions, cleanupPolicy: 'compact' }));
+      const changelogs = storeNames.map((store): TopicSpec => ({
+        name: changelogFor(store),
+        partitions,
+        cleanupPolicy: 'compact',
+      }));
       return [...found, ...(await ensureTopics(admin, changelogs))];
     });
     for (const d of drift) processLog.warn(d, `topic ${d.topic} differs from its declaration: ${d.problem}`);
     const readChangelog: ChangelogReader = (topic, partitions, onRecord) =>
-      readPartitionsToEnd({ brokers: config.kafkaBrokers, topic, partitions, timeoutMs: 600_000 }, (m) => onRecord(m.partition, toBuffer(m.key), m.value));
-    state = storeNames.length === 0 ? undefined : new StateManager(storeNames, changelogFor, readChangelog, processLog);
+      readPartitionsToEnd({ brokers: config.kafkaBrokers, topic, partitions, timeoutMs: 600_000 }, (m) =>
+        onRecord(m.partition, toBuffer(m.key), m.value),
+      );
+    state =
+      storeNames.length === 0
+        ? undefined
+        : new StateManager(storeNames, changelogFor, readChangelog, processLog);
     const registry = new HttpSchemaRegistry(config.registryUrl);
     const { codecs, prepareInput } = await buildCodecs(definition, registry, topicFor, processLog);
     await producer.connect();
@@ -152,13 +198,23 @@ async function runWithConfig(definition: AnyProcessorDefinition, config: Config,
       log: processLog,
       maxBatchRecords: config.maxBatchRecords,
       prepareInput,
-      env: { config, log: processLog, codecs, topicFor, now: Date.now, ...(state === undefined ? {} : { state }) },
+      env: {
+        config,
+        log: processLog,
+        codecs,
+        topicFor,
+        now: Date.now,
+        ...(state === undefined ? {} : { state }),
+      },
     });
     await loop.run();
     processLog.info('loop stopped cleanly');
   } catch (error) {
     exitCode = isTributaryError(error) && error.code === 'TRIBUTARY_KAFKA_FENCED' ? EXIT_FENCED : EXIT_FAILED;
-    const message = exitCode === EXIT_FENCED ? 'fenced: another copy took over this transactional id; stopping' : `stopping on error: ${describeError(error)}`;
+    const message =
+      exitCode === EXIT_FENCED
+        ? 'fenced: another copy took over this transactional id; stopping'
+        : `stopping on error: ${describeError(error)}`;
     processLog.error({ err: error }, message);
   } finally {
     await closeQuietly(processLog, 'consumer', () => consumer.disconnect());
@@ -189,10 +245,18 @@ const LIVENESS_STALL_MS = 180_000;
 function liveness(loop: TransactionLoop | undefined): HealthStatus {
   if (loop === undefined) return { ok: true, reason: 'starting' };
   const idleMs = Date.now() - loop.lastTurnAt;
-  return idleMs < LIVENESS_STALL_MS ? { ok: true, reason: 'loop turning' } : { ok: false, reason: `loop has not turned for ${idleMs} ms` };
+  return idleMs < LIVENESS_STALL_MS
+    ? { ok: true, reason: 'loop turning' }
+    : { ok: false, reason: `loop has not turned for ${idleMs} ms` };
 }
 
-function readiness(consumer: InputConsumer, loop: TransactionLoop | undefined, state: StateManager | undefined, maxLag: number, metrics: ProcessorMetrics): HealthStatus {
+function readiness(
+  consumer: InputConsumer,
+  loop: TransactionLoop | undefined,
+  state: StateManager | undefined,
+  maxLag: number,
+  metrics: ProcessorMetrics,
+): HealthStatus {
   const status = ((): HealthStatus => {
     if (loop === undefined) return { ok: false, reason: 'starting' };
     if (state?.isRestoring === true) return { ok: false, reason: 'restoring state from changelogs' };

@@ -26,8 +26,20 @@ class RebalancedDuringBatch extends Error {}
 const MAX_BACKOFF_MS = 10_000;
 
 function toRawRecord(message: Message): RawRecord {
-  const key = message.key === undefined || message.key === null ? null : Buffer.isBuffer(message.key) ? message.key : Buffer.from(message.key);
-  return { topic: message.topic, partition: message.partition, offset: message.offset, key, value: message.value, timestamp: message.timestamp ?? 0 };
+  const key =
+    message.key === undefined || message.key === null
+      ? null
+      : Buffer.isBuffer(message.key)
+        ? message.key
+        : Buffer.from(message.key);
+  return {
+    topic: message.topic,
+    partition: message.partition,
+    offset: message.offset,
+    key,
+    value: message.value,
+    timestamp: message.timestamp ?? 0,
+  };
 }
 
 export class TransactionLoop {
@@ -96,7 +108,9 @@ export class TransactionLoop {
     const { env, consumer, definition } = this.deps;
     if (env.state === undefined) return;
     const inputTopic = env.config.topicPrefix + definition.input.topic;
-    await env.state.sync(consumer.assignment.filter((tp) => tp.topic === inputTopic).map((tp) => tp.partition));
+    await env.state.sync(
+      consumer.assignment.filter((tp) => tp.topic === inputTopic).map((tp) => tp.partition),
+    );
   }
 
   private async produceAll(result: BatchResult): Promise<void> {
@@ -110,10 +124,12 @@ export class TransactionLoop {
     metrics.batchRecords.observe(records.length);
     const inputTopic = records[0]?.topic ?? definition.input.topic;
     metrics.records.inc({ topic: inputTopic, outcome: 'consumed', reason: '' }, records.length);
-    for (const [topic, count] of result.emitted) metrics.records.inc({ topic, outcome: 'emitted', reason: '' }, count);
+    for (const [topic, count] of result.emitted)
+      metrics.records.inc({ topic, outcome: 'emitted', reason: '' }, count);
     if (result.deadLetters.size > 0) {
       const dlqTopic = this.deps.env.topicFor(DEAD_LETTER_OUTPUT);
-      for (const [reason, count] of result.deadLetters) metrics.records.inc({ topic: dlqTopic, outcome: 'dead_letter', reason }, count);
+      for (const [reason, count] of result.deadLetters)
+        metrics.records.inc({ topic: dlqTopic, outcome: 'dead_letter', reason }, count);
     }
     for (const [key, count] of result.counted) {
       const [outcome = key, reason = ''] = key.split(':');
@@ -131,14 +147,19 @@ export class TransactionLoop {
       throw classify(abortError);
     }
     if (error instanceof RebalancedDuringBatch) {
-      log.info('partitions moved during the batch; aborted it, the new owner reprocesses from the committed offsets');
+      log.info(
+        'partitions moved during the batch; aborted it, the new owner reprocesses from the committed offsets',
+      );
       await this.deps.consumer.rewindToCommitted();
       return;
     }
     const failure = classify(error);
     if (!failure.retryable) throw failure;
     this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs === 0 ? 100 : this.backoffMs * 2);
-    log.warn({ err: failure, backoffMs: this.backoffMs }, 'batch failed with a transient error; aborted, rewinding and retrying');
+    log.warn(
+      { err: failure, backoffMs: this.backoffMs },
+      'batch failed with a transient error; aborted, rewinding and retrying',
+    );
     await new Promise((resolve) => setTimeout(resolve, this.backoffMs));
     await this.rewindQuietly();
   }
@@ -155,5 +176,9 @@ export class TransactionLoop {
 
 function classify(error: unknown): TributaryError {
   if (isTributaryError(error)) return error;
-  return new TributaryError('TRIBUTARY_KAFKA_FATAL', `unexpected failure in the processor loop: ${String(error)}`, { cause: error, retryable: false });
+  return new TributaryError(
+    'TRIBUTARY_KAFKA_FATAL',
+    `unexpected failure in the processor loop: ${String(error)}`,
+    { cause: error, retryable: false },
+  );
 }

@@ -1,7 +1,7 @@
 // Loads a component's config from env vars (and an optional JSON file), validated by its zod schema.
 // This folder is the only reader of process.env in the runtime.
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { ConfigIssue } from '../errors.ts';
 import { ConfigError, describeError } from '../errors.ts';
 
@@ -26,7 +26,7 @@ export function envVarFor(key: string): string {
 function baseKind(type: z.ZodType): string {
   let current = type as z.ZodType & { _zod: { def: { type: string; innerType?: z.ZodType } } };
   while (current._zod.def.innerType !== undefined) {
-    current = current._zod.def.innerType as typeof current;
+    current = current._zod.def.innerType;
   }
   return current._zod.def.type;
 }
@@ -55,16 +55,28 @@ function readConfigFile(path: string, issues: ConfigIssue[]): Record<string, unk
     if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
       return parsed as Record<string, unknown>;
     }
-    issues.push({ key: '(file)', envVar: CONFIG_FILE_ENV, problem: `${path} is not a JSON object`, fix: 'write the keys as one JSON object' });
+    issues.push({
+      key: '(file)',
+      envVar: CONFIG_FILE_ENV,
+      problem: `${path} is not a JSON object`,
+      fix: 'write the keys as one JSON object',
+    });
   } catch (error) {
-    issues.push({ key: '(file)', envVar: CONFIG_FILE_ENV, problem: `cannot read ${path}: ${describeError(error)}`, fix: 'point it at a readable JSON file or unset it' });
+    issues.push({
+      key: '(file)',
+      envVar: CONFIG_FILE_ENV,
+      problem: `cannot read ${path}: ${describeError(error)}`,
+      fix: 'point it at a readable JSON file or unset it',
+    });
   }
   return {};
 }
 
 function fixFor(key: string, type: z.ZodType | undefined): string {
   const description = type?.description;
-  return description === undefined ? `set ${envVarFor(key)} to a valid value` : `${envVarFor(key)}: ${description}`;
+  return description === undefined
+    ? `set ${envVarFor(key)} to a valid value`
+    : `${envVarFor(key)}: ${description}`;
 }
 
 /**
@@ -86,7 +98,13 @@ export function loadConfig<S extends ConfigShape>(
     const fromFile = readConfigFile(filePath, issues);
     for (const [key, value] of Object.entries(fromFile)) {
       if (key in schema.shape) raw[key] = written[key] = value;
-      else issues.push({ key, envVar: CONFIG_FILE_ENV, problem: `unknown key "${key}" in ${filePath}`, fix: `remove it; known keys: ${Object.keys(schema.shape).join(', ')}` });
+      else
+        issues.push({
+          key,
+          envVar: CONFIG_FILE_ENV,
+          problem: `unknown key "${key}" in ${filePath}`,
+          fix: `remove it; known keys: ${Object.keys(schema.shape).join(', ')}`,
+        });
     }
   }
   for (const [key, type] of Object.entries(schema.shape)) {
@@ -104,7 +122,12 @@ export function loadConfig<S extends ConfigShape>(
       const key = issue.path.map(String).join('.') || '(root)';
       const topKey = String(issue.path[0] ?? '');
       const given = written[topKey] === undefined ? 'missing' : `got ${JSON.stringify(written[topKey])}`;
-      issues.push({ key, envVar: envVarFor(topKey), problem: `${issue.message} (${given})`, fix: fixFor(topKey, schema.shape[topKey]) });
+      issues.push({
+        key,
+        envVar: envVarFor(topKey),
+        problem: `${issue.message} (${given})`,
+        fix: fixFor(topKey, schema.shape[topKey]),
+      });
     }
   }
   if (issues.length > 0 || !result.success) {
@@ -119,6 +142,9 @@ const SECRET_KEY = /password|secret|token|credential/i;
 /** The config as it may be logged: values of secret-looking keys replaced. */
 export function redactConfig(config: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(
-    Object.entries(config).map(([key, value]) => [key, SECRET_KEY.test(key) && value !== undefined ? '[redacted]' : value]),
+    Object.entries(config).map(([key, value]) => [
+      key,
+      SECRET_KEY.test(key) && value !== undefined ? '[redacted]' : value,
+    ]),
   );
 }

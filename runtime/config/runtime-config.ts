@@ -1,34 +1,93 @@
 // The keys every processor shares. A processor's own schema is merged on top of these.
 import { z } from 'zod';
 
-const brokerList = z
-  .string()
-  .regex(/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/, 'expected host:port[,host:port…]');
+const brokerList = z.string().regex(/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/, 'expected host:port[,host:port…]');
 
 export const runtimeConfigShape = {
-  kafkaBrokers: brokerList.default('127.0.0.1:9092').describe('Kafka bootstrap servers, host:port[,host:port…]'),
-  registryUrl: z.url().default('http://127.0.0.1:8081/apis/ccompat/v7').describe('Confluent-compatible schema registry base URL'),
+  kafkaBrokers: brokerList
+    .default('127.0.0.1:9092')
+    .describe('Kafka bootstrap servers, host:port[,host:port…]'),
+  registryUrl: z
+    .url()
+    .default('http://127.0.0.1:8081/apis/ccompat/v7')
+    .describe('Confluent-compatible schema registry base URL'),
   topicPrefix: z
     .string()
     .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, . _ - only')
     .default('')
     .describe('prefix for every topic, consumer group and transactional id (isolates test runs)'),
-  defaultPartitions: z.number().int().min(1).max(1000).default(6).describe('partitions of topics this process has to create'),
+  defaultPartitions: z
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(6)
+    .describe('partitions of topics this process has to create'),
   instanceId: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, . _ - only, at most 64')
     .optional()
-    .describe('stable id of this copy (its transactional id suffix); unset = the lowest free slot on this machine'),
+    .describe(
+      'stable id of this copy (its transactional id suffix); unset = the lowest free slot on this machine',
+    ),
   httpHost: z.string().default('127.0.0.1').describe('address the health/metrics server listens on'),
-  httpPort: z.number().int().min(0).max(65535).default(0).describe('health/metrics port; 0 picks a free one (logged at start)'),
-  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info').describe('pino log level'),
-  maxBatchRecords: z.number().int().min(1).max(100_000).default(5000).describe('most input records per transaction'),
-  maxBatchWaitMs: z.number().int().min(1).max(60_000).default(100).describe('longest wait for the first record of a batch, in ms'),
-  transactionTimeoutMs: z.number().int().min(1000).max(900_000).default(30_000).describe('Kafka transaction.timeout.ms'),
-  sessionTimeoutMs: z.number().int().min(6000).max(300_000).default(10_000).describe('consumer session timeout in ms: how fast a dead copy loses its partitions'),
-  shutdownTimeoutMs: z.number().int().min(1000).max(300_000).default(20_000).describe('longest clean shutdown before the process gives up, in ms'),
-  readyMaxLag: z.number().int().min(0).default(10_000).describe('records of lag above which /readyz says not ready'),
-  stateDir: z.string().min(1).default('.tributary/state').describe('directory for instance slots and local state'),
+  httpPort: z
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .default(0)
+    .describe('health/metrics port; 0 picks a free one (logged at start)'),
+  logLevel: z
+    .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal'])
+    .default('info')
+    .describe('pino log level'),
+  maxBatchRecords: z
+    .number()
+    .int()
+    .min(1)
+    .max(100_000)
+    .default(5000)
+    .describe('most input records per transaction'),
+  maxBatchWaitMs: z
+    .number()
+    .int()
+    .min(1)
+    .max(60_000)
+    .default(100)
+    .describe('longest wait for the first record of a batch, in ms'),
+  transactionTimeoutMs: z
+    .number()
+    .int()
+    .min(1000)
+    .max(900_000)
+    .default(30_000)
+    .describe('Kafka transaction.timeout.ms'),
+  sessionTimeoutMs: z
+    .number()
+    .int()
+    .min(6000)
+    .max(300_000)
+    .default(10_000)
+    .describe('consumer session timeout in ms: how fast a dead copy loses its partitions'),
+  shutdownTimeoutMs: z
+    .number()
+    .int()
+    .min(1000)
+    .max(300_000)
+    .default(20_000)
+    .describe('longest clean shutdown before the process gives up, in ms'),
+  readyMaxLag: z
+    .number()
+    .int()
+    .min(0)
+    .default(10_000)
+    .describe('records of lag above which /readyz says not ready'),
+  stateDir: z
+    .string()
+    .min(1)
+    .default('.tributary/state')
+    .describe('directory for instance slots and local state'),
 };
 
 export const runtimeConfigSchema = z.object(runtimeConfigShape);

@@ -39,7 +39,11 @@ export class BulkProducer<T> {
     settings: BulkProducerSettings,
     private readonly onDelivery: DeliveryListener<T>,
   ) {
-    const base: ProducerSettings = { brokers: settings.brokers, clientId: settings.clientId, lingerMs: settings.lingerMs ?? 10 };
+    const base: ProducerSettings = {
+      brokers: settings.brokers,
+      clientId: settings.clientId,
+      lingerMs: settings.lingerMs ?? 10,
+    };
     this.producer = new Producer({
       ...producerConfig(base),
       'message.timeout.ms': settings.deliveryTimeoutMs ?? 120_000,
@@ -107,7 +111,10 @@ export class BulkProducer<T> {
     while (this.inFlight > 0) {
       if (this.fatal !== undefined) throw this.fatal;
       if (Date.now() > deadline) {
-        throw new TributaryError('TRIBUTARY_KAFKA_TRANSIENT', `flush: ${this.inFlight} records still unacknowledged after ${timeoutMs} ms`);
+        throw new TributaryError(
+          'TRIBUTARY_KAFKA_TRANSIENT',
+          `flush: ${this.inFlight} records still unacknowledged after ${timeoutMs} ms`,
+        );
       }
       try {
         await call('flush', (done) => this.producer.flush(FLUSH_STEP_MS, (error) => done(error)));
@@ -128,7 +135,9 @@ export class BulkProducer<T> {
       await this.flush(timeoutMs);
     } finally {
       this.producer.setPollInterval(0);
-      await call('bulk producer disconnect', (done) => this.producer.disconnect(10_000, (error) => done(error)));
+      await call('bulk producer disconnect', (done) =>
+        this.producer.disconnect(10_000, (error) => done(error)),
+      );
     }
   }
 

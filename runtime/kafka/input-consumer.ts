@@ -1,5 +1,11 @@
 // Promise API over a read_committed group consumer: batches, rebalance tracking, rewind, lag from stats.
-import type { LibrdKafkaError, Message, RdKafkaConsumer, TopicPartition, TopicPartitionOffset } from './librdkafka.ts';
+import type {
+  LibrdKafkaError,
+  Message,
+  RdKafkaConsumer,
+  TopicPartition,
+  TopicPartitionOffset,
+} from './librdkafka.ts';
 import { ERR, KafkaConsumer, call } from './librdkafka.ts';
 import type { ConsumerSettings } from './client-config.ts';
 import { consumerConfig } from './client-config.ts';
@@ -26,7 +32,9 @@ export class InputConsumer {
 
   constructor(settings: ConsumerSettings) {
     this.raw = new KafkaConsumer(consumerConfig(settings));
-    this.raw.on('rebalance', (error: LibrdKafkaError, partitions: TopicPartition[]) => this.onRebalance(error, partitions));
+    this.raw.on('rebalance', (error: LibrdKafkaError, partitions: TopicPartition[]) =>
+      this.onRebalance(error, partitions),
+    );
     this.raw.on('event.stats', (event: { message: string }) => this.onStats(event.message));
   }
 
@@ -52,18 +60,24 @@ export class InputConsumer {
     await call('consumer connect', (done) => this.raw.connect({}, (error) => done(error)));
     this.raw.setDefaultConsumeTimeout(maxWaitMs);
     // Return as soon as something arrived instead of waiting out the timeout for a full batch.
-    (this.raw as unknown as { setDefaultIsTimeoutOnlyForFirstMessage(v: boolean): void }).setDefaultIsTimeoutOnlyForFirstMessage(true);
+    (
+      this.raw as unknown as { setDefaultIsTimeoutOnlyForFirstMessage(v: boolean): void }
+    ).setDefaultIsTimeoutOnlyForFirstMessage(true);
     this.raw.subscribe(topics);
   }
 
   consumeBatch(maxRecords: number): Promise<Message[]> {
-    return call<Message[]>('consume', (done) => this.raw.consume(maxRecords, (error, messages) => done(error, messages)));
+    return call<Message[]>('consume', (done) =>
+      this.raw.consume(maxRecords, (error, messages) => done(error, messages)),
+    );
   }
 
   async committed(partitions: readonly TopicPartition[]): Promise<TopicPartitionOffset[]> {
     if (partitions.length === 0) return [];
     const plain = partitions.map(({ topic, partition }) => ({ topic, partition }));
-    return call<TopicPartitionOffset[]>('committed', (done) => this.raw.committed(plain, OPERATION_TIMEOUT_MS, done));
+    return call<TopicPartitionOffset[]>('committed', (done) =>
+      this.raw.committed(plain, OPERATION_TIMEOUT_MS, done),
+    );
   }
 
   /** Moves every assigned partition back to its committed offset (after an aborted transaction). */
@@ -72,10 +86,18 @@ export class InputConsumer {
     for (const { topic, partition, offset } of committed) {
       const target = offset >= 0 ? offset : OFFSET_BEGINNING;
       try {
-        await call('seek', (done) => this.raw.seek({ topic, partition, offset: target }, OPERATION_TIMEOUT_MS, done));
+        await call('seek', (done) =>
+          this.raw.seek({ topic, partition, offset: target }, OPERATION_TIMEOUT_MS, done),
+        );
       } catch {
         // A partition not yet fetching cannot be seeked; re-assigning resets every position at once.
-        this.raw.assign(committed.map((c) => ({ topic: c.topic, partition: c.partition, offset: c.offset >= 0 ? c.offset : OFFSET_BEGINNING })));
+        this.raw.assign(
+          committed.map((c) => ({
+            topic: c.topic,
+            partition: c.partition,
+            offset: c.offset >= 0 ? c.offset : OFFSET_BEGINNING,
+          })),
+        );
         return;
       }
     }

@@ -14,7 +14,10 @@ export interface ReadToEndOptions {
 }
 
 /** Calls `onMessage` for every committed record of the partitions, in offset order per partition. */
-export async function readPartitionsToEnd(options: ReadToEndOptions, onMessage: (message: Message) => void): Promise<void> {
+export async function readPartitionsToEnd(
+  options: ReadToEndOptions,
+  onMessage: (message: Message) => void,
+): Promise<void> {
   if (options.partitions.length === 0) return;
   const consumer = new KafkaConsumer({
     'bootstrap.servers': options.brokers,
@@ -35,14 +38,20 @@ export async function readPartitionsToEnd(options: ReadToEndOptions, onMessage: 
     onMessage(message);
   });
   try {
-    consumer.assign(options.partitions.map((partition) => ({ topic: options.topic, partition, offset: OFFSET_BEGINNING })));
+    consumer.assign(
+      options.partitions.map((partition) => ({ topic: options.topic, partition, offset: OFFSET_BEGINNING })),
+    );
     consumer.setDefaultConsumeTimeout(100);
     const deadline = Date.now() + (options.timeoutMs ?? 120_000);
     while (atEnd.size < options.partitions.length) {
       if (Date.now() > deadline) {
-        throw new Error(`reading ${options.topic}: only ${atEnd.size}/${options.partitions.length} partitions reached their end in time`);
+        throw new Error(
+          `reading ${options.topic}: only ${atEnd.size}/${options.partitions.length} partitions reached their end in time`,
+        );
       }
-      await call<Message[]>('reader consume', (done) => consumer.consume(10_000, (error, messages) => done(error, messages)));
+      await call<Message[]>('reader consume', (done) =>
+        consumer.consume(10_000, (error, messages) => done(error, messages)),
+      );
     }
   } finally {
     await call('reader disconnect', (done) => consumer.disconnect((error) => done(error)));

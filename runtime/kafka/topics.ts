@@ -19,7 +19,9 @@ export interface TopicDrift {
 export type KafkaAdmin = ReturnType<InstanceType<typeof KafkaJS.Kafka>['admin']>;
 
 export async function withAdmin<T>(brokers: string, use: (admin: KafkaAdmin) => Promise<T>): Promise<T> {
-  const kafka = new KafkaJS.Kafka({ kafkaJS: { brokers: brokers.split(','), logLevel: KafkaJS.logLevel.ERROR } });
+  const kafka = new KafkaJS.Kafka({
+    kafkaJS: { brokers: brokers.split(','), logLevel: KafkaJS.logLevel.ERROR },
+  });
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -30,7 +32,9 @@ export async function withAdmin<T>(brokers: string, use: (admin: KafkaAdmin) => 
 }
 
 function configEntries(spec: TopicSpec): Array<{ name: string; value: string }> {
-  const entries: Array<{ name: string; value: string }> = [{ name: 'cleanup.policy', value: spec.cleanupPolicy }];
+  const entries: Array<{ name: string; value: string }> = [
+    { name: 'cleanup.policy', value: spec.cleanupPolicy },
+  ];
   if (spec.retentionMs !== undefined) entries.push({ name: 'retention.ms', value: String(spec.retentionMs) });
   return entries;
 }
@@ -55,7 +59,11 @@ export async function ensureTopics(admin: KafkaAdmin, specs: readonly TopicSpec[
     } catch (error) {
       // Another copy may have created it a moment ago; anything else is real.
       if (!String((error as Error).message).includes('already exists')) {
-        throw new TributaryError('TRIBUTARY_KAFKA_FATAL', `creating topics ${missing.map((s) => s.name).join(', ')}: ${String(error)}`, { cause: error });
+        throw new TributaryError(
+          'TRIBUTARY_KAFKA_FATAL',
+          `creating topics ${missing.map((s) => s.name).join(', ')}: ${String(error)}`,
+          { cause: error },
+        );
       }
     }
   }

@@ -44,17 +44,28 @@ export class TransactionalProducer {
   async produce(message: OutgoingMessage): Promise<void> {
     for (;;) {
       try {
-        this.producer.produce(message.topic, message.partition ?? null, message.value, message.key, message.timestamp ?? null, undefined, message.headers);
+        this.producer.produce(
+          message.topic,
+          message.partition ?? null,
+          message.value,
+          message.key,
+          message.timestamp ?? null,
+          undefined,
+          message.headers,
+        );
         return;
       } catch (error) {
-        if ((error as { code?: number }).code !== ERR.ERR__QUEUE_FULL) throw toTributaryError(error, 'produce');
+        if ((error as { code?: number }).code !== ERR.ERR__QUEUE_FULL)
+          throw toTributaryError(error, 'produce');
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
     }
   }
 
   async sendOffsets(offsets: TopicPartitionOffset[], consumer: RdKafkaConsumer): Promise<void> {
-    await call('sendOffsetsToTransaction', (done) => this.producer.sendOffsetsToTransaction(offsets, consumer, OPERATION_TIMEOUT_MS, done));
+    await call('sendOffsetsToTransaction', (done) =>
+      this.producer.sendOffsetsToTransaction(offsets, consumer, OPERATION_TIMEOUT_MS, done),
+    );
   }
 
   async commit(): Promise<void> {

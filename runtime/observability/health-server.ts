@@ -17,10 +17,14 @@ export interface HealthSources {
 
 export interface HealthServer {
   port: number;
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
-export async function startHealthServer(host: string, port: number, sources: HealthSources): Promise<HealthServer> {
+export async function startHealthServer(
+  host: string,
+  port: number,
+  sources: HealthSources,
+): Promise<HealthServer> {
   const server: Server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     const answer = (status: HealthStatus): void => {

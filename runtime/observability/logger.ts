@@ -16,7 +16,10 @@ export function createLogger(options: LoggerOptions): Logger {
   const base = { name: options.name, level: options.level ?? 'info' };
   const usePretty = options.pretty ?? process.stdout.isTTY;
   if (usePretty) {
-    return pino(base, pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
+    return pino(
+      base,
+      pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }),
+    );
   }
   return pino(base, pino.destination({ sync: false }));
 }

@@ -102,6 +102,6 @@ export class PartitionStore<V> implements KeyedStore<V> {
   }
 
   private record(key: string): void {
-    this.journal.push({ store: this as PartitionStore<unknown>, key, previous: this.data.get(key) });
+    this.journal.push({ store: this, key, previous: this.data.get(key) });
   }
 }

@@ -16,7 +16,9 @@ describe('StateManager', () => {
     seen.set('b', 5, 200);
     seen.delete('b');
     const messages = state.changelogMessages();
-    expect(messages.map((m) => [m.topic, m.partition, m.key?.toString(), m.value?.toString() ?? null])).toEqual([
+    expect(
+      messages.map((m) => [m.topic, m.partition, m.key?.toString(), m.value?.toString() ?? null]),
+    ).toEqual([
       ['p.seen.changelog', 3, 'a', '{"v":2,"t":100}'],
       ['p.seen.changelog', 3, 'b', null],
     ]);
@@ -61,10 +63,12 @@ describe('StateManager', () => {
       [2, 'y', '{"v":"other","t":3}'],
     ];
     let reads = 0;
-    const reader: ChangelogReader = async (topic, partitions, onRecord) => {
+    const reader: ChangelogReader = (topic, partitions, onRecord) => {
       reads++;
       expect(topic).toBe('p.seen.changelog');
-      for (const [p, k, v] of changelog) if (partitions.includes(p)) onRecord(p, Buffer.from(k), v === null ? null : Buffer.from(v));
+      for (const [p, k, v] of changelog)
+        if (partitions.includes(p)) onRecord(p, Buffer.from(k), v === null ? null : Buffer.from(v));
+      return Promise.resolve();
     };
     const state = new StateManager(['seen'], changelogFor, reader, log);
     expect(() => state.store('seen', 1)).toThrow('not restored');

@@ -55,7 +55,10 @@ export class StateManager {
     if (store === undefined) {
       if (!this.storeNames.includes(name)) throw new Error(`no state store "${name}" is declared`);
       if (this.readChangelog !== undefined && !this.ready.has(partition)) {
-        throw new TributaryError('TRIBUTARY_STATE_RESTORE_FAILED', `state of partition ${partition} is not restored`);
+        throw new TributaryError(
+          'TRIBUTARY_STATE_RESTORE_FAILED',
+          `state of partition ${partition} is not restored`,
+        );
       }
       store = new PartitionStore<unknown>(name, partition, this.journal);
       this.stores.set(key, store);
@@ -96,7 +99,10 @@ export class StateManager {
     });
     for (const [partition, store] of stores) this.stores.set(`${name}/${partition}`, store);
     const entries = [...stores.values()].reduce((sum, s) => sum + s.size, 0);
-    this.log.info({ store: name, partitions, records, entries, ms: Date.now() - started }, `restored state store ${name}`);
+    this.log.info(
+      { store: name, partitions, records, entries, ms: Date.now() - started },
+      `restored state store ${name}`,
+    );
   }
 
   /** A point to roll back to if the current record is rejected. */
@@ -120,7 +126,12 @@ export class StateManager {
       if (seen.has(id)) continue;
       seen.add(id);
       const topic = this.changelogTopicFor(store.name);
-      messages.push({ topic, partition: store.partition, key: Buffer.from(key), value: encode(store.current(key)) });
+      messages.push({
+        topic,
+        partition: store.partition,
+        key: Buffer.from(key),
+        value: encode(store.current(key)),
+      });
     }
     return messages;
   }

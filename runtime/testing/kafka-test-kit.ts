@@ -2,6 +2,7 @@
 // wait for a consumer group to catch up.
 import { randomBytes } from 'node:crypto';
 import { Producer, call } from '../kafka/librdkafka.ts';
+import { describeError } from '../errors.ts';
 import { readPartitionsToEnd } from '../kafka/partition-reader.ts';
 import { ensureTopics, producerConfig, withAdmin } from '../kafka/index.ts';
 import type { TopicSpec } from '../kafka/index.ts';
@@ -29,8 +30,15 @@ export interface TestRecord {
 }
 
 /** Produces with an idempotent producer and waits until every record is acknowledged. */
-export async function produceRecords(brokers: string, topic: string, records: readonly TestRecord[]): Promise<void> {
-  const producer = new Producer({ ...producerConfig({ brokers, clientId: 'test-producer', lingerMs: 20 }), dr_cb: true });
+export async function produceRecords(
+  brokers: string,
+  topic: string,
+  records: readonly TestRecord[],
+): Promise<void> {
+  const producer = new Producer({
+    ...producerConfig({ brokers, clientId: 'test-producer', lingerMs: 20 }),
+    dr_cb: true,
+  });
   await call('connect', (done) => producer.connect({}, (error) => done(error)));
   producer.setPollInterval(10);
   let pending = records.length;
@@ -55,7 +63,7 @@ export async function produceRecords(brokers: string, topic: string, records: re
   }
   await allAcknowledged;
   await call('disconnect', (done) => producer.disconnect((error) => done(error)));
-  if (failure !== undefined) throw new Error(`producing to ${topic} failed: ${String(failure)}`);
+  if (failure !== undefined) throw new Error(`producing to ${topic} failed: ${describeError(failure)}`);
 }
 
 export interface ReadRecord {
@@ -66,27 +74,46 @@ export interface ReadRecord {
 }
 
 /** Reads every committed record of a topic (read_committed), from the beginning to the current end. */
-export async function readTopic(brokers: string, topic: string, partitions: number, timeoutMs = 120_000): Promise<ReadRecord[]> {
+export async function readTopic(
+  brokers: string,
+  topic: string,
+  partitions: number,
+  timeoutMs = 120_000,
+): Promise<ReadRecord[]> {
   const records: ReadRecord[] = [];
   const all = Array.from({ length: partitions }, (_, partition) => partition);
   await readPartitionsToEnd({ brokers, topic, partitions: all, timeoutMs }, (message) => {
-    records.push({ partition: message.partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value });
+    records.push({
+      partition: message.partition,
+      offset: message.offset,
+      key: message.key?.toString() ?? null,
+      value: message.value,
+    });
   });
   return records;
 }
 
 /** Waits until the group has committed offsets equal to the end of every partition of `topic`. */
-export async function waitForGroupCaughtUp(brokers: string, group: string, topic: string, timeoutMs = 240_000): Promise<void> {
+export async function waitForGroupCaughtUp(
+  brokers: string,
+  group: string,
+  topic: string,
+  timeoutMs = 240_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   await withAdmin(brokers, async (admin) => {
     for (;;) {
       const ends = await admin.fetchTopicOffsets(topic);
       const committed = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-      const byPartition = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+      const byPartition = new Map(
+        (committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]),
+      );
       const behind = ends.filter((end) => (byPartition.get(end.partition) ?? -1) < Number(end.high));
       if (behind.length === 0) return;
       if (Date.now() > deadline) {
-        throw new Error(`group ${group} still behind on ${topic}: ${behind.map((b) => `p${b.partition} ${byPartition.get(b.partition) ?? 'none'}/${b.high}`).join(', ')}`);
+        throw new Error(
+          `group ${group} still behind on ${topic}: ${behind.map((b) => `p${b.partition} ${byPartition.get(b.partition) ?? 'none'}/${b.high}`).join(', ')}`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 500));
     }

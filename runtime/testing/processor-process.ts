@@ -40,13 +40,22 @@ export function startProcessor(name: string, env: Record<string, string>, logFil
 }
 
 /** Runs a processor to completion and returns its exit and everything it printed. */
-export async function runProcessorToExit(name: string, env: Record<string, string>, timeoutMs = 60_000): Promise<ProcessExit & { output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'run', name], { cwd: REPO_ROOT, env: { ...process.env, ...env } });
+export async function runProcessorToExit(
+  name: string,
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<ProcessExit & { output: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'run', name], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+  });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const exit = await new Promise<ProcessExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exit = await new Promise<ProcessExit>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   clearTimeout(timer);
   return { ...exit, output };
 }

@@ -2,7 +2,13 @@
 // the real loop, over an in-memory registry. Outputs come back decoded so tests read plain values.
 import { AvroDecoder } from '../serde/index.ts';
 import type { AnyProcessorDefinition, DeadLetterValue, RawRecord } from '../app/index.ts';
-import { DEAD_LETTER_OUTPUT, buildCodecs, loadProcessorConfig, processBatch, topicResolver } from '../app/index.ts';
+import {
+  DEAD_LETTER_OUTPUT,
+  buildCodecs,
+  loadProcessorConfig,
+  processBatch,
+  topicResolver,
+} from '../app/index.ts';
 import { createLogger } from '../observability/index.ts';
 import { InMemorySchemaRegistry } from './in-memory-schema-registry.ts';
 import { StateManager } from '../state/index.ts';
@@ -33,7 +39,11 @@ export interface InMemoryOptions {
   now?: () => number;
 }
 
-export async function runInMemory(definition: AnyProcessorDefinition, inputs: readonly InMemoryInput[], options: InMemoryOptions = {}): Promise<InMemoryRun> {
+export async function runInMemory(
+  definition: AnyProcessorDefinition,
+  inputs: readonly InMemoryInput[],
+  options: InMemoryOptions = {},
+): Promise<InMemoryRun> {
   const config = loadProcessorConfig(definition, { env: {}, overrides: options.config ?? {} });
   const log = createLogger({ name: definition.name, level: 'silent', pretty: false });
   const registry = new InMemorySchemaRegistry();
@@ -51,24 +61,42 @@ export async function runInMemory(definition: AnyProcessorDefinition, inputs: re
   });
 
   const run: InMemoryRun = { outputs: {}, deadLetters: [], counted: new Map() };
-  const byTopic = new Map<string, string>(Object.keys(definition.outputs as object).map((name) => [topicFor(name), name]));
+  const byTopic = new Map<string, string>(
+    Object.keys(definition.outputs as object).map((name) => [topicFor(name), name]),
+  );
   const dlqTopic = definition.deadLetter === undefined ? undefined : topicFor(DEAD_LETTER_OUTPUT);
   const decoders = new Map<string, AvroDecoder<unknown>>();
   const storeNames = Object.keys((definition.stores ?? {}) as object);
   const changelogFor = (store: string): string => `${definition.name}.${store}.changelog`;
   const changelogs = new Set(storeNames.map(changelogFor));
-  const state = storeNames.length === 0 ? undefined : new StateManager(storeNames, changelogFor, undefined, log);
+  const state =
+    storeNames.length === 0 ? undefined : new StateManager(storeNames, changelogFor, undefined, log);
   const batchSize = options.batchSize ?? 1000;
   for (let start = 0; start < raws.length; start += batchSize) {
     const batch = raws.slice(start, start + batchSize);
     await prepareInput(batch.map((r) => r.value));
     await state?.sync([...new Set(raws.map((r) => r.partition))]);
-    const result = processBatch(definition, batch, { config, log, codecs, topicFor, now: options.now ?? Date.now, ...(state === undefined ? {} : { state }) });
+    const result = processBatch(definition, batch, {
+      config,
+      log,
+      codecs,
+      topicFor,
+      now: options.now ?? Date.now,
+      ...(state === undefined ? {} : { state }),
+    });
     state?.commit();
     for (const [key, count] of result.counted) run.counted.set(key, (run.counted.get(key) ?? 0) + count);
     for (const message of result.messages) {
       if (changelogs.has(message.topic)) continue;
-      const decoded = await decodeOutput(message.topic, message.value, registry, decoders, definition, byTopic, dlqTopic);
+      const decoded = await decodeOutput(
+        message.topic,
+        message.value,
+        registry,
+        decoders,
+        definition,
+        byTopic,
+        dlqTopic,
+      );
       if (message.topic === dlqTopic) {
         run.deadLetters.push(decoded as DeadLetterValue);
         continue;
@@ -93,7 +121,10 @@ async function decodeOutput(
 ): Promise<unknown> {
   if (value === null) return null;
   const output = byTopic.get(topic);
-  const declared = output === undefined ? undefined : (definition.outputs as Record<string, { value: { kind: string } }>)[output];
+  const declared =
+    output === undefined
+      ? undefined
+      : (definition.outputs as Record<string, { value: { kind: string } }>)[output];
   if (topic !== dlqTopic && declared?.value.kind === 'bytes') return value;
   let decoder = decoders.get(topic);
   if (decoder === undefined) {

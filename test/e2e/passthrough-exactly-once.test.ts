@@ -41,7 +41,12 @@ function makeRecords(count: number, start = 0): TestRecord[] {
 }
 
 /** Produces in chunks with pauses, so processing (and our kills) overlap with arriving input. */
-async function produceSlowly(topic: string, records: TestRecord[], chunks: number, pauseMs: number): Promise<void> {
+async function produceSlowly(
+  topic: string,
+  records: TestRecord[],
+  chunks: number,
+  pauseMs: number,
+): Promise<void> {
   const size = Math.ceil(records.length / chunks);
   for (let i = 0; i < records.length; i += size) {
     await produceRecords(brokers, topic, records.slice(i, i + size));
@@ -55,7 +60,11 @@ async function expectOutputEqualsInput(expected: TestRecord[]): Promise<void> {
   for (const record of output) seen.set(record.key ?? '', (seen.get(record.key ?? '') ?? 0) + 1);
   const duplicated = [...seen.entries()].filter(([, n]) => n > 1);
   const missing = expected.filter((r) => !seen.has(r.key ?? ''));
-  expect({ duplicated: duplicated.length, missing: missing.length, total: output.length }).toEqual({ duplicated: 0, missing: 0, total: expected.length });
+  expect({ duplicated: duplicated.length, missing: missing.length, total: output.length }).toEqual({
+    duplicated: 0,
+    missing: 0,
+    total: expected.length,
+  });
   for (const record of output) expect(record.value?.toString()).toBe(`value-${(record.key ?? '').slice(1)}`);
 }
 
@@ -75,7 +84,11 @@ describe('passthrough processor as a real OS process', () => {
   it('loses and duplicates nothing over 100,000 records when SIGKILLed three times at random moments', async () => {
     const input = makeRecords(RECORDS);
     const producing = produceSlowly(`${prefix}passthrough.in`, input, 10, 1500);
-    let current: ProcessorProcess = startProcessor('passthrough', processorEnv('0'), join(workDir, 'kill.log'));
+    let current: ProcessorProcess = startProcessor(
+      'passthrough',
+      processorEnv('0'),
+      join(workDir, 'kill.log'),
+    );
     const kills: number[] = [];
     for (let kill = 0; kill < 3; kill++) {
       const delay = 2000 + Math.floor(Math.random() * 4000);
@@ -95,7 +108,9 @@ describe('passthrough processor as a real OS process', () => {
 
   it('splits the partitions between two copies and still writes exactly the input', async () => {
     const input = makeRecords(RECORDS);
-    const copies = [0, 1].map((i) => startProcessor('passthrough', processorEnv(String(i)), join(workDir, `two-${i}.log`)));
+    const copies = [0, 1].map((i) =>
+      startProcessor('passthrough', processorEnv(String(i)), join(workDir, `two-${i}.log`)),
+    );
     await produceSlowly(`${prefix}passthrough.in`, input, 5, 500);
     await waitForGroupCaughtUp(brokers, `${prefix}passthrough`, `${prefix}passthrough.in`);
     const group = await withAdmin(brokers, (admin) => admin.describeGroups([`${prefix}passthrough`]));
