@@ -34,3 +34,5 @@ export { CUSTOMERS_TOPIC, SERVICES_TOPIC, loadReferenceData } from './reference-
 export type { ReferenceLoadOptions, ReferenceLoadResult } from './reference-load.ts';
 export { customerRecords, serviceRecords } from './reference-data.ts';
 export type { CustomerRecord, ServiceRecord } from './reference-data.ts';
+export { reconcileIngestTopics } from './reconcile-topics.ts';
+export type { ReconcileCheck, TopicsReconciliation, ReconcileTopicsOptions } from './reconcile-topics.ts';

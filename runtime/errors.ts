@@ -23,6 +23,16 @@ export const ERROR_CODES = {
   TRIBUTARY_STATE_RESTORE_FAILED: { retryable: true },
   TRIBUTARY_INSTANCE_LOCKED: { retryable: false },
   TRIBUTARY_SHUTDOWN_TIMEOUT: { retryable: false },
+  /** A sink's store is down or refusing writes (backpressure): retry with backoff, partitions paused. */
+  TRIBUTARY_SINK_UNAVAILABLE: { retryable: true },
+  /** A sink's store can never hold this row (a value the column cannot hold): it is dead-lettered. */
+  TRIBUTARY_SINK_ROW_REJECTED: { retryable: false },
+  /** A versioned ClickHouse migration failed; the sink stops at start. */
+  TRIBUTARY_CLICKHOUSE_MIGRATION_FAILED: { retryable: false },
+  /** The embedded ClickHouse data directory is owned by another live process. */
+  TRIBUTARY_CLICKHOUSE_DATA_DIR_LOCKED: { retryable: false },
+  /** The query endpoint refused a statement (writes, settings that lift read-only, several statements). */
+  TRIBUTARY_CLICKHOUSE_QUERY_REFUSED: { retryable: false },
 } as const satisfies Record<string, { retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

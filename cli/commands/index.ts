@@ -1,4 +1,5 @@
 import type { Command } from '../command.ts';
+import { demoCommand } from './demo.ts';
 import { loadgenCommand } from './loadgen.ts';
 import { refCommand } from './ref.ts';
 import { runCommand } from './run.ts';
@@ -6,4 +7,11 @@ import { stackCommand } from './stack.ts';
 import { testCommand } from './test.ts';
 
 // Every command the CLI knows, in the order `tributary help` lists them.
-export const commands: Command[] = [stackCommand, testCommand, runCommand, refCommand, loadgenCommand];
+export const commands: Command[] = [
+  demoCommand,
+  testCommand,
+  stackCommand,
+  runCommand,
+  refCommand,
+  loadgenCommand,
+];

@@ -22,3 +22,18 @@ export {
   EXIT_BAD_CONFIG,
   EXIT_FENCED,
 } from './run-processor.ts';
+export { defineSink, sinkConfigShape } from './sink-definition.ts';
+export type {
+  AnySinkDefinition,
+  SinkBinding,
+  SinkConfig,
+  SinkConnector,
+  SinkDefinition,
+  SinkOpenContext,
+  SinkRecord,
+  SinkRow,
+  SinkWriteRequest,
+} from './sink-definition.ts';
+export { runSink, loadSinkConfig, boundTopics } from './run-sink.ts';
+export { dedupToken, PendingBatch } from './sink-batch.ts';
+export { REJECTED_BY_STORE_REASON } from './sink-flush.ts';

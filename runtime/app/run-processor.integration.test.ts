@@ -11,7 +11,7 @@ import {
   uniquePrefix,
   waitForGroupCaughtUp,
 } from '../testing/kafka-test-kit.ts';
-import { runProcessorToExit, startProcessor } from '../testing/processor-process.ts';
+import { runProcessorToExit, startProcessor } from '../../infra/pipeline/processor-process.ts';
 import { withAdmin } from '../kafka/index.ts';
 import { EXIT_BAD_CONFIG, EXIT_FENCED } from './run-processor.ts';
 

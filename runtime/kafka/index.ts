@@ -11,3 +11,5 @@ export { toTributaryError, KafkaJS } from './librdkafka.ts';
 export type { Message, TopicPartition, TopicPartitionOffset } from './librdkafka.ts';
 export { readPartitionsToEnd } from './partition-reader.ts';
 export type { ReadToEndOptions } from './partition-reader.ts';
+export { groupProgress, waitForGroupCaughtUp } from './group-progress.ts';
+export type { PartitionProgress } from './group-progress.ts';

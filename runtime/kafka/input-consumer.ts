@@ -82,25 +82,38 @@ export class InputConsumer {
 
   /** Moves every assigned partition back to its committed offset (after an aborted transaction). */
   async rewindToCommitted(): Promise<void> {
-    const committed = await this.committed(this.assigned);
-    for (const { topic, partition, offset } of committed) {
-      const target = offset >= 0 ? offset : OFFSET_BEGINNING;
+    await this.seekTo(await this.committed(this.assigned));
+  }
+
+  /**
+   * Moves partitions to the given offsets (a negative offset means the beginning). Give the whole
+   * assignment: when a partition cannot be seeked yet, the fallback re-assigns exactly these.
+   */
+  async seekTo(positions: readonly TopicPartitionOffset[]): Promise<void> {
+    const targets = positions.map(({ topic, partition, offset }) => ({
+      topic,
+      partition,
+      offset: offset >= 0 ? offset : OFFSET_BEGINNING,
+    }));
+    for (const target of targets) {
       try {
-        await call('seek', (done) =>
-          this.raw.seek({ topic, partition, offset: target }, OPERATION_TIMEOUT_MS, done),
-        );
+        await call('seek', (done) => this.raw.seek(target, OPERATION_TIMEOUT_MS, done));
       } catch {
         // A partition not yet fetching cannot be seeked; re-assigning resets every position at once.
-        this.raw.assign(
-          committed.map((c) => ({
-            topic: c.topic,
-            partition: c.partition,
-            offset: c.offset >= 0 ? c.offset : OFFSET_BEGINNING,
-          })),
-        );
+        this.raw.assign(targets);
         return;
       }
     }
+  }
+
+  /** Stops fetching the assigned partitions (backpressure); consume keeps the group membership alive. */
+  pause(): void {
+    if (this.assigned.length > 0) this.raw.pause(this.assigned.map((tp) => ({ ...tp })));
+  }
+
+  /** Fetches the assigned partitions again after `pause`. */
+  resume(): void {
+    if (this.assigned.length > 0) this.raw.resume(this.assigned.map((tp) => ({ ...tp })));
   }
 
   /** Lag per assigned partition from librdkafka's statistics (committed offset to high watermark). */

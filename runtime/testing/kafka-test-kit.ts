@@ -93,29 +93,4 @@ export async function readTopic(
   return records;
 }
 
-/** Waits until the group has committed offsets equal to the end of every partition of `topic`. */
-export async function waitForGroupCaughtUp(
-  brokers: string,
-  group: string,
-  topic: string,
-  timeoutMs = 240_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  await withAdmin(brokers, async (admin) => {
-    for (;;) {
-      const ends = await admin.fetchTopicOffsets(topic);
-      const committed = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-      const byPartition = new Map(
-        (committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]),
-      );
-      const behind = ends.filter((end) => (byPartition.get(end.partition) ?? -1) < Number(end.high));
-      if (behind.length === 0) return;
-      if (Date.now() > deadline) {
-        throw new Error(
-          `group ${group} still behind on ${topic}: ${behind.map((b) => `p${b.partition} ${byPartition.get(b.partition) ?? 'none'}/${b.high}`).join(', ')}`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-  });
-}
+export { waitForGroupCaughtUp } from '../kafka/index.ts';

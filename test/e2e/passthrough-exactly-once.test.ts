@@ -13,8 +13,8 @@ import {
   waitForGroupCaughtUp,
 } from '../../runtime/testing/kafka-test-kit.ts';
 import type { TestRecord } from '../../runtime/testing/kafka-test-kit.ts';
-import { startProcessor } from '../../runtime/testing/processor-process.ts';
-import type { ProcessorProcess } from '../../runtime/testing/processor-process.ts';
+import { startProcessor } from '../../infra/pipeline/processor-process.ts';
+import type { ProcessorProcess } from '../../infra/pipeline/processor-process.ts';
 import { withAdmin } from '../../runtime/kafka/index.ts';
 
 const brokers = inject('brokers');

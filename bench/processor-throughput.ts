@@ -1,0 +1,98 @@
+// Measures a processor's sustained events/s over records already in its input topic, as a real OS
+// process, and samples its RSS. Startup and group join are excluded: the clock starts at the first commit.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startProcessor } from '../infra/pipeline/processor-process.ts';
+import { withAdmin } from '../runtime/kafka/index.ts';
+
+export interface ThroughputResult {
+  eventsPerS: number;
+  records: number;
+  seconds: number;
+  rssSteadyMb: number;
+  rssMaxMb: number;
+}
+
+function rssMb(pid: number): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+    return kb === undefined ? undefined : Number(kb) / 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+export async function measureProcessor(options: {
+  name: string;
+  brokers: string;
+  registryUrl: string;
+  topicPrefix: string;
+  inputTopic: string;
+  records: number;
+  workDir: string;
+  env?: Record<string, string>;
+}): Promise<ThroughputResult> {
+  const group = `${options.topicPrefix}${options.name}`;
+  const topic = `${options.topicPrefix}${options.inputTopic}`;
+  const processor = startProcessor(
+    options.name,
+    {
+      TRIBUTARY_KAFKA_BROKERS: options.brokers,
+      TRIBUTARY_REGISTRY_URL: options.registryUrl,
+      TRIBUTARY_TOPIC_PREFIX: options.topicPrefix,
+      TRIBUTARY_INSTANCE_ID: '0',
+      TRIBUTARY_STATE_DIR: join(options.workDir, 'state'),
+      TRIBUTARY_LOG_LEVEL: 'warn',
+      ...options.env,
+    },
+    join(options.workDir, `${options.name}.log`),
+  );
+  const rss: number[] = [];
+  let firstAt = 0;
+  let firstDone = 0;
+  let doneAt = 0;
+  try {
+    await withAdmin(options.brokers, async (admin) => {
+      for (;;) {
+        const committed = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+        const done = (committed[0]?.partitions ?? []).reduce(
+          (sum, p) => sum + Math.max(0, Number(p.offset)),
+          0,
+        );
+        const pid = processor.child.pid;
+        const sample = pid === undefined ? undefined : rssMb(pid);
+        if (done > 0 && sample !== undefined) rss.push(sample);
+        if (done > 0 && firstAt === 0) {
+          firstAt = performance.now();
+          firstDone = done;
+        }
+        if (done >= options.records) {
+          doneAt = performance.now();
+          return;
+        }
+        if (processor.child.exitCode !== null)
+          throw new Error(`${options.name} exited with ${processor.child.exitCode} during the benchmark`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    });
+  } finally {
+    processor.kill('SIGTERM');
+    await processor.exited;
+  }
+  const seconds = (doneAt - firstAt) / 1000;
+  const records = options.records - firstDone;
+  // Steady state: the second half of the samples, after buffers and state have grown.
+  return {
+    eventsPerS: records / seconds,
+    records,
+    seconds,
+    rssSteadyMb: median(rss.slice(Math.floor(rss.length / 2))),
+    rssMaxMb: Math.max(0, ...rss),
+  };
+}

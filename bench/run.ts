@@ -1,0 +1,115 @@
+// `npm run bench`: throughput and memory figures against a real local stack started for the run.
+// Prints a table and writes bench/results/latest.json (one key per figure) so runs can be compared.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Table from 'cli-table3';
+import { findFreePorts, startStack, stopStack } from '../infra/stack/stack.ts';
+import { EventGenerator, buildFleet, generatorOptionsSchema, runLoadgen } from '../loadgen/index.ts';
+import { createTopics, produceRecords } from '../runtime/testing/kafka-test-kit.ts';
+import type { TestRecord } from '../runtime/testing/kafka-test-kit.ts';
+import { measureProcessor } from './processor-throughput.ts';
+
+const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url));
+const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 300_000);
+const PARTITIONS = 6;
+
+function say(line: string): void {
+  process.stderr.write(`▶ ${line}\n`);
+}
+
+/** The same raw events for every contender: generated once, bad and duplicate deliveries included. */
+function rawEvents(count: number): TestRecord[] {
+  const options = generatorOptionsSchema.parse({ seed: 3, count, rate: 1_000_000, startMs: Date.now() });
+  const generator = new EventGenerator(buildFleet({ seed: 3 }), options);
+  const records: TestRecord[] = [];
+  for (let d = generator.next(); d !== undefined; d = generator.next())
+    records.push({ key: d.key, value: d.value });
+  return records;
+}
+
+async function main(): Promise<void> {
+  const workDir = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
+  const [kafkaPort = 0, controllerPort = 0, registryPort = 0] = await findFreePorts(3);
+  say(`starting a stack for the benchmark in ${workDir}`);
+  const stack = await startStack({
+    dataDir: join(workDir, 'stack'),
+    kafkaPort,
+    controllerPort,
+    registryPort,
+    onProgress: (l) => say(l),
+  });
+  const figures: Record<string, number> = {};
+  try {
+    say(`load generator: 500,000 events as fast as it can`);
+    const loadgen = await runLoadgen({
+      brokers: stack.brokers,
+      topicPrefix: 'bench-loadgen.',
+      partitions: PARTITIONS,
+      generator: generatorOptionsSchema.parse({
+        seed: 5,
+        count: 500_000,
+        rate: 2_000_000,
+        startMs: Date.now(),
+      }),
+      runsDir: join(workDir, 'runs'),
+      progress: false,
+    });
+    figures['loadgen_events_per_s'] = loadgen.summary.achievedRate;
+
+    say(`pre-producing ${EVENTS.toLocaleString()} raw events for ingest and for the pass-through baseline`);
+    const events = rawEvents(EVENTS);
+    for (const topic of ['bench.requests.raw', 'bench.passthrough.in']) {
+      await createTopics(stack.brokers, [{ name: topic, partitions: PARTITIONS, cleanupPolicy: 'delete' }]);
+      await produceRecords(stack.brokers, topic, events);
+    }
+    const common = {
+      brokers: stack.brokers,
+      registryUrl: stack.registryUrl,
+      topicPrefix: 'bench.',
+      records: events.length,
+      workDir,
+    };
+    say('pass-through (baseline: same records, same client settings and transactions)');
+    const passthrough = await measureProcessor({
+      ...common,
+      name: 'passthrough',
+      inputTopic: 'passthrough.in',
+    });
+    say('ingest');
+    const ingest = await measureProcessor({ ...common, name: 'ingest', inputTopic: 'requests.raw' });
+    figures['passthrough_events_per_s'] = passthrough.eventsPerS;
+    figures['ingest_events_per_s'] = ingest.eventsPerS;
+    figures['ingest_ratio'] = ingest.eventsPerS / passthrough.eventsPerS;
+    figures['ingest_rss_steady_mb'] = ingest.rssSteadyMb;
+    figures['ingest_rss_max_mb'] = ingest.rssMaxMb;
+    figures['passthrough_rss_steady_mb'] = passthrough.rssSteadyMb;
+  } finally {
+    await stopStack(join(workDir, 'stack'));
+    rmSync(workDir, { recursive: true, force: true });
+  }
+  printTable(figures);
+  mkdirSync(join(RESULTS, '..'), { recursive: true });
+  writeFileSync(
+    RESULTS,
+    `${JSON.stringify({ measured_at: new Date().toISOString(), events: EVENTS, ...figures }, null, 2)}\n`,
+  );
+  say(`figures written to ${RESULTS}`);
+}
+
+function printTable(figures: Record<string, number>): void {
+  const goals: Record<string, string> = {
+    loadgen_events_per_s: '≥ 100,000',
+    ingest_ratio: '≥ 0.60 of pass-through',
+    ingest_rss_steady_mb: '< 250 MB',
+  };
+  const table = new Table({ head: ['figure', 'value', 'goal'] });
+  for (const [key, value] of Object.entries(figures)) {
+    const shown = key.endsWith('_ratio') ? value.toFixed(2) : Math.round(value).toLocaleString();
+    table.push([key, shown, goals[key] ?? '']);
+  }
+  console.log(table.toString());
+}
+
+await main();

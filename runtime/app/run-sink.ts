@@ -1,0 +1,232 @@
+// Runs one copy of a sink as an OS process: config, logging, health, topics, schemas, clients, the
+// connector, the sink loop, signals and a bounded clean shutdown. No store-specific code lives here.
+import { z } from 'zod';
+import { ConfigError, describeError } from '../errors.ts';
+import { loadConfig, redactConfig, runtimeConfigShape } from '../config/index.ts';
+import type { ConfigSource } from '../config/index.ts';
+import { createLogger, startHealthServer } from '../observability/index.ts';
+import type { HealthServer, HealthStatus, Logger } from '../observability/index.ts';
+import { InputConsumer, TransactionalProducer, ensureTopics, withAdmin } from '../kafka/index.ts';
+import type { TopicSpec } from '../kafka/index.ts';
+import { HttpSchemaRegistry } from '../serde/index.ts';
+import { claimInstanceSlot } from './instance-slot.ts';
+import type { InstanceSlot } from './instance-slot.ts';
+import { EXIT_BAD_CONFIG, EXIT_FAILED, EXIT_FENCED, EXIT_OK } from './run-processor.ts';
+import type { AnySinkDefinition, SinkConfig, SinkConnector } from './sink-definition.ts';
+import { sinkConfigShape } from './sink-definition.ts';
+import type { BoundTopic } from './sink-flush.ts';
+import { buildSinkCodecs } from './sink-codecs.ts';
+import { SinkLoop } from './sink-loop.ts';
+import { SinkMetrics } from './sink-metrics.ts';
+
+type Config = SinkConfig<Record<string, z.ZodType>>;
+
+/** Parses the sink's config (runtime keys, batching keys, its own); throws ConfigError listing each problem. */
+export function loadSinkConfig(definition: AnySinkDefinition, source?: ConfigSource): Config {
+  const own = definition.config as Record<string, z.ZodType>;
+  const schema = z.object({ ...runtimeConfigShape, ...sinkConfigShape, ...own });
+  return loadConfig(definition.name, schema, source) as Config;
+}
+
+/** Physical topic → binding and dead-letter topic; refuses a binding that dead-letters into itself. */
+export function boundTopics(definition: AnySinkDefinition, prefix: string): Map<string, BoundTopic> {
+  const bound = new Map<string, BoundTopic>();
+  for (const binding of definition.bindings) {
+    const deadLetter = binding.deadLetter ?? definition.deadLetter;
+    if (deadLetter === binding.topic)
+      throw new Error(`${definition.name}: binding ${binding.topic} would dead-letter into itself`);
+    bound.set(prefix + binding.topic, { binding, deadLetterTopic: prefix + deadLetter });
+  }
+  return bound;
+}
+
+export async function runSink(definition: AnySinkDefinition, source?: ConfigSource): Promise<never> {
+  let config: Config;
+  try {
+    config = loadSinkConfig(definition, source);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(EXIT_BAD_CONFIG);
+  }
+  const log = createLogger({ name: definition.name, level: config.logLevel });
+  process.on('uncaughtException', (error) => {
+    log.fatal({ err: error }, 'uncaught exception');
+    process.exit(EXIT_FAILED);
+  });
+  process.on('unhandledRejection', (error) => {
+    log.fatal({ err: error }, 'unhandled rejection');
+    process.exit(EXIT_FAILED);
+  });
+  process.exit(await runSinkWithConfig(definition, config, log));
+}
+
+interface Running {
+  loop?: SinkLoop;
+  connector?: SinkConnector;
+  health?: HealthServer;
+  slot?: InstanceSlot;
+}
+
+async function runSinkWithConfig(
+  definition: AnySinkDefinition,
+  config: Config,
+  log: Logger,
+): Promise<number> {
+  const group = config.topicPrefix + definition.name;
+  const running: Running = {};
+  const instanceId = config.instanceId ?? (running.slot = claimInstanceSlot(config.stateDir, group)).id;
+  const processLog = log.child({ instance: instanceId });
+  processLog.info({ config: redactConfig(config) }, `starting ${definition.name}`);
+  const metrics = new SinkMetrics(definition.name);
+  const consumer = new InputConsumer({
+    brokers: config.kafkaBrokers,
+    groupId: group,
+    clientId: `${group}-${instanceId}`,
+    sessionTimeoutMs: config.sessionTimeoutMs,
+  });
+  const producer = new TransactionalProducer({
+    brokers: config.kafkaBrokers,
+    clientId: `${group}-${instanceId}`,
+    transactionalId: `${group}-${instanceId}`,
+    transactionTimeoutMs: config.transactionTimeoutMs,
+  });
+  const shutdown = installSignals(running, config.shutdownTimeoutMs, processLog);
+  let exitCode = EXIT_OK;
+  try {
+    running.health = await startHealthServer(config.httpHost, config.httpPort, {
+      metrics: metrics.registry,
+      live: () => liveness(running.loop),
+      ready: () => readiness(consumer, running, config.readyMaxLag, metrics),
+    });
+    processLog.info({ port: running.health.port }, `health and metrics on :${running.health.port}`);
+    const bound = boundTopics(definition, config.topicPrefix);
+    const deadLetterTopics = [...new Set([...bound.values()].map((b) => b.deadLetterTopic))];
+    await ensureSinkTopics(config, [...bound.keys(), ...deadLetterTopics]);
+    const codecs = await buildSinkCodecs(
+      [...bound].map(([physicalTopic, { binding }]) => ({ physicalTopic, binding })),
+      deadLetterTopics,
+      new HttpSchemaRegistry(config.registryUrl),
+      processLog,
+    );
+    running.connector = await definition.open({ config, log: processLog, metrics: metrics.registry });
+    await producer.connect();
+    await consumer.connect([...bound.keys()], Math.min(config.maxBatchWaitMs, config.flushIntervalMs));
+    running.loop = new SinkLoop({
+      name: definition.name,
+      consumer,
+      producer,
+      connector: running.connector,
+      codecs,
+      bound,
+      metrics,
+      log: processLog,
+      limits: config,
+    });
+    if (shutdown.requested) running.loop.stop();
+    await running.loop.run();
+    processLog.info('loop stopped cleanly');
+  } catch (error) {
+    exitCode = exitCodeFor(error);
+    processLog.error({ err: error }, `stopping on error: ${describeError(error)}`);
+  } finally {
+    await closeAll(running, consumer, producer, processLog);
+    shutdown.done();
+  }
+  processLog.info({ exitCode }, 'stopped');
+  return exitCode;
+}
+
+function exitCodeFor(error: unknown): number {
+  const code = (error as { code?: unknown }).code;
+  return code === 'TRIBUTARY_KAFKA_FENCED' ? EXIT_FENCED : EXIT_FAILED;
+}
+
+async function ensureSinkTopics(config: Config, topics: string[]): Promise<void> {
+  const specs = topics.map((name): TopicSpec => ({
+    name,
+    partitions: config.defaultPartitions,
+    cleanupPolicy: 'delete',
+  }));
+  await withAdmin(config.kafkaBrokers, (admin) => ensureTopics(admin, specs));
+}
+
+function installSignals(
+  running: Running,
+  timeoutMs: number,
+  log: Logger,
+): { requested: boolean; done(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const state = {
+    requested: false,
+    done: () => {
+      if (timer !== undefined) clearTimeout(timer);
+    },
+  };
+  const onSignal = (signal: string): void => {
+    log.info({ signal }, 'stopping: flushing and committing the batch in hand, then closing');
+    state.requested = true;
+    running.loop?.stop();
+    timer ??= setTimeout(() => {
+      log.error({ timeoutMs }, 'clean shutdown took too long; exiting without it');
+      process.exit(EXIT_FAILED);
+    }, timeoutMs).unref();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return state;
+}
+
+async function closeAll(
+  running: Running,
+  consumer: InputConsumer,
+  producer: TransactionalProducer,
+  log: Logger,
+): Promise<void> {
+  const quietly = async (what: string, close: () => Promise<void>): Promise<void> => {
+    try {
+      await close();
+    } catch (error) {
+      log.warn({ err: error }, `closing ${what} failed`);
+    }
+  };
+  await quietly('consumer', () => consumer.disconnect());
+  await quietly('producer', () => producer.disconnect());
+  if (running.connector !== undefined) await quietly('connector', running.connector.close);
+  if (running.health !== undefined) await quietly('health server', running.health.close);
+  running.slot?.release();
+}
+
+const LIVENESS_STALL_MS = 180_000;
+
+function liveness(loop: SinkLoop | undefined): HealthStatus {
+  if (loop === undefined) return { ok: true, reason: 'starting' };
+  const idleMs = Date.now() - loop.lastTurnAt;
+  // A write that waits on the store keeps the loop in one turn; that is readiness, not liveness.
+  if (loop.storeProblem !== undefined) return { ok: true, reason: loop.storeProblem };
+  return idleMs < LIVENESS_STALL_MS
+    ? { ok: true, reason: 'loop turning' }
+    : { ok: false, reason: `loop has not turned for ${idleMs} ms` };
+}
+
+function readiness(
+  consumer: InputConsumer,
+  running: Running,
+  maxLag: number,
+  metrics: SinkMetrics,
+): HealthStatus {
+  const status = ((): HealthStatus => {
+    const { loop, connector } = running;
+    if (loop === undefined || connector === undefined) return { ok: false, reason: 'starting' };
+    const fromLoop = loop.health();
+    if (fromLoop !== undefined) return fromLoop;
+    const fromConnector = connector.ready?.();
+    if (fromConnector !== undefined && !fromConnector.ok) return fromConnector;
+    if (!consumer.hasJoinedGroup) return { ok: false, reason: 'waiting for a partition assignment' };
+    const worst = Math.max(0, ...consumer.lag().values());
+    if (worst > maxLag) return { ok: false, reason: `catching up: lag ${worst} > ${maxLag}` };
+    return { ok: true, reason: `assigned ${consumer.assignment.length} partition(s), lag ${worst}` };
+  })();
+  metrics.ready.set(status.ok ? 1 : 0);
+  return status;
+}

@@ -1,0 +1,125 @@
+// What a sink declares: bindings from topics to targets (tables), its dead-letter topics, its config,
+// and how to open its connector. The runtime owns the consumer, batching, retries, dead letters and
+// offsets (sink-runner.ts); a connector only knows its store.
+import { z } from 'zod';
+import type { ConfigShape, RuntimeConfig } from '../config/index.ts';
+import type { Logger } from '../observability/index.ts';
+import type { HealthStatus } from '../observability/index.ts';
+import type { Registry } from 'prom-client';
+import type { ValueCodec } from './definition.ts';
+
+export interface SinkBinding {
+  /** Logical topic name, e.g. `requests.valid`; prefixed with `topicPrefix`. */
+  topic: string;
+  /** How the topic's values are encoded (Avro by record name). */
+  value: ValueCodec<unknown>;
+  /** Where its rows go, e.g. a table name. Several topics may share one target. */
+  target: string;
+  /** Dead-letter topic for its rows the store can never hold; default the sink's `deadLetter`. */
+  deadLetter?: string;
+}
+
+/** One source record decoded and ready for the connector to turn into a row. */
+export interface SinkRecord {
+  binding: SinkBinding;
+  /** Physical topic name (with prefix): what rows carry in `_topic`. */
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+  value: Record<string, unknown>;
+}
+
+/** A row of one target, already checked against the target's columns (its `encode` output). */
+export interface SinkRow {
+  topic: string;
+  partition: number;
+  offset: number;
+  /** The connector's encoded form, e.g. one TabSeparated line. */
+  data: string;
+}
+
+export interface SinkWriteRequest {
+  target: string;
+  rows: readonly SinkRow[];
+  /** Deterministic per (topic, partition, offset range) of `rows`: the store's deduplication token. */
+  dedupToken: string;
+}
+
+/** The store side of a sink. Throws TributaryError: SINK_UNAVAILABLE (retry) or SINK_ROW_REJECTED. */
+export interface SinkConnector {
+  /**
+   * Highest source offset the store already holds per partition (key `topic/partition`), for the
+   * targets given; partitions with nothing stored are absent. The runner never writes those again.
+   */
+  storedOffsets(
+    partitions: ReadonlyArray<{ topic: string; partition: number; target: string }>,
+  ): Promise<Map<string, number>>;
+  /** Turns a record into its row; throws ValidationError for a value the target can never hold. */
+  encode(record: SinkRecord): SinkRow;
+  /** Writes the rows in one request, awaited; never abandons a write that may still land. */
+  write(request: SinkWriteRequest): Promise<void>;
+  /** Optional extra readiness (e.g. a query endpoint); the runner adds its own. */
+  ready?(): HealthStatus;
+  close(): Promise<void>;
+}
+
+export interface SinkOpenContext<C> {
+  config: C;
+  log: Logger;
+  /** The process's metrics registry, for connector-specific metrics. */
+  metrics: Registry;
+}
+
+export type SinkConfig<S extends ConfigShape> = RuntimeConfig &
+  z.infer<z.ZodObject<typeof sinkConfigShape>> &
+  z.infer<z.ZodObject<S>>;
+
+export interface SinkDefinition<S extends ConfigShape> {
+  /** Also the consumer group and the transactional-id prefix. */
+  name: string;
+  description: string;
+  bindings: readonly SinkBinding[];
+  /** Default dead-letter topic for rows that can never be stored (Avro `DeadLetter`). */
+  deadLetter: string;
+  config: S;
+  open(ctx: SinkOpenContext<SinkConfig<S>>): Promise<SinkConnector>;
+}
+
+/** Identity function that gives a sink definition its types; the runtime runs it (`runSink`). */
+export function defineSink<S extends ConfigShape>(definition: SinkDefinition<S>): SinkDefinition<S> {
+  return definition;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any sink, for code that runs them all
+export type AnySinkDefinition = SinkDefinition<any>;
+
+/** Batching keys every sink shares: a batch is flushed when any limit is reached. */
+export const sinkConfigShape = {
+  maxBatchRows: z
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(50_000)
+    .describe('most rows per flush (one write per target per flush)'),
+  maxBatchBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(32 * 1024 * 1024)
+    .describe('most source value bytes per flush, in bytes'),
+  flushIntervalMs: z
+    .number()
+    .int()
+    .min(1)
+    .max(600_000)
+    .default(500)
+    .describe('longest time a consumed record waits before its batch is flushed, in ms'),
+  maxRetryBackoffMs: z
+    .number()
+    .int()
+    .min(10)
+    .default(10_000)
+    .describe('longest pause between retries of a write the store refused, in ms'),
+};
