@@ -1,7 +1,6 @@
 // The deterministic stream of raw deliveries for a run: same options (seed and start time included),
 // same bytes in the same order. Pacing, producing and counting acknowledgements happen elsewhere.
 import { BAD_CLASSES, encodeBadEvent } from './bad-events.ts';
-import { ByteSlab } from './byte-slab.ts';
 import type { BadClass } from './bad-events.ts';
 import { EventEncoder } from './event-encoder.ts';
 import type { RequestFacts } from './event-encoder.ts';
@@ -52,7 +51,6 @@ export class EventGenerator {
   private readonly duplicateDelayMax: number;
   private readonly pending = new Map<number, ValidEvent[]>();
   private readonly ready: ValidEvent[] = [];
-  private readonly slab = new ByteSlab();
   private index = 0;
 
   constructor(
@@ -141,7 +139,7 @@ export class EventGenerator {
     const text = random.chance(this.options.noise)
       ? this.encoder.encodeNoisy(event, iso, random)
       : this.encoder.encode(event, iso);
-    event.value = this.slab.ascii(text);
+    event.value = Buffer.from(text);
     event.duplicated = random.chance(this.options.duplicates);
     if (event.duplicated) {
       const at = i + random.int(1, this.duplicateDelayMax);

@@ -20,7 +20,7 @@ export interface ClickHouseHandle {
   close(): Promise<void>;
 }
 
-type ClientConnection = NonNullable<Parameters<typeof createClient>[0]>['connection'];
+type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
 
 export function openClickHouse(settings: ClickHouseSettings, holder: string): ClickHouseHandle {
   if (settings.clickhouseUrl !== undefined) {

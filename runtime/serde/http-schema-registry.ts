@@ -105,7 +105,10 @@ export class HttpSchemaRegistry implements SchemaRegistry {
 
   async setCompatibility(subject: string, level: CompatibilityLevel): Promise<void> {
     const path = `/config/${encodeURIComponent(subject)}`;
-    const outcome = await this.request('PUT', path, { compatibility: level });
+    let outcome = await this.request('PUT', path, { compatibility: level });
+    // Apicurio answers 409 when another client created the subject's rule a moment before (two copies
+    // starting together); the PUT is an update once the rule exists, so doing it again settles it.
+    if (!outcome.ok && outcome.status === 409) outcome = await this.request('PUT', path, { compatibility: level });
     this.expectOk('PUT', path, outcome);
   }
 
