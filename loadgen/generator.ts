@@ -12,15 +12,18 @@ import { Random, WeightedPicker } from './prng.ts';
 export type Timing = 'on_time' | 'out_of_order' | 'late';
 
 export interface ValidEvent extends RequestFacts {
+  /** The event's number in the run. */
+  index: number;
   timing: Timing;
   /** True when a second delivery of this event is scheduled. */
   duplicated: boolean;
   value: Buffer;
 }
 
+/** One record to produce. `index` is the event's number in the run (its key is `<runTag>-<index>`). */
 export type Delivery =
-  | { kind: 'valid'; key: string; value: Buffer; event: ValidEvent; copy: 0 | 1 }
-  | { kind: 'bad'; key: string; value: Buffer; badClass: BadClass };
+  | { kind: 'valid'; index: number; key: string; value: Buffer; event: ValidEvent; copy: 0 | 1 }
+  | { kind: 'bad'; index: number; key: string; value: Buffer; badClass: BadClass };
 
 export interface Incident {
   service: number;
@@ -98,8 +101,9 @@ export class EventGenerator {
   /** The next delivery, or undefined when every event and every duplicate has been emitted. */
   next(): Delivery | undefined {
     const duplicate = this.ready.pop();
-    if (duplicate !== undefined)
-      return { kind: 'valid', key: duplicate.eventId, value: duplicate.value, event: duplicate, copy: 1 };
+    if (duplicate !== undefined) {
+      return { kind: 'valid', index: duplicate.index, key: duplicate.eventId, value: duplicate.value, event: duplicate, copy: 1 };
+    }
     if (this.index >= this.options.count) {
       if (this.pending.size === 0) return undefined;
       const due = Math.min(...this.pending.keys());
@@ -122,8 +126,8 @@ export class EventGenerator {
     let ts = this.streamTimeMs(i) + random.int(0, JITTER_MS);
     if (this.badPicker !== undefined && random.chance(this.badShare)) {
       const badClass = this.badClasses[this.badPicker.pick(random)] ?? 'malformed_json';
-      const value = encodeBadEvent(badClass, this.drawFacts(eventId, ts, 'on_time'), this.encoder, random);
-      return { kind: 'bad', key: eventId, value, badClass };
+      const value = encodeBadEvent(badClass, this.drawFacts(i, eventId, ts, 'on_time'), this.encoder, random);
+      return { kind: 'bad', index: i, key: eventId, value, badClass };
     }
     let timing: Timing = 'on_time';
     const u = random.next();
@@ -134,7 +138,7 @@ export class EventGenerator {
       timing = 'out_of_order';
       ts -= random.int(1000, 5000);
     }
-    const event = this.drawFacts(eventId, ts, timing);
+    const event = this.drawFacts(i, eventId, ts, timing);
     const iso = random.chance(this.options.isoTimestamps);
     const text = random.chance(this.options.noise)
       ? this.encoder.encodeNoisy(event, iso, random)
@@ -147,11 +151,11 @@ export class EventGenerator {
       if (list === undefined) this.pending.set(at, [event]);
       else list.push(event);
     }
-    return { kind: 'valid', key: eventId, value: event.value, event, copy: 0 };
+    return { kind: 'valid', index: i, key: eventId, value: event.value, event, copy: 0 };
   }
 
   /** The request's values; `value` and `duplicated` are filled in by the caller (one object shape for all). */
-  private drawFacts(eventId: string, ts: number, timing: Timing): ValidEvent {
+  private drawFacts(index: number, eventId: string, ts: number, timing: Timing): ValidEvent {
     const { fleet, random } = this;
     const service = fleet.services[fleet.servicePicker.pick(random)] ?? fleet.services[0];
     if (service === undefined) throw new Error('the fleet has no services');
@@ -180,6 +184,7 @@ export class EventGenerator {
     if (status >= 400) bytesOut = random.int(60, 400);
     else if (endpoint.bytesMedian > 0) bytesOut = Math.round(random.lognormal(endpoint.bytesMedian, 0.5));
     return {
+      index,
       eventId,
       ts,
       service: service.index,

@@ -2,13 +2,15 @@
 // rate, count what the broker acknowledged, and save the truth.
 import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
 import { BulkProducer, ensureTopics, withAdmin } from '../runtime/kafka/index.ts';
+import { InlineBatchSource, WorkerBatchSource } from './batch-source.ts';
+import type { BatchSource } from './batch-source.ts';
 import { buildFleet } from './fleet.ts';
-import type { Fleet } from './fleet.ts';
 import { EventGenerator } from './generator.ts';
-import type { Delivery } from './generator.ts';
 import type { GeneratorOptions } from './options.ts';
 import type { ProgressOutput, RunSummary } from './progress.ts';
 import { ProgressReporter } from './progress.ts';
+import { FACT, FACT_STRIDE, KIND_DUPLICATE } from './record-batch.ts';
+import type { RecordBatch } from './record-batch.ts';
 import type { Truth } from './truth.ts';
 import { TruthRecorder } from './truth.ts';
 import { RUNS_DIR, describeGeneratorOptions, newRunId, saveTruth } from './truth-store.ts';
@@ -28,6 +30,8 @@ export interface LoadgenRunOptions {
   progress?: ProgressOutput | false;
   /** Stops producing early; the truth then covers what was produced. */
   signal?: AbortSignal;
+  /** Generate in a worker thread (default) or in this one. */
+  generateIn?: 'worker' | 'this-thread';
 }
 
 export interface LoadgenResult {
@@ -39,6 +43,8 @@ export interface LoadgenResult {
 
 /** Most records produced between two turns of the event loop (delivery reports need those turns). */
 const MAX_BURST = 2000;
+/** A record's producer opaque is `batch seq * OPAQUE_SPAN + row`: one number, no object to keep alive. */
+const OPAQUE_SPAN = 1 << 16;
 
 export async function runLoadgen(options: LoadgenRunOptions): Promise<LoadgenResult> {
   const startedAt = new Date();
@@ -53,22 +59,26 @@ export async function runLoadgen(options: LoadgenRunOptions): Promise<LoadgenRes
   );
   for (const d of drift) out?.write(`note: ${d.topic} ${d.problem}; producing to it anyway\n`);
 
-  const fleet: Fleet = buildFleet({
-    seed: gen.seed,
-    services: gen.services,
-    customers: gen.customers,
-    regions: gen.regions,
-  });
-  const generator = new EventGenerator(fleet, gen);
-  const recorder = new TruthRecorder(fleet);
-  const producer = new BulkProducer<Delivery>(
+  const fleet = buildFleet({ seed: gen.seed, services: gen.services, customers: gen.customers, regions: gen.regions });
+  // Only for the run's tag, incidents and event-time span: the events come from the batch source.
+  const plan = new EventGenerator(fleet, gen);
+  const recorder = new TruthRecorder(fleet, plan.runTag);
+  const inFlight = new Map<number, { facts: Float64Array; pending: number }>();
+  const producer = new BulkProducer<number>(
     { brokers: options.brokers, clientId: `tributary-loadgen-${runId}` },
-    (error, delivery) => {
-      if (error === undefined) recorder.onAcknowledged(delivery);
-      else recorder.onFailed(delivery);
+    (error, opaque) => {
+      const seq = Math.floor(opaque / OPAQUE_SPAN);
+      const batch = inFlight.get(seq);
+      if (batch === undefined) return;
+      const at = (opaque - seq * OPAQUE_SPAN) * FACT_STRIDE;
+      if (error === undefined) recorder.countAcknowledged(batch.facts, at);
+      else recorder.countFailed(batch.facts, at);
+      if (--batch.pending === 0) inFlight.delete(seq);
     },
   );
-  await producer.connect();
+  const source: BatchSource =
+    options.generateIn === 'this-thread' ? new InlineBatchSource(gen) : new WorkerBatchSource(gen);
+  const loop: ProduceLoop = { source, producer, recorder, inFlight, topic, runTag: plan.runTag, events: 0 };
 
   const t0 = performance.now();
   const reporter =
@@ -78,19 +88,21 @@ export async function runLoadgen(options: LoadgenRunOptions): Promise<LoadgenRes
           gen.rate,
           () => ({
             elapsedMs: performance.now() - t0,
-            events: generator.emitted,
+            events: loop.events,
             produced: producer.produced,
             acknowledged: producer.acknowledged,
             failed: producer.failed,
           }),
           out,
         );
-  reporter?.start();
   let interrupted = false;
   try {
-    interrupted = await produceAll(generator, producer, recorder, topic, t0, options.signal);
+    await producer.connect();
+    reporter?.start();
+    interrupted = await produceAll(loop, gen, t0, options.signal);
   } finally {
     try {
+      await source.close();
       await producer.close();
     } finally {
       reporter?.stop();
@@ -106,18 +118,18 @@ export async function runLoadgen(options: LoadgenRunOptions): Promise<LoadgenRes
       started_at: startedAt.toISOString(),
       finished_at: new Date().toISOString(),
       generator: describeGeneratorOptions(gen),
-      event_time: { from_ms: gen.startMs, to_ms: generator.streamTimeMs(gen.count) },
+      event_time: { from_ms: gen.startMs, to_ms: plan.streamTimeMs(gen.count) },
     },
-    generator.incidents,
+    plan.incidents,
   );
   const truthPath = await saveTruth(truth, options.runsDir ?? RUNS_DIR);
   const summary: RunSummary = {
     runId,
     topic,
     askedRate: gen.rate,
-    achievedRate: generator.emitted / Math.max(elapsedMs / 1000, 1e-3),
+    achievedRate: loop.events / Math.max(elapsedMs / 1000, 1e-3),
     elapsedMs,
-    events: generator.emitted,
+    events: loop.events,
     produced: truth.produced,
     acknowledged: truth.acknowledged,
     failed: truth.failed,
@@ -126,36 +138,51 @@ export async function runLoadgen(options: LoadgenRunOptions): Promise<LoadgenRes
   return { runId, truthPath, truth, summary };
 }
 
+interface ProduceLoop {
+  source: BatchSource;
+  producer: BulkProducer<number>;
+  recorder: TruthRecorder;
+  inFlight: Map<number, { facts: Float64Array; pending: number }>;
+  topic: string;
+  runTag: string;
+  /** Original events produced so far (duplicate deliveries not counted). */
+  events: number;
+}
+
 /** Produces every delivery, paced to the asked rate by wall clock. Returns true when interrupted. */
-async function produceAll(
-  generator: EventGenerator,
-  producer: BulkProducer<Delivery>,
-  recorder: TruthRecorder,
-  topic: string,
-  t0: number,
-  signal: AbortSignal | undefined,
-): Promise<boolean> {
-  const { rate, count } = generator.options;
-  const perMs = rate / 1000;
+async function produceAll(loop: ProduceLoop, gen: GeneratorOptions, t0: number, signal: AbortSignal | undefined): Promise<boolean> {
+  const { producer, recorder, topic, runTag } = loop;
+  const perMs = gen.rate / 1000;
+  let batch: RecordBatch = await loop.source.next();
+  loop.inFlight.set(batch.seq, { facts: batch.facts, pending: batch.size });
+  let row = 0;
   for (;;) {
     if (signal?.aborted === true) return true;
-    const elapsed = performance.now() - t0;
-    const due = Math.min(count, Math.floor(elapsed * perMs) + 1);
+    const due = Math.min(gen.count, Math.floor((performance.now() - t0) * perMs) + 1);
     let burst = 0;
-    while ((generator.emitted < due || generator.emitted >= count) && burst < MAX_BURST) {
-      const delivery = generator.next();
-      if (delivery === undefined) return false;
-      if (!producer.tryProduce(topic, delivery.key, delivery.value, delivery)) {
-        await producer.produce(topic, delivery.key, delivery.value, delivery);
+    while ((loop.events < due || loop.events >= gen.count) && burst < MAX_BURST) {
+      if (row === batch.size) {
+        if (batch.last) return false;
+        batch = await loop.source.next();
+        if (batch.size > 0) loop.inFlight.set(batch.seq, { facts: batch.facts, pending: batch.size });
+        row = 0;
+        continue;
       }
-      recorder.onProduced(delivery);
+      const at = row * FACT_STRIDE;
+      const start = row === 0 ? 0 : (batch.ends[row - 1] ?? 0);
+      const value = Buffer.from(batch.values.buffer, batch.values.byteOffset + start, (batch.ends[row] ?? 0) - start);
+      const key = `${runTag}-${batch.facts[at + FACT.index] ?? 0}`;
+      const opaque = batch.seq * OPAQUE_SPAN + row;
+      if (!producer.tryProduce(topic, key, value, opaque)) await producer.produce(topic, key, value, opaque);
+      recorder.countProduced(batch.facts, at);
+      if (batch.facts[at + FACT.kind] !== KIND_DUPLICATE) loop.events++;
+      row++;
       burst++;
     }
-    if (generator.emitted < due || generator.emitted >= count) {
+    if (loop.events < due || loop.events >= gen.count) {
       await yieldToLoop(); // behind: let timers and delivery reports run, then carry on
     } else {
-      const nextDueMs = generator.emitted / perMs - (performance.now() - t0);
-      await sleep(Math.max(1, Math.ceil(nextDueMs)));
+      await sleep(Math.max(1, Math.ceil(loop.events / perMs - (performance.now() - t0))));
     }
   }
 }

@@ -18,7 +18,7 @@ describe('truth store', () => {
   it('saves a run, points latest at it, and loads it back by id or as latest', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'truth-'));
     const { fleet, generator, deliveries } = generate({ seed: 12, count: 2000 });
-    const recorder = new TruthRecorder(fleet);
+    const recorder = new TruthRecorder(fleet, generator.runTag);
     for (const d of deliveries) recorder.onAcknowledged(d);
     const runId = newRunId(12, new Date(Date.UTC(2025, 0, 2, 3, 4, 5, 6)));
     expect(runId).toBe('20250102T030405006Z-seed12');

@@ -97,7 +97,7 @@ describe('TruthRecorder', () => {
       late: 0.01,
       noise: 0.1,
     });
-    const recorder = new TruthRecorder(fleet);
+    const recorder = new TruthRecorder(fleet, generator.runTag);
     const failed = record(deliveries, () => false, recorder);
     const truth = recorder.result(META, generator.incidents);
     const expected = recount(deliveries, failed, (i) => generator.streamTimeMs(i));
@@ -117,7 +117,7 @@ describe('TruthRecorder', () => {
 
   it('leaves out failed deliveries and counts a duplicate only when both copies were acknowledged', () => {
     const { fleet, generator, deliveries } = generate({ seed: 6, count: 40_000, duplicates: 0.05 });
-    const recorder = new TruthRecorder(fleet);
+    const recorder = new TruthRecorder(fleet, generator.runTag);
     // Fail every 37th delivery: some originals, some duplicates, some bad records.
     const failed = record(deliveries, (_, i) => i % 37 === 0, recorder);
     const truth = recorder.result(META, generator.incidents);
@@ -139,7 +139,7 @@ describe('TruthRecorder', () => {
       count: 1000,
       incidents: [{ service: 'payments', fromS: 10, toS: 20, errorRate: 0.3, latencyX: 1 }],
     });
-    const recorder = new TruthRecorder(fleet);
+    const recorder = new TruthRecorder(fleet, generator.runTag);
     record(deliveries, () => false, recorder);
     const truth = recorder.result(META, generator.incidents);
     expect(truth.incidents).toEqual([

@@ -3,24 +3,12 @@
 import { BAD_CLASSES, EXPECTED_REASON } from './bad-events.ts';
 import type { BadClass } from './bad-events.ts';
 import type { Fleet } from './fleet.ts';
-import type { Delivery, Incident, ValidEvent } from './generator.ts';
+import type { Delivery, Incident } from './generator.ts';
+import { MinuteStats, minuteStart } from './minute-stats.ts';
+import type { TruthStats } from './minute-stats.ts';
+import { FACT, FACT_STRIDE, KIND_BAD, KIND_DUPLICATE, TIMINGS, badClassOf, writeFacts } from './record-batch.ts';
 
-/** One (service, endpoint, region, minute) cell: what `request_stats_1m` must hold. */
-export interface TruthStats {
-  service: string;
-  endpoint: string;
-  region: string;
-  /** Start of the event-time minute, epoch ms UTC. */
-  minute_start_ms: number;
-  requests: number;
-  status_4xx: number;
-  status_5xx: number;
-  latency_sum_ms: number;
-  latency_count: number;
-  latency_min_ms: number;
-  latency_max_ms: number;
-  bytes_out: number;
-}
+export type { TruthStats } from './minute-stats.ts';
 
 export interface DeliveryCounts {
   /** Every record: valid + bad + duplicates. */
@@ -81,73 +69,85 @@ export interface Truth {
   failed_event_ids: string[];
 }
 
-const FIELDS = 8; // requests, 4xx, 5xx, latency sum, latency count, min, max, bytes
 const MAX_FAILED_IDS = 10_000;
+const LATE = TIMINGS.indexOf('late');
+const OUT_OF_ORDER = TIMINGS.indexOf('out_of_order');
 
 function zeroCounts(): DeliveryCounts {
   return { deliveries: 0, valid: 0, bad: 0, duplicates: 0 };
 }
 
+/**
+ * Counts deliveries as the producer reports on them. The hot path takes a record's facts from a
+ * RecordBatch (`countProduced`, `countAcknowledged`, `countFailed`); `onProduced`, `onAcknowledged` and
+ * `onFailed` take a Delivery and go through the same code.
+ */
 export class TruthRecorder {
   readonly produced = zeroCounts();
   readonly acknowledged = zeroCounts();
   readonly failed = zeroCounts();
-  private readonly routeOf: Int32Array;
-  private readonly routes: Array<{ service: string; route: string }> = [];
-  private readonly cellsPerMinute: number;
-  private readonly minutes = new Map<number, Float64Array>();
-  private readonly ackedCopies = new Map<string, number>();
-  private readonly failedCopies = new Map<string, number>();
+  private readonly stats: MinuteStats;
+  /** Acknowledged copies per event index, for events delivered twice. */
+  private readonly ackedCopies = new Map<number, number>();
+  private readonly failedIndexes = new Set<number>();
   private readonly deadLetters = new Map<BadClass, number>();
   private readonly lateByMinute = new Map<number, number>();
+  private readonly scratch = new Float64Array(FACT_STRIDE);
   private validEvents = 0;
   private duplicates = 0;
   private lateCount = 0;
   private outOfOrder = 0;
 
-  constructor(private readonly fleet: Fleet) {
-    // Two endpoints may share a route (GET and PUT /api/x/{id}): the truth, like the pipeline, keys on the route.
-    const routeIndex = new Map<string, number>();
-    this.routeOf = new Int32Array(fleet.endpoints.length);
-    for (const endpoint of fleet.endpoints) {
-      const service = fleet.services[endpoint.service]?.name ?? '';
-      const key = `${service}\u0000${endpoint.route}`;
-      let index = routeIndex.get(key);
-      if (index === undefined) {
-        index = this.routes.length;
-        routeIndex.set(key, index);
-        this.routes.push({ service, route: endpoint.route });
-      }
-      this.routeOf[endpoint.index] = index;
-    }
-    this.cellsPerMinute = this.routes.length * fleet.regions.length;
+  constructor(
+    private readonly fleet: Fleet,
+    /** The run's tag: event `i` has the key `<runTag>-<i>`. */
+    private readonly runTag: string,
+  ) {
+    this.stats = new MinuteStats(fleet);
   }
 
   onProduced(delivery: Delivery): void {
-    count(this.produced, delivery);
+    writeFacts(delivery, this.scratch, 0);
+    this.countProduced(this.scratch, 0);
   }
 
   onAcknowledged(delivery: Delivery): void {
-    count(this.acknowledged, delivery);
-    if (delivery.kind === 'bad') {
-      this.deadLetters.set(delivery.badClass, (this.deadLetters.get(delivery.badClass) ?? 0) + 1);
+    writeFacts(delivery, this.scratch, 0);
+    this.countAcknowledged(this.scratch, 0);
+  }
+
+  onFailed(delivery: Delivery): void {
+    writeFacts(delivery, this.scratch, 0);
+    this.countFailed(this.scratch, 0);
+  }
+
+  countProduced(facts: Float64Array, at: number): void {
+    count(this.produced, facts[at + FACT.kind] ?? 0);
+  }
+
+  countAcknowledged(facts: Float64Array, at: number): void {
+    const kind = facts[at + FACT.kind] ?? 0;
+    count(this.acknowledged, kind);
+    if (kind === KIND_BAD) {
+      const badClass = badClassOf(facts, at);
+      this.deadLetters.set(badClass, (this.deadLetters.get(badClass) ?? 0) + 1);
       return;
     }
-    const event = delivery.event;
-    if (event.duplicated) {
-      const copies = (this.ackedCopies.get(event.eventId) ?? 0) + 1;
-      this.ackedCopies.set(event.eventId, copies);
+    if (facts[at + FACT.duplicated] === 1) {
+      const index = facts[at + FACT.index] ?? 0;
+      const copies = (this.ackedCopies.get(index) ?? 0) + 1;
+      this.ackedCopies.set(index, copies);
       if (copies > 1) {
         this.duplicates++;
         return;
       }
     }
-    this.countEvent(event);
+    this.countEvent(facts, at);
   }
 
-  onFailed(delivery: Delivery): void {
-    count(this.failed, delivery);
-    this.failedCopies.set(delivery.key, (this.failedCopies.get(delivery.key) ?? 0) + 1);
+  countFailed(facts: Float64Array, at: number): void {
+    count(this.failed, facts[at + FACT.kind] ?? 0);
+    this.failedIndexes.add(facts[at + FACT.index] ?? 0);
   }
 
   /** The truth so far; `meta` names the run. */
@@ -158,7 +158,7 @@ export class TruthRecorder {
     >,
     incidents: readonly Incident[],
   ): Truth {
-    const stats = this.stats();
+    const stats = this.stats.rows();
     const totals = {
       requests: 0,
       status_4xx: 0,
@@ -200,64 +200,25 @@ export class TruthRecorder {
     };
   }
 
-  private countEvent(event: ValidEvent): void {
+  private countEvent(facts: Float64Array, at: number): void {
     this.validEvents++;
-    const minute = event.ts - (event.ts % 60_000);
-    if (event.timing === 'late') {
+    const ts = facts[at + FACT.ts] ?? 0;
+    const timing = facts[at + FACT.code];
+    if (timing === LATE) {
       this.lateCount++;
+      const minute = minuteStart(ts);
       this.lateByMinute.set(minute, (this.lateByMinute.get(minute) ?? 0) + 1);
-    } else if (event.timing === 'out_of_order') {
+    } else if (timing === OUT_OF_ORDER) {
       this.outOfOrder++;
     }
-    let cells = this.minutes.get(minute);
-    if (cells === undefined) {
-      cells = new Float64Array(this.cellsPerMinute * FIELDS);
-      for (let i = 0; i < this.cellsPerMinute; i++) cells[i * FIELDS + 5] = Infinity;
-      this.minutes.set(minute, cells);
-    }
-    const at = ((this.routeOf[event.endpoint] ?? 0) * this.fleet.regions.length + event.region) * FIELDS;
-    cells[at] = (cells[at] ?? 0) + 1;
-    if (event.status >= 400 && event.status < 500) cells[at + 1] = (cells[at + 1] ?? 0) + 1;
-    if (event.status >= 500) cells[at + 2] = (cells[at + 2] ?? 0) + 1;
-    cells[at + 3] = (cells[at + 3] ?? 0) + event.latencyMs;
-    cells[at + 4] = (cells[at + 4] ?? 0) + 1;
-    cells[at + 5] = Math.min(cells[at + 5] ?? Infinity, event.latencyMs);
-    cells[at + 6] = Math.max(cells[at + 6] ?? 0, event.latencyMs);
-    cells[at + 7] = (cells[at + 7] ?? 0) + event.bytesOut;
-  }
-
-  private stats(): TruthStats[] {
-    const rows: TruthStats[] = [];
-    const regions = this.fleet.regions;
-    for (const minute of [...this.minutes.keys()].sort((a, b) => a - b)) {
-      const cells = this.minutes.get(minute) ?? new Float64Array(0);
-      const inMinute: TruthStats[] = [];
-      for (let cell = 0; cell < this.cellsPerMinute; cell++) {
-        const at = cell * FIELDS;
-        if ((cells[at] ?? 0) === 0) continue;
-        const route = this.routes[Math.floor(cell / regions.length)];
-        inMinute.push({
-          service: route?.service ?? '',
-          endpoint: route?.route ?? '',
-          region: regions[cell % regions.length] ?? '',
-          minute_start_ms: minute,
-          requests: cells[at] ?? 0,
-          status_4xx: cells[at + 1] ?? 0,
-          status_5xx: cells[at + 2] ?? 0,
-          latency_sum_ms: cells[at + 3] ?? 0,
-          latency_count: cells[at + 4] ?? 0,
-          latency_min_ms: cells[at + 5] ?? 0,
-          latency_max_ms: cells[at + 6] ?? 0,
-          bytes_out: cells[at + 7] ?? 0,
-        });
-      }
-      inMinute.sort(
-        (a, b) =>
-          compare(a.service, b.service) || compare(a.endpoint, b.endpoint) || compare(a.region, b.region),
-      );
-      rows.push(...inMinute);
-    }
-    return rows;
+    this.stats.add(
+      facts[at + FACT.endpoint] ?? 0,
+      facts[at + FACT.region] ?? 0,
+      ts,
+      facts[at + FACT.status] ?? 0,
+      facts[at + FACT.latencyMs] ?? 0,
+      facts[at + FACT.bytesOut] ?? 0,
+    );
   }
 
   private describeIncident(incident: Incident): TruthIncident[] {
@@ -276,22 +237,18 @@ export class TruthRecorder {
 
   private failedEventIds(): string[] {
     const ids: string[] = [];
-    for (const id of this.failedCopies.keys()) {
-      if ((this.ackedCopies.get(id) ?? 0) > 0) continue; // a duplicate copy made it
+    for (const index of this.failedIndexes) {
+      if ((this.ackedCopies.get(index) ?? 0) > 0) continue; // the other copy made it
       if (ids.length >= MAX_FAILED_IDS) break;
-      ids.push(id);
+      ids.push(`${this.runTag}-${index}`);
     }
     return ids;
   }
 }
 
-function count(counts: DeliveryCounts, delivery: Delivery): void {
+function count(counts: DeliveryCounts, kind: number): void {
   counts.deliveries++;
-  if (delivery.kind === 'bad') counts.bad++;
-  else if (delivery.copy === 1) counts.duplicates++;
+  if (kind === KIND_BAD) counts.bad++;
+  else if (kind === KIND_DUPLICATE) counts.duplicates++;
   else counts.valid++;
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

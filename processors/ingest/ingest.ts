@@ -1,7 +1,7 @@
 // ingest: raw JSON request events → validated, normalised Avro RequestEvents; rejects → requests.dlq
 // with a reason; repeated event_ids within the horizon dropped and counted (upstreams retry).
 import { z } from 'zod';
-import { avro, bytes, defineProcessor, keyedStore } from '../../runtime/index.ts';
+import { CHANGELOG_RETENTION_MS, avro, bytes, defineProcessor, keyedStore } from '../../runtime/index.ts';
 import { DEFAULT_PARSE_LIMITS, parseRequestEvent } from './parse-event.ts';
 import type { RequestEvent } from './parse-event.ts';
 
@@ -37,6 +37,7 @@ export const ingest = defineProcessor({
       .default(DEFAULT_PARSE_LIMITS.maxLatencyMs)
       .describe('largest plausible latency_ms'),
     dedupHorizonMs: positiveMs
+      .max(CHANGELOG_RETENTION_MS / 2)
       .default(10 * 60_000)
       .describe('how long an event_id is remembered to drop repeats, in ms of arrival time'),
     dedupMaxIdsPerPartition: z
@@ -46,7 +47,10 @@ export const ingest = defineProcessor({
       .default(250_000)
       .describe('most event_ids remembered per partition (bounds memory; oldest forgotten first)'),
   },
-  stores: { seenEventIds: keyedStore<number>() },
+  // Forgotten ids need no tombstones: the changelog drops old records by retention.
+  stores: {
+    seenEventIds: keyedStore<number>({ localExpiry: true, maxEntries: (c) => Number(c['dedupMaxIdsPerPartition']) }),
+  },
   handle(record, ctx) {
     // Bounds and ingested_at are relative to the record's arrival (its Kafka timestamp), not the wall
     // clock, so reprocessing after a crash gives exactly the same output.

@@ -16,8 +16,8 @@ import {
   readPartitionsToEnd,
   withAdmin,
 } from '../kafka/index.ts';
-import { StateManager } from '../state/index.ts';
-import type { ChangelogReader } from '../state/index.ts';
+import { CHANGELOG_RETENTION_MS, StateManager } from '../state/index.ts';
+import type { ChangelogReader, StoreDeclaration } from '../state/index.ts';
 import type { TopicSpec } from '../kafka/index.ts';
 import { buildCodecs } from './codecs.ts';
 import { HttpSchemaRegistry } from '../serde/index.ts';
@@ -170,11 +170,8 @@ async function runWithConfig(
       const found = await ensureTopics(admin, topicSpecs(definition, config));
       // Changelog partition p holds the state of input partition p, so the counts must match.
       const partitions = await partitionCount(admin, inputTopic);
-      const changelogs = storeNames.map((store): TopicSpec => ({
-        name: changelogFor(store),
-        partitions,
-        cleanupPolicy: 'compact',
-      }));
+      const declared = definition.stores as Record<string, StoreDeclaration<unknown>>;
+      const changelogs = storeNames.map((store) => changelogSpec(changelogFor(store), partitions, declared[store]));
       return [...found, ...(await ensureTopics(admin, changelogs))];
     });
     for (const d of drift) processLog.warn(d, `topic ${d.topic} differs from its declaration: ${d.problem}`);
@@ -185,7 +182,7 @@ async function runWithConfig(
     state =
       storeNames.length === 0
         ? undefined
-        : new StateManager(storeNames, changelogFor, readChangelog, processLog);
+        : new StateManager(definition.stores as Record<string, StoreDeclaration<unknown>>, changelogFor, readChangelog, processLog, config);
     const registry = new HttpSchemaRegistry(config.registryUrl);
     const { codecs, prepareInput } = await buildCodecs(definition, registry, topicFor, processLog);
     await producer.connect();
@@ -225,6 +222,11 @@ async function runWithConfig(
   }
   processLog.info({ exitCode }, 'stopped');
   return exitCode;
+}
+
+function changelogSpec(name: string, partitions: number, declaration: StoreDeclaration<unknown> | undefined): TopicSpec {
+  if (declaration?.localExpiry !== true) return { name, partitions, cleanupPolicy: 'compact' };
+  return { name, partitions, cleanupPolicy: 'compact,delete', retentionMs: CHANGELOG_RETENTION_MS, segmentMs: CHANGELOG_RETENTION_MS / 4 };
 }
 
 function toBuffer(key: string | Buffer | null | undefined): Buffer | null {

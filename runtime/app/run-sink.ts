@@ -102,7 +102,7 @@ async function runSinkWithConfig(
     processLog.info({ port: running.health.port }, `health and metrics on :${running.health.port}`);
     const bound = boundTopics(definition, config.topicPrefix);
     const deadLetterTopics = [...new Set([...bound.values()].map((b) => b.deadLetterTopic))];
-    await ensureSinkTopics(config, [...bound.keys(), ...deadLetterTopics]);
+    await ensureSinkTopics(config, [...new Set([...bound.keys(), ...deadLetterTopics])]);
     const codecs = await buildSinkCodecs(
       [...bound].map(([physicalTopic, { binding }]) => ({ physicalTopic, binding })),
       deadLetterTopics,

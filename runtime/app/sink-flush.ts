@@ -147,6 +147,7 @@ export class SinkWrites {
     for (;;) {
       if (this.deps.abandoned()) throw new FlushAbandoned();
       const startedAt = performance.now();
+      this.deps.metrics.writesInFlight.set(1);
       try {
         await this.deps.polled(this.deps.connector.write(request));
         this.deps.metrics.writeSeconds.observe({ target }, (performance.now() - startedAt) / 1000);
@@ -157,6 +158,8 @@ export class SinkWrites {
         // Only the connector's retryable errors are retried; anything else stops the process.
         if (!isTributaryError(error) || !error.retryable) throw error;
         await this.backOff(target, error);
+      } finally {
+        this.deps.metrics.writesInFlight.set(0);
       }
     }
   }

@@ -9,6 +9,7 @@ export class SinkMetrics {
   readonly writeSeconds: Histogram<'sink' | 'target'>;
   readonly writeRetries: Counter<'sink' | 'target'>;
   readonly pendingRows: Gauge<'sink'>;
+  readonly writesInFlight: Gauge<'sink'>;
   readonly commits: Counter<'sink' | 'outcome'>;
   readonly assignedPartitions: Gauge<'sink'>;
   readonly ready: Gauge<'sink'>;
@@ -39,6 +40,12 @@ export class SinkMetrics {
     this.pendingRows = new Gauge({
       name: 'tributary_sink_pending_rows',
       help: 'Records consumed and not yet written and committed',
+      labelNames: ['sink'],
+      registers,
+    });
+    this.writesInFlight = new Gauge({
+      name: 'tributary_sink_writes_in_flight',
+      help: 'Writes sent to the store and not yet acknowledged (0 or 1)',
       labelNames: ['sink'],
       registers,
     });

@@ -32,6 +32,8 @@ export function consumerConfig(settings: ConsumerSettings): ConsumerConfig {
     'heartbeat.interval.ms': Math.max(1000, Math.floor(settings.sessionTimeoutMs / 4)),
     'max.poll.interval.ms': 300_000,
     'fetch.wait.max.ms': 50,
+    // librdkafka prefetches up to 64 MB per partition by default; 8 MB keeps a copy's RSS modest.
+    'queued.max.messages.kbytes': 8192,
     'statistics.interval.ms': settings.statisticsIntervalMs ?? 2000,
     // Eager assignment: the library assigns/unassigns in its rebalance callback, we track the epoch.
     rebalance_cb: true,

@@ -5,9 +5,11 @@ import { TributaryError } from '../errors.ts';
 export interface TopicSpec {
   name: string;
   partitions: number;
-  cleanupPolicy: 'delete' | 'compact';
+  cleanupPolicy: 'delete' | 'compact' | 'compact,delete';
   /** Retention in ms; -1 keeps forever. Unset: the broker default. */
   retentionMs?: number;
+  /** Segment roll time in ms: time-based retention only deletes whole closed segments. */
+  segmentMs?: number;
   replicationFactor?: number;
 }
 
@@ -36,6 +38,7 @@ function configEntries(spec: TopicSpec): Array<{ name: string; value: string }> 
     { name: 'cleanup.policy', value: spec.cleanupPolicy },
   ];
   if (spec.retentionMs !== undefined) entries.push({ name: 'retention.ms', value: String(spec.retentionMs) });
+  if (spec.segmentMs !== undefined) entries.push({ name: 'segment.ms', value: String(spec.segmentMs) });
   return entries;
 }
 

@@ -25,6 +25,8 @@ export interface JournalEntry {
   store: PartitionStore<unknown>;
   key: string;
   previous: StoredEntry<unknown> | undefined;
+  /** False for expiry of a store whose changelog forgets old records by retention: undo only. */
+  logged: boolean;
 }
 
 export class PartitionStore<V> implements KeyedStore<V> {
@@ -34,6 +36,8 @@ export class PartitionStore<V> implements KeyedStore<V> {
     readonly name: string,
     readonly partition: number,
     private readonly journal: JournalEntry[],
+    /** Expiry and trimming stay local (no tombstones): the changelog drops old records by retention. */
+    private readonly localExpiry = false,
   ) {}
 
   get size(): number {
@@ -56,8 +60,12 @@ export class PartitionStore<V> implements KeyedStore<V> {
   }
 
   delete(key: string): void {
+    this.remove(key, true);
+  }
+
+  private remove(key: string, logged: boolean): void {
     if (!this.data.has(key)) return;
-    this.record(key);
+    this.record(key, logged);
     this.data.delete(key);
   }
 
@@ -65,7 +73,7 @@ export class PartitionStore<V> implements KeyedStore<V> {
     let expired = 0;
     for (const [key, entry] of this.data) {
       if (entry.time >= cutoff) break;
-      this.delete(key);
+      this.remove(key, !this.localExpiry);
       expired++;
     }
     return expired;
@@ -75,7 +83,7 @@ export class PartitionStore<V> implements KeyedStore<V> {
     let trimmed = 0;
     for (const key of this.data.keys()) {
       if (this.data.size <= maxEntries) break;
-      this.delete(key);
+      this.remove(key, !this.localExpiry);
       trimmed++;
     }
     return trimmed;
@@ -96,12 +104,18 @@ export class PartitionStore<V> implements KeyedStore<V> {
     if (entry !== undefined) this.data.set(key, entry);
   }
 
+  /** Forgets the oldest entry without journaling it (restore only). */
+  dropOldest(): void {
+    const oldest = this.data.keys().next();
+    if (oldest.done !== true) this.data.delete(oldest.value);
+  }
+
   /** Puts back what a journaled write replaced. */
   undo(key: string, previous: StoredEntry<unknown> | undefined): void {
     this.restore(key, previous as StoredEntry<V> | undefined);
   }
 
-  private record(key: string): void {
-    this.journal.push({ store: this, key, previous: this.data.get(key) });
+  private record(key: string, logged = true): void {
+    this.journal.push({ store: this, key, previous: this.data.get(key), logged });
   }
 }

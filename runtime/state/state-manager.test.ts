@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../observability/index.ts';
-import { StateManager } from './state-manager.ts';
+import { StateManager, keyedStore } from './state-manager.ts';
 import type { ChangelogReader } from './state-manager.ts';
 
 const log = createLogger({ name: 'test', level: 'silent', pretty: false });
@@ -8,7 +8,7 @@ const changelogFor = (store: string): string => `p.${store}.changelog`;
 
 describe('StateManager', () => {
   it('turns a batch of writes into one changelog record per key with its final value', async () => {
-    const state = new StateManager(['seen'], changelogFor, undefined, log);
+    const state = new StateManager({ seen: keyedStore() }, changelogFor, undefined, log);
     await state.sync([0, 3]);
     const seen = state.store('seen', 3);
     seen.set('a', 1, 100);
@@ -27,7 +27,7 @@ describe('StateManager', () => {
   });
 
   it('rolls back a rejected record to its savepoint and an aborted batch entirely', async () => {
-    const state = new StateManager(['seen'], changelogFor, undefined, log);
+    const state = new StateManager({ seen: keyedStore() }, changelogFor, undefined, log);
     await state.sync([0]);
     const seen = state.store('seen', 0);
     seen.set('kept', 1);
@@ -43,7 +43,7 @@ describe('StateManager', () => {
   });
 
   it('expires the oldest entries by time and journals the deletions', async () => {
-    const state = new StateManager(['seen'], changelogFor, undefined, log);
+    const state = new StateManager({ seen: keyedStore() }, changelogFor, undefined, log);
     await state.sync([0]);
     const seen = state.store('seen', 0);
     for (let t = 0; t < 10; t++) seen.set(`id${t}`, t, t * 1000);
@@ -70,7 +70,7 @@ describe('StateManager', () => {
         if (partitions.includes(p)) onRecord(p, Buffer.from(k), v === null ? null : Buffer.from(v));
       return Promise.resolve();
     };
-    const state = new StateManager(['seen'], changelogFor, reader, log);
+    const state = new StateManager({ seen: keyedStore() }, changelogFor, reader, log);
     expect(() => state.store('seen', 1)).toThrow('not restored');
     await state.sync([1]);
     expect(state.store('seen', 1).get('x')).toBe('second');
@@ -80,5 +80,25 @@ describe('StateManager', () => {
     await state.sync([2]);
     expect(state.store('seen', 2).get('y')).toBe('other');
     expect(() => state.store('seen', 1)).toThrow('not restored');
+  });
+
+  it('expires a local-expiry store without tombstones, still undoable, and caps it while restoring', async () => {
+    const state = new StateManager({ seen: keyedStore({ localExpiry: true, maxEntries: () => 3 }) }, changelogFor, undefined, log);
+    await state.sync([0]);
+    const seen = state.store('seen', 0);
+    for (let t = 0; t < 5; t++) seen.set(`id${t}`, t, t);
+    state.commit();
+    expect(seen.expireBefore(2)).toBe(2);
+    expect(state.changelogMessages()).toEqual([]);
+    state.rollback();
+    expect(seen.has('id0')).toBe(true);
+
+    const reader: ChangelogReader = (_topic, _partitions, onRecord) => {
+      for (let t = 0; t < 10; t++) onRecord(0, Buffer.from(`id${t}`), Buffer.from(`{"v":${t},"t":${t}}`));
+      return Promise.resolve();
+    };
+    const restored = new StateManager({ seen: keyedStore({ localExpiry: true, maxEntries: () => 3 }) }, changelogFor, reader, log);
+    await restored.sync([0]);
+    expect([...restored.store('seen', 0).entries()].map(([k]) => k)).toEqual(['id7', 'id8', 'id9']);
   });
 });

@@ -10,10 +10,25 @@ import type { JournalEntry, StoredEntry } from './keyed-store.ts';
 /** Declares a keyed store in a processor definition; `V` is what the handler keeps per key. */
 export interface StoreDeclaration<V> {
   readonly kind: 'keyed';
+  /**
+   * Entries removed by expireBefore/trimToSize are not written as tombstones; instead the changelog
+   * is `compact,delete` with CHANGELOG_RETENTION_MS, so it stays bounded at one write per set().
+   */
+  readonly localExpiry: boolean;
+  /** Most entries kept per partition, also while restoring (oldest dropped first); from the config. */
+  readonly maxEntries?: (config: Record<string, unknown>) => number;
   readonly _value?: V;
 }
 
-export const keyedStore = <V>(): StoreDeclaration<V> => ({ kind: 'keyed' });
+/** How long a local-expiry store's changelog keeps a record; its entries must expire sooner. */
+export const CHANGELOG_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+export function keyedStore<V>(
+  options: { localExpiry?: boolean; maxEntries?: (config: Record<string, unknown>) => number } = {},
+): StoreDeclaration<V> {
+  const declaration = { kind: 'keyed' as const, localExpiry: options.localExpiry ?? false };
+  return options.maxEntries === undefined ? declaration : { ...declaration, maxEntries: options.maxEntries };
+}
 
 /** Where restore reads committed changelog records from (Kafka in production, nothing in memory). */
 export type ChangelogReader = (
@@ -38,12 +53,21 @@ export class StateManager {
   private readonly ready = new Set<number>();
   private restoring = false;
 
+  readonly storeNames: readonly string[];
+
   constructor(
-    readonly storeNames: readonly string[],
+    private readonly declarations: Readonly<Record<string, StoreDeclaration<unknown>>>,
     private readonly changelogTopicFor: (store: string) => string,
     private readonly readChangelog: ChangelogReader | undefined,
     private readonly log: Logger,
-  ) {}
+    private readonly config: Record<string, unknown> = {},
+  ) {
+    this.storeNames = Object.keys(declarations);
+  }
+
+  private newStore(name: string, partition: number): PartitionStore<unknown> {
+    return new PartitionStore<unknown>(name, partition, this.journal, this.declarations[name]?.localExpiry === true);
+  }
 
   get isRestoring(): boolean {
     return this.restoring;
@@ -60,7 +84,7 @@ export class StateManager {
           `state of partition ${partition} is not restored`,
         );
       }
-      store = new PartitionStore<unknown>(name, partition, this.journal);
+      store = this.newStore(name, partition);
       this.stores.set(key, store);
     }
     return store;
@@ -91,10 +115,14 @@ export class StateManager {
   private async restoreStore(name: string, partitions: number[]): Promise<void> {
     const started = Date.now();
     let records = 0;
-    const stores = new Map(partitions.map((p) => [p, new PartitionStore<unknown>(name, p, this.journal)]));
+    const stores = new Map(partitions.map((p) => [p, this.newStore(name, p)]));
+    const limit = this.declarations[name]?.maxEntries?.(this.config) ?? Number.POSITIVE_INFINITY;
     await this.readChangelog?.(this.changelogTopicFor(name), partitions, (partition, key, value) => {
       if (key === null) return;
-      stores.get(partition)?.restore(key.toString('utf8'), decode(value));
+      const store = stores.get(partition);
+      store?.restore(key.toString('utf8'), decode(value));
+      // Keeps memory bounded when the changelog holds more than the store may keep (local expiry).
+      if (store !== undefined && store.size > limit) store.dropOldest();
       records++;
     });
     for (const [partition, store] of stores) this.stores.set(`${name}/${partition}`, store);
@@ -121,7 +149,8 @@ export class StateManager {
   changelogMessages(): OutgoingMessage[] {
     const seen = new Set<string>();
     const messages: OutgoingMessage[] = [];
-    for (const { store, key } of this.journal) {
+    for (const { store, key, logged } of this.journal) {
+      if (!logged) continue;
       const id = `${store.name}/${store.partition}/${key}`;
       if (seen.has(id)) continue;
       seen.add(id);

@@ -12,6 +12,7 @@ import {
 import { createLogger } from '../observability/index.ts';
 import { InMemorySchemaRegistry } from './in-memory-schema-registry.ts';
 import { StateManager } from '../state/index.ts';
+import type { StoreDeclaration } from '../state/index.ts';
 
 export interface InMemoryInput {
   key?: string | Buffer | null;
@@ -70,7 +71,7 @@ export async function runInMemory(
   const changelogFor = (store: string): string => `${definition.name}.${store}.changelog`;
   const changelogs = new Set(storeNames.map(changelogFor));
   const state =
-    storeNames.length === 0 ? undefined : new StateManager(storeNames, changelogFor, undefined, log);
+    storeNames.length === 0 ? undefined : new StateManager(definition.stores as Record<string, StoreDeclaration<unknown>>, changelogFor, undefined, log, config);
   const batchSize = options.batchSize ?? 1000;
   for (let start = 0; start < raws.length; start += batchSize) {
     const batch = raws.slice(start, start + batchSize);

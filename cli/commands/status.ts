@@ -1,0 +1,80 @@
+// `tributary status`: topics, consumer groups (the processors' and the sink's progress) and their lag,
+// read from the broker's admin API. Partitions are listed for groups that are behind, or all with --verbose.
+import Table from 'cli-table3';
+import { stackDefaults } from '../../infra/stack/defaults.ts';
+import { brokerReachable, groupOverview, topicOverview } from '../../infra/pipeline/kafka-overview.ts';
+import type { GroupOverview, TopicOverview } from '../../infra/pipeline/kafka-overview.ts';
+import { withAdmin } from '../../runtime/kafka/index.ts';
+import type { Command } from '../command.ts';
+import { UsageError, parseArgs } from '../command.ts';
+
+const plain = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
+const num = (n: number): string => n.toLocaleString('en-US');
+
+function stringOption(options: Map<string, string | true>, names: string[], fallback: string): string {
+  for (const name of names) {
+    const value = options.get(name);
+    if (value === true) throw new UsageError(`--${name} needs a value`);
+    if (value !== undefined) return value;
+  }
+  return fallback;
+}
+
+function topicsTable(topics: TopicOverview[]): string {
+  const table = new Table({ head: ['topic', 'partitions', 'end offsets (total)'], ...plain });
+  for (const t of topics) table.push([t.name, t.partitions, num(t.endOffsets)]);
+  return table.toString();
+}
+
+function groupsTable(groups: GroupOverview[]): string {
+  const table = new Table({ head: ['consumer group', 'state', 'members', 'topics', 'lag'], ...plain });
+  for (const g of groups) {
+    const topics = [...new Set(g.partitions.map((p) => p.topic))].join(', ');
+    table.push([g.group, g.state, g.members, topics === '' ? '-' : topics, num(g.lag)]);
+  }
+  return table.toString();
+}
+
+function partitionsTable(group: GroupOverview): string {
+  const table = new Table({ head: ['topic', 'partition', 'committed', 'end', 'lag'], ...plain });
+  for (const p of group.partitions)
+    table.push([p.topic, p.partition, p.committed < 0 ? 'none' : num(p.committed), num(p.end), num(p.lag)]);
+  return table.toString();
+}
+
+export const statusCommand: Command = {
+  name: 'status',
+  usage: 'status [--prefix P] [--brokers host:port] [--verbose]',
+  summary: 'show topics, consumer groups with members and lag (per partition where behind)',
+  async run(args) {
+    const { positional, options } = parseArgs(args);
+    if (positional.length > 0) throw new UsageError(`unexpected argument "${positional.join(' ')}"`);
+    const prefix = stringOption(options, ['prefix', 'topic-prefix'], '');
+    const brokers = stringOption(options, ['brokers'], `127.0.0.1:${stackDefaults().kafkaPort}`);
+    const verbose = options.has('verbose');
+
+    if (!(await brokerReachable(brokers))) {
+      console.error(
+        `no Kafka broker answers at ${brokers}. Start the local stack with "./tributary stack up", ` +
+          'or point at another cluster with --brokers host:port.',
+      );
+      return 1;
+    }
+    const { topics, groups } = await withAdmin(brokers, async (admin) => ({
+      topics: await topicOverview(admin, prefix),
+      groups: await groupOverview(admin, prefix),
+    }));
+
+    const scope = prefix === '' ? '' : ` with prefix "${prefix}"`;
+    console.log(`Kafka ${brokers}: ${topics.length} topic(s), ${groups.length} consumer group(s)${scope}\n`);
+    if (topics.length > 0) console.log(`${topicsTable(topics)}\n`);
+    if (groups.length > 0) console.log(`${groupsTable(groups)}\n`);
+    for (const group of groups) {
+      if (group.partitions.length === 0 || (!verbose && group.lag === 0)) continue;
+      console.log(`${group.group}: ${num(group.lag)} behind\n${partitionsTable(group)}\n`);
+    }
+    if (!verbose && groups.some((g) => g.lag === 0 && g.partitions.length > 0))
+      console.log('groups that are caught up are not broken down by partition; --verbose shows them all');
+    return 0;
+  },
+};

@@ -1,0 +1,36 @@
+// The pipeline's members, in data-flow order: what `tributary start` runs. A processor or sink joins the
+// supervised pipeline with one line here (its name is what `tributary run <name>` takes).
+
+export interface PipelineMember {
+  /** `tributary run <name>`: a processor or sink; also its consumer group behind the topic prefix. */
+  name: string;
+  /** Copies started when no `--copies name=N` says otherwise. */
+  defaultCopies: number;
+}
+
+export const PIPELINE_MEMBERS: readonly PipelineMember[] = [
+  { name: 'ingest', defaultCopies: 1 },
+  // enrich, aggregate, alert and clickhouse-sink join here, in that order, once `run <name>` runs them.
+];
+
+/**
+ * Copies per member from `ingest=2,clickhouse-sink=1` (or several such strings), over the defaults.
+ * Throws an Error naming the bad part; unknown names are refused.
+ */
+export function parseCopies(
+  specs: readonly string[],
+  members: readonly PipelineMember[] = PIPELINE_MEMBERS,
+): Map<string, number> {
+  const copies = new Map(members.map((m) => [m.name, m.defaultCopies]));
+  for (const part of specs.flatMap((s) => s.split(',')).filter((p) => p.trim() !== '')) {
+    const match = /^\s*([A-Za-z0-9._-]+)\s*=\s*(\d+)\s*$/.exec(part);
+    if (match === null) throw new Error(`--copies expects name=N[,name=N…], got "${part}"`);
+    const [, name = '', count = ''] = match;
+    if (!copies.has(name))
+      throw new Error(`--copies: no pipeline member "${name}" (members: ${[...copies.keys()].join(', ')})`);
+    const n = Number(count);
+    if (n > 32) throw new Error(`--copies ${name}=${n}: at most 32 copies`);
+    copies.set(name, n);
+  }
+  return copies;
+}

@@ -1,0 +1,89 @@
+// Helpers for the ClickHouse sink's end-to-end tests: raw events with a known share of bad ones, the
+// processes' settings, free ports, metrics and HTTP queries.
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { TestRecord } from '../../runtime/testing/kafka-test-kit.ts';
+
+export interface RawLoad {
+  records: TestRecord[];
+  valid: number;
+  invalid: number;
+}
+
+/** `count` raw events; every `badEvery`-th is not JSON (ingest dead-letters it as invalid_json). */
+export function rawEvents(count: number, badEvery: number, tag: string): RawLoad {
+  const now = Date.now();
+  const records: TestRecord[] = [];
+  let invalid = 0;
+  for (let i = 0; i < count; i++) {
+    const id = `${tag}-${i}`;
+    if (i % badEvery === badEvery - 1) {
+      invalid++;
+      records.push({ key: id, value: `{"event_id": "${id}", broken` });
+      continue;
+    }
+    const event = {
+      event_id: id,
+      ts: now - (i % 60_000),
+      service: `svc-${i % 7}`,
+      endpoint: `/api/items/{id}`,
+      method: i % 3 === 0 ? 'POST' : 'GET',
+      status: i % 17 === 0 ? 503 : 200,
+      latency_ms: (i % 500) + 0.5,
+      bytes_out: i % 10_000,
+      customer_id: `c-${i % 300}`,
+      region: i % 2 === 0 ? 'eu-west-1' : 'us-east-1',
+    };
+    records.push({ key: id, value: JSON.stringify(event) });
+  }
+  return { records, valid: count - invalid, invalid };
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export function baseEnv(brokers: string, registryUrl: string, prefix: string, stateDir: string) {
+  return {
+    TRIBUTARY_KAFKA_BROKERS: brokers,
+    TRIBUTARY_REGISTRY_URL: registryUrl,
+    TRIBUTARY_TOPIC_PREFIX: prefix,
+    TRIBUTARY_STATE_DIR: stateDir,
+    TRIBUTARY_SESSION_TIMEOUT_MS: '6000',
+    TRIBUTARY_LOG_LEVEL: 'info',
+  };
+}
+
+/** The value of a metric (first series) from a /metrics page, or undefined. */
+export async function metric(port: number, name: string): Promise<number | undefined> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(name));
+    return line === undefined ? undefined : Number(line.split(' ').pop());
+  } catch {
+    return undefined;
+  }
+}
+
+export async function httpQuery(baseUrl: string, sql: string): Promise<string> {
+  const response = await fetch(`${baseUrl}/?query=${encodeURIComponent(sql)}`);
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${response.status}: ${text}`);
+  return text.trim();
+}
+
+export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
