@@ -1,5 +1,9 @@
 // Where the producing loop takes its RecordBatches from: a worker thread running the generator (the
 // default: generation then costs the producing thread nothing), or the generator in this thread.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { buildFleet } from './fleet.ts';
 import { EventGenerator } from './generator.ts';
@@ -24,7 +28,12 @@ export class InlineBatchSource implements BatchSource {
     options: GeneratorOptions,
     private readonly batchRecords = BATCH_RECORDS,
   ) {
-    const fleet = buildFleet({ seed: options.seed, services: options.services, customers: options.customers, regions: options.regions });
+    const fleet = buildFleet({
+      seed: options.seed,
+      services: options.services,
+      customers: options.customers,
+      regions: options.regions,
+    });
     this.generator = new EventGenerator(fleet, options);
   }
 
@@ -52,11 +61,15 @@ export class WorkerBatchSource implements BatchSource {
     prefetch = 4,
   ) {
     const workerData: GeneratorWorkerData = { options, batchRecords };
-    this.worker = new Worker(new URL('./generator-worker.ts', import.meta.url), { workerData, execArgv: ['--import', tsxLoader()] });
+    this.worker = new Worker(bootstrap(new URL('./generator-worker.ts', import.meta.url).href), {
+      eval: true,
+      workerData,
+    });
     this.worker.on('message', (batch: RecordBatch) => this.received(batch));
     this.worker.on('error', (error) => this.fail(error));
     this.worker.on('exit', (code) => {
-      if (!this.closed) this.fail(new Error(`the generator worker exited (code ${code}) before the run ended`));
+      if (!this.closed)
+        this.fail(new Error(`the generator worker exited (code ${code}) before the run ended`));
     });
     for (let i = 0; i < prefetch; i++) this.worker.postMessage('more');
   }
@@ -97,11 +110,22 @@ export class WorkerBatchSource implements BatchSource {
   }
 }
 
-/** The worker loads TypeScript the way this process does: through tsx. */
-function tsxLoader(): string {
-  try {
-    return import.meta.resolve('tsx');
-  } catch {
-    return 'tsx';
-  }
+/**
+ * The worker's entry: register tsx in the worker (its loader registers itself on the main thread only,
+ * and Node 20 workers do not inherit the main thread's hooks), then load the TypeScript module.
+ */
+function bootstrap(moduleUrl: string): string {
+  return `import(${JSON.stringify(tsxEsmApi())}).then(({ register }) => { register(); return import(${JSON.stringify(moduleUrl)}); });`;
+}
+
+/** The ESM build of `tsx/esm/api`, found through tsx's package.json (its CommonJS build cannot register ESM hooks). */
+function tsxEsmApi(): string {
+  const manifestPath = createRequire(import.meta.url).resolve('tsx/package.json');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
+    exports?: Record<string, { import?: { default?: string } } | string>;
+  };
+  const entry = manifest.exports?.['./esm/api'];
+  const relative = typeof entry === 'object' ? entry.import?.default : undefined;
+  if (relative === undefined) throw new Error(`cannot find tsx/esm/api in ${manifestPath}`);
+  return pathToFileURL(join(dirname(manifestPath), relative)).href;
 }

@@ -14,10 +14,19 @@ export interface GeneratorWorkerData {
 const port = parentPort;
 if (port === null) throw new Error('generator-worker.ts runs as a worker thread');
 const { options, batchRecords } = workerData as GeneratorWorkerData;
-const fleet = buildFleet({ seed: options.seed, services: options.services, customers: options.customers, regions: options.regions });
+const fleet = buildFleet({
+  seed: options.seed,
+  services: options.services,
+  customers: options.customers,
+  regions: options.regions,
+});
 const generator = new EventGenerator(fleet, options);
 let seq = 0;
 port.on('message', () => {
   const batch = packBatch(generator, seq++, batchRecords);
-  port.postMessage(batch, [batch.values.buffer as ArrayBuffer, batch.ends.buffer as ArrayBuffer, batch.facts.buffer as ArrayBuffer]);
+  port.postMessage(batch, [
+    batch.values.buffer as ArrayBuffer,
+    batch.ends.buffer as ArrayBuffer,
+    batch.facts.buffer as ArrayBuffer,
+  ]);
 });

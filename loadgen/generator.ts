@@ -102,7 +102,14 @@ export class EventGenerator {
   next(): Delivery | undefined {
     const duplicate = this.ready.pop();
     if (duplicate !== undefined) {
-      return { kind: 'valid', index: duplicate.index, key: duplicate.eventId, value: duplicate.value, event: duplicate, copy: 1 };
+      return {
+        kind: 'valid',
+        index: duplicate.index,
+        key: duplicate.eventId,
+        value: duplicate.value,
+        event: duplicate,
+        copy: 1,
+      };
     }
     if (this.index >= this.options.count) {
       if (this.pending.size === 0) return undefined;

@@ -27,6 +27,10 @@ export {
   truthPath,
 } from './truth-store.ts';
 export { RAW_TOPIC, runLoadgen } from './run-loadgen.ts';
+export { BATCH_RECORDS, InlineBatchSource, WorkerBatchSource } from './batch-source.ts';
+export type { BatchSource } from './batch-source.ts';
+export { FACT, FACT_STRIDE, KIND_BAD, KIND_DUPLICATE, KIND_ORIGINAL, packBatch } from './record-batch.ts';
+export type { RecordBatch } from './record-batch.ts';
 export type { LoadgenResult, LoadgenRunOptions } from './run-loadgen.ts';
 export { summaryTable, shortfallStatement } from './progress.ts';
 export type { RunSummary } from './progress.ts';

@@ -52,7 +52,14 @@ export class MinuteStats {
     this.cellsPerMinute = this.routes.length * this.regionCount;
   }
 
-  add(endpoint: number, region: number, ts: number, status: number, latencyMs: number, bytesOut: number): void {
+  add(
+    endpoint: number,
+    region: number,
+    ts: number,
+    status: number,
+    latencyMs: number,
+    bytesOut: number,
+  ): void {
     const minute = minuteStart(ts);
     let cells = this.minutes.get(minute);
     if (cells === undefined) {
@@ -98,7 +105,8 @@ export class MinuteStats {
         });
       }
       inMinute.sort(
-        (a, b) => compare(a.service, b.service) || compare(a.endpoint, b.endpoint) || compare(a.region, b.region),
+        (a, b) =>
+          compare(a.service, b.service) || compare(a.endpoint, b.endpoint) || compare(a.region, b.region),
       );
       rows.push(...inMinute);
     }

@@ -59,7 +59,12 @@ export async function runLoadgen(options: LoadgenRunOptions): Promise<LoadgenRes
   );
   for (const d of drift) out?.write(`note: ${d.topic} ${d.problem}; producing to it anyway\n`);
 
-  const fleet = buildFleet({ seed: gen.seed, services: gen.services, customers: gen.customers, regions: gen.regions });
+  const fleet = buildFleet({
+    seed: gen.seed,
+    services: gen.services,
+    customers: gen.customers,
+    regions: gen.regions,
+  });
   // Only for the run's tag, incidents and event-time span: the events come from the batch source.
   const plan = new EventGenerator(fleet, gen);
   const recorder = new TruthRecorder(fleet, plan.runTag);
@@ -150,7 +155,12 @@ interface ProduceLoop {
 }
 
 /** Produces every delivery, paced to the asked rate by wall clock. Returns true when interrupted. */
-async function produceAll(loop: ProduceLoop, gen: GeneratorOptions, t0: number, signal: AbortSignal | undefined): Promise<boolean> {
+async function produceAll(
+  loop: ProduceLoop,
+  gen: GeneratorOptions,
+  t0: number,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
   const { producer, recorder, topic, runTag } = loop;
   const perMs = gen.rate / 1000;
   let batch: RecordBatch = await loop.source.next();
@@ -170,7 +180,11 @@ async function produceAll(loop: ProduceLoop, gen: GeneratorOptions, t0: number, 
       }
       const at = row * FACT_STRIDE;
       const start = row === 0 ? 0 : (batch.ends[row - 1] ?? 0);
-      const value = Buffer.from(batch.values.buffer, batch.values.byteOffset + start, (batch.ends[row] ?? 0) - start);
+      const value = Buffer.from(
+        batch.values.buffer,
+        batch.values.byteOffset + start,
+        (batch.ends[row] ?? 0) - start,
+      );
       const key = `${runTag}-${batch.facts[at + FACT.index] ?? 0}`;
       const opaque = batch.seq * OPAQUE_SPAN + row;
       if (!producer.tryProduce(topic, key, value, opaque)) await producer.produce(topic, key, value, opaque);

@@ -6,7 +6,15 @@ import type { Fleet } from './fleet.ts';
 import type { Delivery, Incident } from './generator.ts';
 import { MinuteStats, minuteStart } from './minute-stats.ts';
 import type { TruthStats } from './minute-stats.ts';
-import { FACT, FACT_STRIDE, KIND_BAD, KIND_DUPLICATE, TIMINGS, badClassOf, writeFacts } from './record-batch.ts';
+import {
+  FACT,
+  FACT_STRIDE,
+  KIND_BAD,
+  KIND_DUPLICATE,
+  TIMINGS,
+  badClassOf,
+  writeFacts,
+} from './record-batch.ts';
 
 export type { TruthStats } from './minute-stats.ts';
 

@@ -4,6 +4,8 @@ import { loadgenCommand } from './loadgen.ts';
 import { refCommand } from './ref.ts';
 import { runCommand } from './run.ts';
 import { stackCommand } from './stack.ts';
+import { startCommand } from './start.ts';
+import { statusCommand } from './status.ts';
 import { testCommand } from './test.ts';
 
 // Every command the CLI knows, in the order `tributary help` lists them.
@@ -12,6 +14,8 @@ export const commands: Command[] = [
   testCommand,
   stackCommand,
   runCommand,
+  startCommand,
+  statusCommand,
   refCommand,
   loadgenCommand,
 ];

@@ -37,6 +37,7 @@ const KNOWN = new Set([
   'regions',
   'brokers',
   'quiet',
+  'inline',
 ]);
 
 const connectionSchema = z.object({
@@ -50,7 +51,7 @@ export const loadgenCommand: Command = {
   usage:
     'loadgen [--rate 10000] [--duration 60 | --count N] [--seed 1] [--partitions 6] [--topic-prefix P] [--bad 0.02] ' +
     '[--duplicates 0.01] [--late 0.005] [--out-of-order 0.02] [--incident service=S,from=20s,to=40s,error_rate=0.5,latency_x=5 | --no-incident] ' +
-    '[--start ISO|ms] [--services 12] [--customers 2000] [--regions 5] [--brokers host:port]',
+    '[--start ISO|ms] [--services 12] [--customers 2000] [--regions 5] [--brokers host:port] [--quiet] [--inline]',
   summary: 'produce request events to requests.raw at a given rate and save the ground truth of the run',
   async run(args) {
     const { positional, options } = parseArgs(args);
@@ -72,6 +73,7 @@ export const loadgenCommand: Command = {
         generator,
         progress: options.has('quiet') ? false : process.stderr,
         signal: controller.signal,
+        generateIn: options.has('inline') ? 'this-thread' : 'worker',
       });
       console.error(summaryTable(result.summary, process.stderr.isTTY));
       console.log(`run ${result.runId}`);

@@ -8,7 +8,13 @@ import { withAdmin } from '../../runtime/kafka/index.ts';
 import type { Command } from '../command.ts';
 import { UsageError, parseArgs } from '../command.ts';
 
-const plain = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
+// No line between rows; no colours when piped.
+const compact = {
+  chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+  ...(process.stdout.isTTY ? {} : { style: { head: [], border: [] } }),
+};
+/** Topics starting with `_` belong to Kafka and the schema registry, as do groups reading only those. */
+const internal = (topic: string): boolean => topic.startsWith('_');
 const num = (n: number): string => n.toLocaleString('en-US');
 
 function stringOption(options: Map<string, string | true>, names: string[], fallback: string): string {
@@ -21,13 +27,13 @@ function stringOption(options: Map<string, string | true>, names: string[], fall
 }
 
 function topicsTable(topics: TopicOverview[]): string {
-  const table = new Table({ head: ['topic', 'partitions', 'end offsets (total)'], ...plain });
+  const table = new Table({ head: ['topic', 'partitions', 'end offsets (total)'], ...compact });
   for (const t of topics) table.push([t.name, t.partitions, num(t.endOffsets)]);
   return table.toString();
 }
 
 function groupsTable(groups: GroupOverview[]): string {
-  const table = new Table({ head: ['consumer group', 'state', 'members', 'topics', 'lag'], ...plain });
+  const table = new Table({ head: ['consumer group', 'state', 'members', 'topics', 'lag'], ...compact });
   for (const g of groups) {
     const topics = [...new Set(g.partitions.map((p) => p.topic))].join(', ');
     table.push([g.group, g.state, g.members, topics === '' ? '-' : topics, num(g.lag)]);
@@ -36,7 +42,7 @@ function groupsTable(groups: GroupOverview[]): string {
 }
 
 function partitionsTable(group: GroupOverview): string {
-  const table = new Table({ head: ['topic', 'partition', 'committed', 'end', 'lag'], ...plain });
+  const table = new Table({ head: ['topic', 'partition', 'committed', 'end', 'lag'], ...compact });
   for (const p of group.partitions)
     table.push([p.topic, p.partition, p.committed < 0 ? 'none' : num(p.committed), num(p.end), num(p.lag)]);
   return table.toString();
@@ -44,7 +50,7 @@ function partitionsTable(group: GroupOverview): string {
 
 export const statusCommand: Command = {
   name: 'status',
-  usage: 'status [--prefix P] [--brokers host:port] [--verbose]',
+  usage: 'status [--prefix P] [--brokers host:port] [--verbose] [--all]',
   summary: 'show topics, consumer groups with members and lag (per partition where behind)',
   async run(args) {
     const { positional, options } = parseArgs(args);
@@ -52,6 +58,7 @@ export const statusCommand: Command = {
     const prefix = stringOption(options, ['prefix', 'topic-prefix'], '');
     const brokers = stringOption(options, ['brokers'], `127.0.0.1:${stackDefaults().kafkaPort}`);
     const verbose = options.has('verbose');
+    const all = options.has('all');
 
     if (!(await brokerReachable(brokers))) {
       console.error(
@@ -60,10 +67,14 @@ export const statusCommand: Command = {
       );
       return 1;
     }
-    const { topics, groups } = await withAdmin(brokers, async (admin) => ({
+    const found = await withAdmin(brokers, async (admin) => ({
       topics: await topicOverview(admin, prefix),
       groups: await groupOverview(admin, prefix),
     }));
+    const topics = all ? found.topics : found.topics.filter((t) => !internal(t.name));
+    const groups = all
+      ? found.groups
+      : found.groups.filter((g) => g.partitions.length === 0 || g.partitions.some((p) => !internal(p.topic)));
 
     const scope = prefix === '' ? '' : ` with prefix "${prefix}"`;
     console.log(`Kafka ${brokers}: ${topics.length} topic(s), ${groups.length} consumer group(s)${scope}\n`);
@@ -75,6 +86,10 @@ export const statusCommand: Command = {
     }
     if (!verbose && groups.some((g) => g.lag === 0 && g.partitions.length > 0))
       console.log('groups that are caught up are not broken down by partition; --verbose shows them all');
+    if (!all && found.topics.length > topics.length)
+      console.log(
+        `${found.topics.length - topics.length} internal topic(s) and their groups not shown; --all shows them`,
+      );
     return 0;
   },
 };

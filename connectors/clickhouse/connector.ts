@@ -53,7 +53,7 @@ export class ClickHouseConnector implements SinkConnector {
     try {
       await this.client.insert({
         table: table.name,
-        values: Readable.from([body]),
+        values: Readable.from([Buffer.from(body)], { objectMode: false }),
         format: 'TabSeparated',
         columns: table.columns as [string, ...string[]],
         clickhouse_settings: { insert_deduplication_token: request.dedupToken },

@@ -27,7 +27,8 @@ function readyFrom(answer: { status: number; body: string } | string): { ready: 
   if (typeof answer === 'string') return { ready: false, reason: answer };
   try {
     const parsed = JSON.parse(answer.body) as { ok?: unknown; reason?: unknown };
-    return { ready: answer.status === 200 && parsed.ok === true, reason: String(parsed.reason ?? '') };
+    const reason = typeof parsed.reason === 'string' ? parsed.reason : '';
+    return { ready: answer.status === 200 && parsed.ok === true, reason };
   } catch {
     return { ready: answer.status === 200, reason: answer.body.slice(0, 80) };
   }

@@ -92,11 +92,17 @@ export async function groupOverview(
   );
 }
 
-function assignedTopics(members: ReadonlyArray<{ assignment?: { topicPartitions?: Array<{ topic: string }> } }>) {
+function assignedTopics(
+  members: ReadonlyArray<{ assignment?: { topicPartitions?: Array<{ topic: string }> } }>,
+) {
   return members.flatMap((m) => (m.assignment?.topicPartitions ?? []).map((tp) => tp.topic));
 }
 
-async function groupPartitions(admin: KafkaAdmin, group: string, assigned: string[]): Promise<PartitionLag[]> {
+async function groupPartitions(
+  admin: KafkaAdmin,
+  group: string,
+  assigned: string[],
+): Promise<PartitionLag[]> {
   const committed = await admin.fetchOffsets({ groupId: group, timeout: ADMIN_TIMEOUT_MS });
   const byTopic = new Map(
     committed.map((t) => [t.topic, new Map(t.partitions.map((p) => [p.partition, Number(p.offset)]))]),

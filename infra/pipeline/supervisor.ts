@@ -189,7 +189,9 @@ export class Supervisor {
     );
     return this.options.members.map((member) => {
       const mine = observed.filter((o) => o.observation.member === member.name);
-      const lags = mine.flatMap((o) => (o.observation.figures?.lag === undefined ? [] : [o.observation.figures.lag]));
+      const lags = mine.flatMap((o) =>
+        o.observation.figures?.lag === undefined ? [] : [o.observation.figures.lag],
+      );
       const own = this.copies.filter((c) => c.member === member);
       return {
         name: member.name,
@@ -294,7 +296,10 @@ export class Supervisor {
         status.state === 'waiting'
           ? `${status.lastExit?.description ?? 'exited'}; restart in ${Math.ceil((status.restartInMs ?? 0) / 1000)} s`
           : status.state;
-      return { observation: { ...status, ready: false, readyReason: reason, figures: undefined }, consumedDelta: 0 };
+      return {
+        observation: { ...status, ready: false, readyReason: reason, figures: undefined },
+        consumedDelta: 0,
+      };
     }
     const health = await readCopyHealth(
       this.options.healthHost ?? '127.0.0.1',

@@ -17,7 +17,7 @@ export interface BulkProducerSettings {
   pollIntervalMs?: number;
   /** How long a record may wait for its acknowledgement (retries included) before it fails, in ms. Default 120 000. */
   deliveryTimeoutMs?: number;
-  /** Most records waiting in the local queue; produce waits beyond it. Default 500 000. */
+  /** Most records waiting in the local queue; produce waits beyond it. Default 100 000. */
   maxQueuedRecords?: number;
 }
 
@@ -47,7 +47,7 @@ export class BulkProducer<T> {
     this.producer = new Producer({
       ...producerConfig(base),
       'message.timeout.ms': settings.deliveryTimeoutMs ?? 120_000,
-      'queue.buffering.max.messages': settings.maxQueuedRecords ?? 500_000,
+      'queue.buffering.max.messages': settings.maxQueuedRecords ?? 100_000,
       'batch.num.messages': 10_000,
       dr_cb: true,
     });
