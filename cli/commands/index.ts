@@ -2,6 +2,7 @@ import type { Command } from '../command.ts';
 import { demoCommand } from './demo.ts';
 import { loadgenCommand } from './loadgen.ts';
 import { refCommand } from './ref.ts';
+import { queryCommand } from './query.ts';
 import { runCommand } from './run.ts';
 import { stackCommand } from './stack.ts';
 import { startCommand } from './start.ts';
@@ -18,4 +19,5 @@ export const commands: Command[] = [
   statusCommand,
   refCommand,
   loadgenCommand,
+  queryCommand,
 ];

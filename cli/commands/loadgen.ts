@@ -38,7 +38,36 @@ const KNOWN = new Set([
   'brokers',
   'quiet',
   'inline',
+  'help',
 ]);
+
+const HELP = `usage: tributary loadgen [options]
+
+Produces raw request events to <prefix>requests.raw (created with --partitions if missing), at --rate events
+per second of wall clock and of event time, and saves the ground truth under .tributary/runs/<run-id>/truth.json.
+
+  --rate N            events per second (default 10000)
+  --duration S        how long: 90, 90s, 2m (default 60 s); or
+  --count N           how many events (duplicate deliveries come on top)
+  --seed N            same seed and start, same events (default 1)
+  --start ISO|ms      event time of the first event (default now)
+  --partitions N      partitions of requests.raw when it is created (default 6)
+  --topic-prefix P    prefix of the topic name (default TRIBUTARY_TOPIC_PREFIX or none)
+  --brokers H:P       Kafka bootstrap servers (default TRIBUTARY_KAFKA_BROKERS or 127.0.0.1:9092)
+  --services N --customers N --regions N   fleet size (defaults 12, 2000, 5; ref load takes the same)
+  --bad F             share of bad events spread over the classes (default 0.02), or per class:
+                      malformed_json=0.01,oversized=0.002,...
+  --duplicates F      share of valid events delivered twice (default 0.01)
+  --late F            share of valid events 2-10 minutes behind the stream (default 0.005)
+  --out-of-order F    share of valid events 1-5 s behind the stream (default 0.02)
+  --noise F           share of valid events with harmless noise (default 0.02)
+  --iso F             share of events with an ISO-8601 ts (default 0.1)
+  --incident SPEC     service=S,from=20s,to=40s,error_rate=0.5,latency_x=5 (';' between several);
+                      default: the second most popular service during the middle third of the run
+  --no-incident       no incident
+  --quiet             no progress lines
+  --inline            generate in the producing thread (less CPU, lower top rate) instead of a worker
+`;
 
 const connectionSchema = z.object({
   kafkaBrokers: runtimeConfigShape.kafkaBrokers,
@@ -48,13 +77,14 @@ const connectionSchema = z.object({
 
 export const loadgenCommand: Command = {
   name: 'loadgen',
-  usage:
-    'loadgen [--rate 10000] [--duration 60 | --count N] [--seed 1] [--partitions 6] [--topic-prefix P] [--bad 0.02] ' +
-    '[--duplicates 0.01] [--late 0.005] [--out-of-order 0.02] [--incident service=S,from=20s,to=40s,error_rate=0.5,latency_x=5 | --no-incident] ' +
-    '[--start ISO|ms] [--services 12] [--customers 2000] [--regions 5] [--brokers host:port] [--quiet] [--inline]',
+  usage: 'loadgen [--rate 10000] [--duration 60 | --count N] [--seed 1] [--help for every option]',
   summary: 'produce request events to requests.raw at a given rate and save the ground truth of the run',
   async run(args) {
     const { positional, options } = parseArgs(args);
+    if (options.has('help')) {
+      console.log(HELP);
+      return 0;
+    }
     if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"`);
     const unknown = [...options.keys()].filter((key) => !KNOWN.has(key));
     if (unknown.length > 0) throw new UsageError(`unknown option --${unknown[0]}`);

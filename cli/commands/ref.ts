@@ -16,7 +16,22 @@ const KNOWN = new Set([
   'topic-prefix',
   'brokers',
   'registry-url',
+  'help',
 ]);
+
+const HELP = `usage: tributary ref load [options]
+
+Publishes the reference data of the fleet a seed describes (the one \`tributary loadgen\` with the same seed,
+services, customers and regions sends events for) to the compacted topics <prefix>ref.services (key service)
+and <prefix>ref.customers (key customer_id), as Avro registered under <topic>-value.
+
+  --seed N                                 (default 1)
+  --services N --customers N --regions N   fleet size (defaults 12, 2000, 5)
+  --partitions N                           partitions of the topics when they are created (default 1)
+  --topic-prefix P                         (default TRIBUTARY_TOPIC_PREFIX or none)
+  --brokers H:P                            (default TRIBUTARY_KAFKA_BROKERS or 127.0.0.1:9092)
+  --registry-url URL                       (default TRIBUTARY_REGISTRY_URL or http://127.0.0.1:8081/apis/ccompat/v7)
+`;
 
 const connectionSchema = z.object({
   kafkaBrokers: runtimeConfigShape.kafkaBrokers,
@@ -26,12 +41,14 @@ const connectionSchema = z.object({
 
 export const refCommand: Command = {
   name: 'ref',
-  usage:
-    'ref load [--seed 1] [--services 12] [--customers 2000] [--regions 5] [--partitions 1] [--topic-prefix P] ' +
-    '[--brokers host:port] [--registry-url URL]',
+  usage: 'ref load [--seed 1] [--brokers host:port] [--registry-url URL] [--help for every option]',
   summary: 'publish the reference data (ref.services, ref.customers) of the fleet a seed describes',
   async run(args) {
     const { positional, options } = parseArgs(args);
+    if (options.has('help')) {
+      console.log(HELP);
+      return 0;
+    }
     if (positional[0] !== 'load' || positional.length > 1)
       throw new UsageError('the only subcommand is "ref load"');
     const unknown = [...options.keys()].filter((key) => !KNOWN.has(key));

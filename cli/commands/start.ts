@@ -21,9 +21,9 @@ const num = (n: number): string => Math.round(n).toLocaleString('en-US');
 function describeEvent(event: SupervisorEvent): string {
   if (event.type === 'started')
     return `${event.copy} started (pid ${event.pid ?? '?'}, health port ${event.port}${event.restarts > 0 ? `, restart ${event.restarts}` : ''})`;
-  const next =
-    event.restartInMs === undefined ? '' : `; restarting in ${(event.restartInMs / 1000).toFixed(0)} s`;
-  return `${event.copy} exited: ${event.description}${next}`;
+  if (event.restartInMs === undefined) return `${event.copy} exited: ${event.description}`;
+  const wait = (event.restartInMs / 1000).toFixed(0);
+  return `${event.copy} exited: ${event.description}; restarting in ${wait} s (output in ${event.logFile})`;
 }
 
 /** Lag per consumer group from committed offsets, for members whose processes export no lag gauge. */

@@ -14,14 +14,19 @@ export const clickhouseConfigShape = {
     .min(1)
     .default('.tributary/clickhouse')
     .describe('embedded mode: the data directory (one process owns it at a time)'),
-  queryHost: z.string().default('127.0.0.1').describe('embedded mode: address of the read-only query endpoint'),
+  queryHost: z
+    .string()
+    .default('127.0.0.1')
+    .describe('embedded mode: address of the read-only query endpoint'),
   queryPort: z
     .number()
     .int()
     .min(-1)
     .max(65535)
     .default(8123)
-    .describe('embedded mode: port of the ClickHouse-compatible read-only HTTP endpoint; 0 = any free, -1 = none'),
+    .describe(
+      'embedded mode: port of the ClickHouse-compatible read-only HTTP endpoint; 0 = any free, -1 = none',
+    ),
 };
 
 export type ClickHouseSettings = {

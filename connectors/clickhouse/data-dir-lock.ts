@@ -39,7 +39,11 @@ export function lockOwner(dataDir: string): LockOwner | undefined {
     return undefined;
   }
   if (typeof owner.pid !== 'number' || owner.pid === process.pid || !isAlive(owner.pid)) return undefined;
-  return { pid: owner.pid, holder: owner.holder ?? 'unknown', ...(owner.queryUrl ? { queryUrl: owner.queryUrl } : {}) };
+  return {
+    pid: owner.pid,
+    holder: owner.holder ?? 'unknown',
+    ...(owner.queryUrl ? { queryUrl: owner.queryUrl } : {}),
+  };
 }
 
 function write(path: string, owner: LockOwner, exclusive: boolean): void {

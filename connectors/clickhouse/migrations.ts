@@ -81,7 +81,10 @@ export async function migrate(
     const checksum = applied.get(migration.version);
     if (checksum !== undefined) {
       if (checksum !== migration.checksum)
-        log.warn({ migration: migration.name }, 'an applied migration file has changed since; not re-applied');
+        log.warn(
+          { migration: migration.name },
+          'an applied migration file has changed since; not re-applied',
+        );
       continue;
     }
     for (const [index, statement] of migration.statements.entries()) {

@@ -41,7 +41,8 @@ export function escapeBytes(bytes: Buffer): string {
   let out = '';
   for (const byte of bytes) {
     const c = String.fromCharCode(byte);
-    out += byte >= 0x20 && byte < 0x7f ? (c === '\\' ? '\\\\' : c) : `\\x${byte.toString(16).padStart(2, '0')}`;
+    out +=
+      byte >= 0x20 && byte < 0x7f ? (c === '\\' ? '\\\\' : c) : `\\x${byte.toString(16).padStart(2, '0')}`;
   }
   return out;
 }

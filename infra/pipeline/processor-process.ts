@@ -17,6 +17,12 @@ export interface ProcessorProcess {
   kill(signal: NodeJS.Signals): void;
 }
 
+/** Children still running; killed when this process exits, so a failed test leaves no orphans behind. */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
 /** Starts `tributary run <name>` with the given TRIBUTARY_* settings; output goes to `logFile`. */
 export function startProcessor(name: string, env: Record<string, string>, logFile: string): ProcessorProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'run', name], {
@@ -27,8 +33,12 @@ export function startProcessor(name: string, env: Record<string, string>, logFil
   const log = createWriteStream(logFile, { flags: 'a' });
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
+  live.add(child);
   const exited = new Promise<ProcessExit>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
+    child.once('exit', (code, signal) => {
+      live.delete(child);
+      resolve({ code, signal });
+    });
   });
   return {
     child,

@@ -70,8 +70,8 @@ describe('Supervisor', () => {
     const s = supervisor(fakes.launch);
     await s.start();
     const [first, second] = fakes.launched;
-    expect(first?.env).toMatchObject({ TRIBUTARY_TOPIC_PREFIX: 'p.', TRIBUTARY_INSTANCE_ID: '0' });
-    expect(second?.env).toMatchObject({ TRIBUTARY_LOG_LEVEL: 'warn', TRIBUTARY_INSTANCE_ID: '1' });
+    expect(first?.env).toMatchObject({ TRIBUTARY_TOPIC_PREFIX: 'p.', TRIBUTARY_INSTANCE_ID: 's0' });
+    expect(second?.env).toMatchObject({ TRIBUTARY_LOG_LEVEL: 'warn', TRIBUTARY_INSTANCE_ID: 's1' });
     expect(Number(first?.env.TRIBUTARY_HTTP_PORT)).toBeGreaterThan(0);
     expect(first?.env.TRIBUTARY_HTTP_PORT).not.toBe(second?.env.TRIBUTARY_HTTP_PORT);
     expect(await s.stop()).toEqual([
@@ -88,7 +88,7 @@ describe('Supervisor', () => {
     await until(() => s.status()[1]?.state === 'waiting');
     expect(s.status()[1]?.lastExit?.description).toBe('killed by SIGKILL');
     await until(() => fakes.launched.length === 3);
-    expect(fakes.launched[2]?.env.TRIBUTARY_INSTANCE_ID).toBe('1');
+    expect(fakes.launched[2]?.env.TRIBUTARY_INSTANCE_ID).toBe('s1');
     expect(s.status().map((c) => [c.state, c.restarts])).toEqual([
       ['running', 0],
       ['running', 1],

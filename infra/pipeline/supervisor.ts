@@ -44,7 +44,14 @@ export interface SupervisorOptions {
 
 export type SupervisorEvent =
   | { type: 'started'; copy: string; pid: number | undefined; port: number; restarts: number }
-  | { type: 'exited'; copy: string; exit: ProcessExit; description: string; restartInMs: number | undefined };
+  | {
+      type: 'exited';
+      copy: string;
+      exit: ProcessExit;
+      description: string;
+      restartInMs: number | undefined;
+      logFile: string;
+    };
 
 export interface LastExit extends ProcessExit {
   kind: ExitKind;
@@ -247,7 +254,9 @@ export class Supervisor {
     const env = {
       ...this.options.env,
       ...copy.member.env,
-      TRIBUTARY_INSTANCE_ID: String(copy.index),
+      // `s<i>`: stable across restarts (a restarted copy fences its dead predecessor's transaction) and
+      // distinct from the numeric slots that copies started by hand with `tributary run` claim.
+      TRIBUTARY_INSTANCE_ID: `s${copy.index}`,
       TRIBUTARY_HTTP_PORT: String(port),
     };
     const child = this.launcher(copy.member.name, env, copy.logFile);
@@ -273,7 +282,8 @@ export class Supervisor {
     copy.lastExit = { ...exit, kind: classifyExit(exit), description, at: now };
     const plan = planRestart(this.backoff, copy.failures, exit, now - copy.startedAt, this.stopRequested);
     if (!plan.restart) {
-      this.emit({ type: 'exited', copy: label(copy), exit, description, restartInMs: undefined });
+      const logFile = copy.logFile;
+      this.emit({ type: 'exited', copy: label(copy), exit, description, restartInMs: undefined, logFile });
       return;
     }
     copy.failures = plan.consecutiveFailures;
@@ -283,7 +293,8 @@ export class Supervisor {
       copy.restarts++;
       void this.launch(copy);
     }, plan.delayMs);
-    this.emit({ type: 'exited', copy: label(copy), exit, description, restartInMs: plan.delayMs });
+    const logFile = copy.logFile;
+    this.emit({ type: 'exited', copy: label(copy), exit, description, restartInMs: plan.delayMs, logFile });
   }
 
   private async observeCopy(

@@ -171,7 +171,9 @@ async function runWithConfig(
       // Changelog partition p holds the state of input partition p, so the counts must match.
       const partitions = await partitionCount(admin, inputTopic);
       const declared = definition.stores as Record<string, StoreDeclaration<unknown>>;
-      const changelogs = storeNames.map((store) => changelogSpec(changelogFor(store), partitions, declared[store]));
+      const changelogs = storeNames.map((store) =>
+        changelogSpec(changelogFor(store), partitions, declared[store]),
+      );
       return [...found, ...(await ensureTopics(admin, changelogs))];
     });
     for (const d of drift) processLog.warn(d, `topic ${d.topic} differs from its declaration: ${d.problem}`);
@@ -182,10 +184,23 @@ async function runWithConfig(
     state =
       storeNames.length === 0
         ? undefined
-        : new StateManager(definition.stores as Record<string, StoreDeclaration<unknown>>, changelogFor, readChangelog, processLog, config);
+        : new StateManager(
+            definition.stores as Record<string, StoreDeclaration<unknown>>,
+            changelogFor,
+            readChangelog,
+            processLog,
+            config,
+          );
     const registry = new HttpSchemaRegistry(config.registryUrl);
     const { codecs, prepareInput } = await buildCodecs(definition, registry, topicFor, processLog);
     await producer.connect();
+    consumer.onLag((lag) => {
+      metrics.consumerLag.reset();
+      for (const [key, value] of lag) {
+        const cut = key.lastIndexOf('/');
+        metrics.consumerLag.set({ topic: key.slice(0, cut), partition: key.slice(cut + 1) }, value);
+      }
+    });
     await consumer.connect([inputTopic], config.maxBatchWaitMs);
     loop = new TransactionLoop({
       definition,
@@ -224,9 +239,19 @@ async function runWithConfig(
   return exitCode;
 }
 
-function changelogSpec(name: string, partitions: number, declaration: StoreDeclaration<unknown> | undefined): TopicSpec {
+function changelogSpec(
+  name: string,
+  partitions: number,
+  declaration: StoreDeclaration<unknown> | undefined,
+): TopicSpec {
   if (declaration?.localExpiry !== true) return { name, partitions, cleanupPolicy: 'compact' };
-  return { name, partitions, cleanupPolicy: 'compact,delete', retentionMs: CHANGELOG_RETENTION_MS, segmentMs: CHANGELOG_RETENTION_MS / 4 };
+  return {
+    name,
+    partitions,
+    cleanupPolicy: 'compact,delete',
+    retentionMs: CHANGELOG_RETENTION_MS,
+    segmentMs: CHANGELOG_RETENTION_MS / 4,
+  };
 }
 
 function toBuffer(key: string | Buffer | null | undefined): Buffer | null {

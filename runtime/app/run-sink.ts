@@ -25,7 +25,7 @@ type Config = SinkConfig<Record<string, z.ZodType>>;
 export function loadSinkConfig(definition: AnySinkDefinition, source?: ConfigSource): Config {
   const own = definition.config as Record<string, z.ZodType>;
   const schema = z.object({ ...runtimeConfigShape, ...sinkConfigShape, ...own });
-  return loadConfig(definition.name, schema, source) as Config;
+  return loadConfig(definition.name, schema, source);
 }
 
 /** Physical topic → binding and dead-letter topic; refuses a binding that dead-letters into itself. */
@@ -192,7 +192,8 @@ async function closeAll(
   };
   await quietly('consumer', () => consumer.disconnect());
   await quietly('producer', () => producer.disconnect());
-  if (running.connector !== undefined) await quietly('connector', running.connector.close);
+  const { connector } = running;
+  if (connector !== undefined) await quietly('connector', () => connector.close());
   if (running.health !== undefined) await quietly('health server', running.health.close);
   running.slot?.release();
 }

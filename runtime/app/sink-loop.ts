@@ -52,6 +52,9 @@ export class SinkLoop {
   private unavailable: { since: number; reason: string } | undefined;
   private lastTurn = Date.now();
   private readonly writes: SinkWrites;
+  /** Offsets last committed per partition, to notice positions that moved past transaction markers only. */
+  private committedAt = new Map<string, number>();
+  private lastCommitAt = 0;
 
   constructor(private readonly deps: SinkLoopDeps) {
     this.writes = new SinkWrites({
@@ -88,7 +91,7 @@ export class SinkLoop {
       await this.syncIfRebalanced();
       if (this.epoch !== this.deps.consumer.assignmentEpoch) continue;
       await this.consumeMore();
-      if (this.pending.isDue(this.deps.limits, Date.now())) await this.flush();
+      if (this.pending.isDue(this.deps.limits, Date.now()) || this.onlyMarkersAhead()) await this.flush();
     }
     if (this.pending.size > 0 && this.epoch === this.deps.consumer.assignmentEpoch) await this.flush();
   }
@@ -113,6 +116,7 @@ export class SinkLoop {
       await consumer.seekTo(positions);
       if (consumer.assignmentEpoch !== epoch) return;
       this.stored = stored;
+      this.committedAt = new Map(positions.map((p) => [partitionKeyOf(p.topic, p.partition), p.offset]));
       this.epoch = epoch;
       this.paused = false;
       this.deps.metrics.assignedPartitions.set(assignment.length);
@@ -138,14 +142,26 @@ export class SinkLoop {
     }
   }
 
+  /** Nothing pending, but a position moved past a transaction marker: commit it, or lag never reaches 0. */
+  private onlyMarkersAhead(): boolean {
+    if (this.pending.size > 0 || Date.now() - this.lastCommitAt < this.deps.limits.flushIntervalMs)
+      return false;
+    for (const [key, offset] of this.deps.consumer.positions())
+      if (offset > (this.committedAt.get(key) ?? -1)) return true;
+    return false;
+  }
+
   private async flush(): Promise<void> {
     const epoch = this.epoch;
+    // Taken together: every record handed out so far is in this batch or an earlier, written one.
+    const positions = this.deps.consumer.positions();
     const messages = this.pending.take();
     try {
       await this.retryTransient('fetching writer schemas', () =>
         this.deps.codecs.prepare(messages.map((m) => ({ topic: m.topic, value: m.value ?? null }))),
       );
       const plan = planFlush(messages, this.deps.bound, this.stored, this.deps.codecs, this.deps.connector);
+      plan.nextOffsets = mergePositions(plan.nextOffsets, positions);
       for (const [target, count] of plan.skipped)
         this.deps.metrics.rows.inc({ target, outcome: 'already_stored' }, count);
       await this.writeAll(plan);
@@ -201,6 +217,9 @@ export class SinkLoop {
       }
     });
     metrics.commits.inc({ outcome: 'committed' });
+    this.lastCommitAt = Date.now();
+    for (const { topic, partition, offset } of plan.nextOffsets)
+      this.committedAt.set(partitionKeyOf(topic, partition), offset);
     for (const rejection of plan.rejections) {
       const target = this.deps.bound.get(rejection.message.topic)?.binding.target ?? '';
       metrics.rows.inc({ target, outcome: 'dead_letter' });
@@ -283,4 +302,21 @@ export class SinkLoop {
     const problem = this.storeProblem;
     return problem === undefined ? undefined : { ok: false, reason: problem };
   }
+}
+
+/** Next offsets to commit: past each batch record, and past markers the consumer has already skipped. */
+function mergePositions(
+  fromRecords: readonly TopicPartitionOffset[],
+  positions: ReadonlyMap<string, number>,
+): TopicPartitionOffset[] {
+  const merged = new Map(fromRecords.map((o) => [partitionKeyOf(o.topic, o.partition), { ...o }]));
+  for (const [key, offset] of positions) {
+    const current = merged.get(key);
+    if (current !== undefined) current.offset = Math.max(current.offset, offset);
+    else {
+      const slash = key.lastIndexOf('/');
+      merged.set(key, { topic: key.slice(0, slash), partition: Number(key.slice(slash + 1)), offset });
+    }
+  }
+  return [...merged.values()];
 }

@@ -29,6 +29,7 @@ export class InputConsumer {
   private joined = false;
   private readonly lagByPartition = new Map<string, number>();
   private readonly listeners: RebalanceListener[] = [];
+  private readonly lagListeners: Array<(lag: ReadonlyMap<string, number>) => void> = [];
 
   constructor(settings: ConsumerSettings) {
     this.raw = new KafkaConsumer(consumerConfig(settings));
@@ -106,6 +107,19 @@ export class InputConsumer {
     }
   }
 
+  /**
+   * The next offset to fetch per assigned partition (`topic/partition`), past everything handed to the
+   * application, transaction markers included; partitions with no position yet are absent.
+   */
+  positions(): Map<string, number> {
+    const positions = new Map<string, number>();
+    if (this.assigned.length === 0) return positions;
+    for (const { topic, partition, offset } of this.raw.position(this.assigned.map((tp) => ({ ...tp })))) {
+      if (offset !== undefined && offset >= 0) positions.set(partitionKey(topic, partition), offset);
+    }
+    return positions;
+  }
+
   /** Stops fetching the assigned partitions (backpressure); consume keeps the group membership alive. */
   pause(): void {
     if (this.assigned.length > 0) this.raw.pause(this.assigned.map((tp) => ({ ...tp })));
@@ -114,6 +128,11 @@ export class InputConsumer {
   /** Fetches the assigned partitions again after `pause`. */
   resume(): void {
     if (this.assigned.length > 0) this.raw.resume(this.assigned.map((tp) => ({ ...tp })));
+  }
+
+  /** Called after every statistics update with the lag per assigned partition (`topic/partition`). */
+  onLag(listener: (lag: ReadonlyMap<string, number>) => void): void {
+    this.lagListeners.push(listener);
   }
 
   /** Lag per assigned partition from librdkafka's statistics (committed offset to high watermark). */
@@ -157,5 +176,6 @@ export class InputConsumer {
         if (owned.has(key) && lag !== undefined && lag >= 0) this.lagByPartition.set(key, lag);
       }
     }
+    for (const listener of this.lagListeners) listener(this.lagByPartition);
   }
 }

@@ -108,7 +108,8 @@ export class HttpSchemaRegistry implements SchemaRegistry {
     let outcome = await this.request('PUT', path, { compatibility: level });
     // Apicurio answers 409 when another client created the subject's rule a moment before (two copies
     // starting together); the PUT is an update once the rule exists, so doing it again settles it.
-    if (!outcome.ok && outcome.status === 409) outcome = await this.request('PUT', path, { compatibility: level });
+    if (!outcome.ok && outcome.status === 409)
+      outcome = await this.request('PUT', path, { compatibility: level });
     this.expectOk('PUT', path, outcome);
   }
 

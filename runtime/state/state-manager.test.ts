@@ -83,7 +83,12 @@ describe('StateManager', () => {
   });
 
   it('expires a local-expiry store without tombstones, still undoable, and caps it while restoring', async () => {
-    const state = new StateManager({ seen: keyedStore({ localExpiry: true, maxEntries: () => 3 }) }, changelogFor, undefined, log);
+    const state = new StateManager(
+      { seen: keyedStore({ localExpiry: true, maxEntries: () => 3 }) },
+      changelogFor,
+      undefined,
+      log,
+    );
     await state.sync([0]);
     const seen = state.store('seen', 0);
     for (let t = 0; t < 5; t++) seen.set(`id${t}`, t, t);
@@ -97,7 +102,12 @@ describe('StateManager', () => {
       for (let t = 0; t < 10; t++) onRecord(0, Buffer.from(`id${t}`), Buffer.from(`{"v":${t},"t":${t}}`));
       return Promise.resolve();
     };
-    const restored = new StateManager({ seen: keyedStore({ localExpiry: true, maxEntries: () => 3 }) }, changelogFor, reader, log);
+    const restored = new StateManager(
+      { seen: keyedStore({ localExpiry: true, maxEntries: () => 3 }) },
+      changelogFor,
+      reader,
+      log,
+    );
     await restored.sync([0]);
     expect([...restored.store('seen', 0).entries()].map(([k]) => k)).toEqual(['id7', 'id8', 'id9']);
   });

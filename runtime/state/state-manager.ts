@@ -66,7 +66,12 @@ export class StateManager {
   }
 
   private newStore(name: string, partition: number): PartitionStore<unknown> {
-    return new PartitionStore<unknown>(name, partition, this.journal, this.declarations[name]?.localExpiry === true);
+    return new PartitionStore<unknown>(
+      name,
+      partition,
+      this.journal,
+      this.declarations[name]?.localExpiry === true,
+    );
   }
 
   get isRestoring(): boolean {

@@ -71,7 +71,15 @@ export async function runInMemory(
   const changelogFor = (store: string): string => `${definition.name}.${store}.changelog`;
   const changelogs = new Set(storeNames.map(changelogFor));
   const state =
-    storeNames.length === 0 ? undefined : new StateManager(definition.stores as Record<string, StoreDeclaration<unknown>>, changelogFor, undefined, log, config);
+    storeNames.length === 0
+      ? undefined
+      : new StateManager(
+          definition.stores as Record<string, StoreDeclaration<unknown>>,
+          changelogFor,
+          undefined,
+          log,
+          config,
+        );
   const batchSize = options.batchSize ?? 1000;
   for (let start = 0; start < raws.length; start += batchSize) {
     const batch = raws.slice(start, start + batchSize);

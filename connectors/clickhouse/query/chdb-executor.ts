@@ -24,7 +24,10 @@ export function chdbExecutor(dataDir: string, readOnly: boolean): Executor {
     async execute(request) {
       const session = new Session(dataDir);
       try {
-        for (const [key, value] of request.settings) await session.queryAsync(`SET ${key} = ${literal(value)}`);
+        // A ClickHouse server's default; chdb's differs, and clients (e.g. @clickhouse/client) expect it.
+        await session.queryAsync('SET output_format_json_quote_64bit_integers = 1');
+        for (const [key, value] of request.settings)
+          await session.queryAsync(`SET ${key} = ${literal(value)}`);
         if (readOnly) await session.queryAsync('SET readonly = 1');
         const options = { format: request.format };
         const result =

@@ -95,7 +95,8 @@ async function handle(options: QueryEndpointOptions, request: IncomingMessage, r
     return void response.end('Ok.\n');
   }
   try {
-    if (url.pathname !== '/') throw Object.assign(new Error(`no handler for ${url.pathname}`), { clickhouseCode: 1001 });
+    if (url.pathname !== '/')
+      throw Object.assign(new Error(`no handler for ${url.pathname}`), { clickhouseCode: 1001 });
     const limit = options.maxBodyBytes ?? (options.readOnly ? 1 << 20 : 256 << 20);
     const body = await readBody(request, limit);
     const fromUrl = url.searchParams.get('query') ?? '';

@@ -4,6 +4,13 @@
 import { TributaryError } from '../../../runtime/index.ts';
 
 const READING_STATEMENTS = new Set(['SELECT', 'WITH', 'SHOW', 'DESCRIBE', 'DESC', 'EXPLAIN', 'EXISTS']);
+/** Statements that change something. A first word in neither set is left to the engine (a syntax error). */
+const WRITING_STATEMENTS = new Set(
+  (
+    'INSERT ALTER DROP CREATE SYSTEM SET TRUNCATE RENAME OPTIMIZE ATTACH DETACH GRANT REVOKE KILL DELETE ' +
+    'UPDATE USE EXCHANGE UNDROP BACKUP RESTORE CHECK MOVE REPLACE WATCH UNDO BEGIN COMMIT ROLLBACK'
+  ).split(' '),
+);
 /** Settings a client may not change: they decide what is allowed. */
 const GUARDING_SETTINGS = new Set(['readonly', 'allow_ddl', 'allow_introspection_functions']);
 /** Settings of ClickHouse's HTTP layer (or of the client library) with no effect on the engine. */
@@ -49,7 +56,8 @@ export function tokens(sql: string): string[] {
     if (c === "'" || c === '"' || c === '`') i = skipQuoted(sql, i, c);
     else if (c === '-' && next === '-') i = skipUntil(sql, i, '\n');
     else if (c === '#' && (next === ' ' || next === '!')) i = skipUntil(sql, i, '\n');
-    else if (c === '/' && next === '*') i = sql.indexOf('*/', i + 2) < 0 ? sql.length : sql.indexOf('*/', i + 2) + 2;
+    else if (c === '/' && next === '*')
+      i = sql.indexOf('*/', i + 2) < 0 ? sql.length : sql.indexOf('*/', i + 2) + 2;
     else if (c === ';') {
       out.push(';');
       i++;
@@ -87,8 +95,11 @@ export function assertReadOnlySql(sql: string): void {
     throw refused('only one statement per request');
   const first = words[0];
   if (first === undefined) throw refused('empty query');
-  if (!READING_STATEMENTS.has(first))
-    throw refused(`this endpoint is read-only: ${first} statements are refused (SELECT, SHOW, DESCRIBE, EXPLAIN, WITH only)`);
+  // An unknown first word goes on to the engine, whose readonly=1 refuses anything that writes.
+  if (WRITING_STATEMENTS.has(first) && !READING_STATEMENTS.has(first))
+    throw refused(
+      `this endpoint is read-only: ${first} statements are refused (SELECT, SHOW, DESCRIBE, EXPLAIN, WITH only)`,
+    );
   for (let i = 0; i < words.length; i++) {
     if (words[i] === 'INTO' && words[i + 1] === 'OUTFILE') throw refused('INTO OUTFILE is refused');
     if (words[i] === 'SETTINGS' || words[i] === 'SET') assertNoGuardingSetting(words.slice(i + 1));
@@ -97,7 +108,8 @@ export function assertReadOnlySql(sql: string): void {
 
 function assertNoGuardingSetting(words: readonly string[]): void {
   for (const word of words) {
-    if (GUARDING_SETTINGS.has(word.toLowerCase())) throw refused(`the setting ${word.toLowerCase()} cannot be changed here`);
+    if (GUARDING_SETTINGS.has(word.toLowerCase()))
+      throw refused(`the setting ${word.toLowerCase()} cannot be changed here`);
   }
 }
 

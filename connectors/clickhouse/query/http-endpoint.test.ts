@@ -1,0 +1,98 @@
+// The read-only query endpoint against a real embedded engine: answers SELECTs the ClickHouse way,
+// refuses writes and read-only escapes, and reports bad SQL as ClickHouse does.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient } from '@clickhouse/client';
+import { Session } from 'chdb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../runtime/index.ts';
+import { chdbExecutor } from './chdb-executor.ts';
+import { startQueryEndpoint } from './http-endpoint.ts';
+import type { QueryEndpoint } from './http-endpoint.ts';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'tributary-query-'));
+let endpoint: QueryEndpoint;
+
+beforeAll(async () => {
+  const session = new Session(dataDir);
+  await session.queryAsync(
+    'CREATE TABLE requests (service String, status UInt16) ENGINE = MergeTree ORDER BY service',
+  );
+  await session.queryAsync("INSERT INTO requests VALUES ('a', 200), ('a', 500), ('b', 200)");
+  session.close();
+  endpoint = await startQueryEndpoint({
+    host: '127.0.0.1',
+    port: 0,
+    executor: chdbExecutor(dataDir, true),
+    readOnly: true,
+    version: 'test',
+    log: createLogger({ name: 'test', level: 'silent', pretty: false }),
+  });
+});
+
+afterAll(async () => {
+  await endpoint.close();
+});
+
+async function get(query: string, extra = ''): Promise<Response> {
+  return fetch(`${endpoint.url}/?query=${encodeURIComponent(query)}${extra}`);
+}
+
+describe('read-only query endpoint', () => {
+  it('answers /ping, GET and POST queries, TabSeparated by default', async () => {
+    expect(await (await fetch(`${endpoint.url}/ping`)).text()).toBe('Ok.\n');
+    const response = await get('SELECT service, count() FROM requests GROUP BY service ORDER BY service');
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('a\t2\nb\t1\n');
+    const posted = await fetch(`${endpoint.url}/`, { method: 'POST', body: 'SELECT count() FROM requests' });
+    expect(await posted.text()).toBe('3\n');
+  });
+
+  it('honours default_format and a FORMAT clause', async () => {
+    const json = await get('SELECT count() AS n FROM requests', '&default_format=JSONEachRow');
+    expect(await json.text()).toBe('{"n":"3"}\n');
+    const csv = await get('SELECT service FROM requests ORDER BY service LIMIT 1 FORMAT CSV');
+    expect(csv.headers.get('x-clickhouse-format')).toBe('CSV');
+    expect(await csv.text()).toBe('"a"\n');
+  });
+
+  it('works with @clickhouse/client pointed at it', async () => {
+    const client = createClient({ url: endpoint.url });
+    const rows = await (
+      await client.query({ query: 'SELECT status FROM requests ORDER BY status', format: 'JSONEachRow' })
+    ).json<{ status: number }>();
+    expect(rows.map((r) => r.status)).toEqual([200, 200, 500]);
+    expect((await client.ping()).success).toBe(true);
+    await client.close();
+  });
+
+  it.each([
+    ['INSERT', "INSERT INTO requests VALUES ('c', 1)", ''],
+    ['DROP', 'DROP TABLE requests', ''],
+    ['ALTER', 'ALTER TABLE requests DELETE WHERE 1', ''],
+    ['CREATE', 'CREATE TABLE x (a UInt8) ENGINE = Memory', ''],
+    ['SYSTEM', 'SYSTEM STOP MERGES', ''],
+    ['SET', 'SET readonly = 0', ''],
+    ['a second statement', 'SELECT 1; DROP TABLE requests', ''],
+    ['readonly=0 in the URL', 'SELECT 1', '&readonly=0'],
+    ['readonly=0 in SETTINGS', 'SELECT 1 SETTINGS readonly = 0', ''],
+    ['INTO OUTFILE', "SELECT 1 INTO OUTFILE '/tmp/x'", ''],
+    ['file()', "SELECT * FROM file('/etc/passwd', 'LineAsString')", ''],
+  ])('refuses %s with 403 and code 164', async (_name, query, extra) => {
+    const response = await get(query, extra);
+    expect(response.status).toBe(403);
+    expect(response.headers.get('x-clickhouse-exception-code')).toBe('164');
+    expect(await response.text()).toMatch(/^Code: 164\. DB::Exception: /);
+  });
+
+  it('returns ClickHouse-style errors for bad SQL and unknown tables', async () => {
+    const syntax = await get('SELEC 1');
+    expect(syntax.status).toBe(400);
+    expect(syntax.headers.get('x-clickhouse-exception-code')).toBe('62');
+    expect(await syntax.text()).toMatch(/^Code: 62\. DB::Exception: Syntax error/);
+    const missing = await get('SELECT * FROM nowhere');
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('x-clickhouse-exception-code')).toBe('60');
+  });
+});

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../runtime/index.ts';
+import { encoderFor, escapeBytes, required } from './tsv.ts';
+
+function encode(type: string, value: unknown): string {
+  const encoder = encoderFor(type);
+  if (encoder === undefined) throw new Error(`no encoder for ${type}`);
+  return required(encoder, type)(value, 'col');
+}
+
+describe('TabSeparated encoding checked against the column type', () => {
+  it('writes times as UTC text ClickHouse cannot misread', () => {
+    expect(encode("DateTime64(3, 'UTC')", 1_700_000_000_123)).toBe('2023-11-14 22:13:20.123');
+  });
+
+  it('rejects a value the column would silently wrap, rather than storing a wrong one', () => {
+    expect(() => encode('UInt16', 70_000)).toThrow(ValidationError);
+    expect(() => encode('LowCardinality(String)', 5)).toThrow(/wrong_type|cannot hold/);
+    expect(() => encode('String', undefined)).toThrow(/no value/);
+  });
+
+  it('escapes text and keeps bytes exact', () => {
+    expect(encode('String', 'a\tb\nc\\')).toBe('a\\tb\\nc\\\\');
+    expect(escapeBytes(Buffer.from([0x61, 0xff, 0x00]))).toBe('a\\xff\\x00');
+    expect(encode('Nullable(String)', null)).toBe('\\N');
+  });
+});
