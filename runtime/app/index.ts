@@ -13,10 +13,10 @@ export type {
 export { processBatch, DEAD_LETTER_OUTPUT, UNDECODABLE_REASON } from './batch.ts';
 export type { RawRecord, DeadLetterValue, BatchResult, BatchCodecs } from './batch.ts';
 export { buildCodecs } from './codecs.ts';
+export { topicResolver, changelogTopicFor } from './processor-topics.ts';
 export {
   runProcessor,
   loadProcessorConfig,
-  topicResolver,
   EXIT_OK,
   EXIT_FAILED,
   EXIT_BAD_CONFIG,

@@ -1,0 +1,35 @@
+// What /healthz and /readyz of a processor say.
+import type { HealthStatus, ProcessorMetrics } from '../observability/index.ts';
+import type { InputConsumer } from '../kafka/index.ts';
+import type { StateManager } from '../state/index.ts';
+import type { TransactionLoop } from './transaction-loop.ts';
+
+const LIVENESS_STALL_MS = 180_000;
+
+export function liveness(loop: TransactionLoop | undefined): HealthStatus {
+  if (loop === undefined) return { ok: true, reason: 'starting' };
+  const idleMs = Date.now() - loop.lastTurnAt;
+  return idleMs < LIVENESS_STALL_MS
+    ? { ok: true, reason: 'loop turning' }
+    : { ok: false, reason: `loop has not turned for ${idleMs} ms` };
+}
+
+export function readiness(
+  consumer: InputConsumer,
+  loop: TransactionLoop | undefined,
+  state: StateManager | undefined,
+  maxLag: number,
+  metrics: ProcessorMetrics,
+): HealthStatus {
+  const status = ((): HealthStatus => {
+    if (loop === undefined) return { ok: false, reason: 'starting' };
+    if (state?.isRestoring === true) return { ok: false, reason: 'restoring state from changelogs' };
+    if (!consumer.hasJoinedGroup) return { ok: false, reason: 'waiting for a partition assignment' };
+    const worst = Math.max(0, ...consumer.lag().values());
+    metrics.assignedPartitions.set(consumer.assignment.length);
+    if (worst > maxLag) return { ok: false, reason: `catching up: lag ${worst} > ${maxLag}` };
+    return { ok: true, reason: `assigned ${consumer.assignment.length} partition(s), lag ${worst}` };
+  })();
+  metrics.ready.set(status.ok ? 1 : 0);
+  return status;
+}
