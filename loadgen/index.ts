@@ -40,3 +40,5 @@ export { customerRecords, serviceRecords } from './reference-data.ts';
 export type { CustomerRecord, ServiceRecord } from './reference-data.ts';
 export { reconcileIngestTopics } from './reconcile-topics.ts';
 export type { ReconcileCheck, TopicsReconciliation, ReconcileTopicsOptions } from './reconcile-topics.ts';
+export { reconcileClickHouse, runPrefix } from './reconcile-clickhouse.ts';
+export type { CellMismatch, ClickHouseReconciliation, SelectRows } from './reconcile-clickhouse.ts';

@@ -1,22 +1,27 @@
 // `tributary demo`: the pipeline end to end on the local stack, judged against the load generator's
-// ground truth. Every step prints a line; the summary is a table; exit 1 when reconciliation fails.
+// ground truth in Kafka and in ClickHouse. Every step prints a line; the summary is a table; exit 1 when
+// reconciliation fails.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Table from 'cli-table3';
+import { z } from 'zod';
 import { stackDefaults } from '../../infra/stack/defaults.ts';
 import { startStack, stopStack } from '../../infra/stack/stack.ts';
-import { startProcessor } from '../../infra/pipeline/processor-process.ts';
-import type { ProcessorProcess } from '../../infra/pipeline/processor-process.ts';
+import { Supervisor } from '../../infra/pipeline/supervisor.ts';
+import { clickhouseConfigShape, selectRows } from '../../connectors/clickhouse/index.ts';
 import {
   generatorOptionsSchema,
   loadReferenceData,
+  reconcileClickHouse,
   reconcileIngestTopics,
   runLoadgen,
 } from '../../loadgen/index.ts';
+import { loadConfig } from '../../runtime/index.ts';
 import { waitForGroupCaughtUp } from '../../runtime/kafka/index.ts';
 import { HttpSchemaRegistry } from '../../runtime/serde/index.ts';
 import type { Command } from '../command.ts';
 import { numberOption, parseArgs } from '../command.ts';
+import { reconciliationTables } from './reconcile.ts';
 
 const PARTITIONS = 6;
 
@@ -24,55 +29,46 @@ function step(text: string): void {
   console.log(`▶ ${text}`);
 }
 
-interface Pipeline {
-  processes: Array<{ name: string; process: ProcessorProcess }>;
-  stop(): Promise<Array<{ name: string; code: number | null }>>;
-}
-
-function startPipeline(env: Record<string, string>, logDir: string, ingestCopies: number): Pipeline {
-  const processes = Array.from({ length: ingestCopies }, (_, i) => ({
-    name: `ingest#${i}`,
-    process: startProcessor(
-      'ingest',
-      { ...env, TRIBUTARY_INSTANCE_ID: String(i) },
-      join(logDir, `ingest-${i}.log`),
-    ),
-  }));
-  return {
-    processes,
-    async stop() {
-      for (const p of processes) p.process.kill('SIGTERM');
-      return Promise.all(processes.map(async (p) => ({ name: p.name, code: (await p.process.exited).code })));
-    },
-  };
-}
-
 export const demoCommand: Command = {
   name: 'demo',
-  usage: 'demo [--duration 30] [--rate 5000] [--copies 2] [--keep-stack]',
-  summary: 'run the pipeline end to end on a local stack and reconcile it with the ground truth',
+  usage: 'demo [--duration 60] [--rate 5000] [--copies 2] [--keep-stack]',
+  summary: 'run the pipeline end to end on a local stack and reconcile ClickHouse with the ground truth',
   async run(args) {
     const { options } = parseArgs(args);
-    const durationS = numberOption(options, 'duration', 30);
+    const durationS = numberOption(options, 'duration', 60);
     const rate = numberOption(options, 'rate', 5000);
     const copies = numberOption(options, 'copies', 2);
     const keepStack = options.has('keep-stack');
-    const started = Date.now();
     const defaults = stackDefaults();
+    const clickhouse = loadConfig('demo', z.object(clickhouseConfigShape));
 
     step(`starting the local stack (Kafka + schema registry, data in ${defaults.dataDir})`);
     const stack = await startStack({ ...defaults, onProgress: (line) => console.log(`  ${line}`) });
     const prefix = `demo-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}.`;
     const runDir = join(defaults.dataDir, '..', 'demo', prefix.slice(0, -1));
     mkdirSync(runDir, { recursive: true });
-    const env = {
-      TRIBUTARY_KAFKA_BROKERS: stack.brokers,
-      TRIBUTARY_REGISTRY_URL: stack.registryUrl,
-      TRIBUTARY_TOPIC_PREFIX: prefix,
-      TRIBUTARY_DEFAULT_PARTITIONS: String(PARTITIONS),
-      TRIBUTARY_STATE_DIR: join(runDir, 'state'),
-    };
-    let pipeline: Pipeline | undefined;
+    const supervisor = new Supervisor({
+      members: [
+        { name: 'ingest', copies },
+        { name: 'clickhouse-sink', copies: 1 },
+      ],
+      env: {
+        TRIBUTARY_KAFKA_BROKERS: stack.brokers,
+        TRIBUTARY_REGISTRY_URL: stack.registryUrl,
+        TRIBUTARY_TOPIC_PREFIX: prefix,
+        TRIBUTARY_DEFAULT_PARTITIONS: String(PARTITIONS),
+        TRIBUTARY_STATE_DIR: join(runDir, 'state'),
+      },
+      logDir: runDir,
+      onEvent: (event) => {
+        if (event.type === 'exited' && event.restartInMs !== undefined) {
+          console.log(
+            `  ${event.copy} exited unexpectedly (${event.description}); the supervisor restarts it`,
+          );
+        }
+      },
+    });
+    let stopped = false;
     try {
       step(`loading reference data into ${prefix}ref.services and ${prefix}ref.customers`);
       await loadReferenceData({
@@ -81,11 +77,12 @@ export const demoCommand: Command = {
         topicPrefix: prefix,
         fleet: { seed: 1 },
       });
-      step(`starting ${copies} ingest copies (logs in ${runDir})`);
-      pipeline = startPipeline(env, runDir, copies);
+      step(`starting ${copies} ingest copies and the ClickHouse sink (logs in ${runDir})`);
+      await supervisor.start();
       step(
         `generating ${durationS} s of traffic at ${rate} events/s (bad, duplicate, late events and an incident included)`,
       );
+      const startedAt = Date.now();
       const generator = generatorOptionsSchema.parse({
         seed: 1,
         rate,
@@ -98,42 +95,67 @@ export const demoCommand: Command = {
         partitions: PARTITIONS,
         generator,
       });
-      step('waiting until ingest has consumed everything');
+      step('waiting until every consumer group has caught up');
       await waitForGroupCaughtUp(stack.brokers, `${prefix}ingest`, `${prefix}requests.raw`);
-      const caughtUpS = (Date.now() - started) / 1000;
-      step('reconciling the topics with the ground truth');
-      const result = await reconcileIngestTopics({
+      for (const topic of ['requests.valid', 'requests.dlq']) {
+        await waitForGroupCaughtUp(stack.brokers, `${prefix}clickhouse-sink`, `${prefix}${topic}`);
+      }
+      const seconds = (Date.now() - startedAt) / 1000;
+      step('reconciling Kafka and ClickHouse with the ground truth');
+      const topics = await reconcileIngestTopics({
         brokers: stack.brokers,
         registryUrl: stack.registryUrl,
         topicPrefix: prefix,
         partitions: PARTITIONS,
         truth: loadgen.truth,
       });
-      const exits = await pipeline.stop();
-      pipeline = undefined;
+      const select = async (sql: string): Promise<unknown[][]> => (await selectRows(sql, clickhouse)).data;
+      const inClickHouse = await reconcileClickHouse(loadgen.truth, select);
+      const [[p50 = 0, p99 = 0] = []] = (
+        await select(
+          `SELECT quantiles(0.5, 0.99)(dateDiff('millisecond', ingested_at, _inserted_at)) FROM requests WHERE _topic = '${prefix}requests.valid'`,
+        )
+      ).map((row) => row[0] as number[]);
+      const exits = await supervisor.stop();
+      stopped = true;
 
-      const table = new Table({ head: ['check', 'expected (truth)', 'actual (pipeline)', ''] });
-      for (const c of result.checks)
-        table.push([
+      const kafkaTable = new Table({ head: ['Kafka check', 'expected (truth)', 'actual', ''] });
+      for (const c of topics.checks)
+        kafkaTable.push([
           c.check,
           c.expected.toLocaleString(),
           c.actual.toLocaleString(),
           c.ok ? 'ok' : 'MISMATCH',
         ]);
-      console.log(`\n${table.toString()}`);
+      console.log(`\n${kafkaTable.toString()}\n${reconciliationTables(inClickHouse)}`);
+      const events = loadgen.truth.acknowledged.deliveries;
+      const summary = new Table();
+      summary.push(
+        { 'events produced': events.toLocaleString() },
+        {
+          'valid / dead letters / duplicates': `${loadgen.truth.valid_events.toLocaleString()} / ${topics.checks.find((c) => c.check === 'dead letters')?.actual.toLocaleString()} / ${loadgen.truth.duplicates.toLocaleString()}`,
+        },
+        {
+          'sustained throughput': `${Math.round(events / seconds).toLocaleString()} events/s end to end (asked ${rate.toLocaleString()})`,
+        },
+        { 'produce → queryable latency': `p50 ${Math.round(p50)} ms, p99 ${Math.round(p99)} ms` },
+        { 'processes stopped': exits.map((e) => `${e.copy} exit ${e.code}`).join(', ') },
+        { reconciliation: topics.ok && inClickHouse.ok ? 'EXACT' : 'FAILED' },
+      );
+      console.log(summary.toString());
       console.log(
-        `run ${loadgen.runId}: ${loadgen.truth.acknowledged.deliveries.toLocaleString()} raw events; ground truth in ${loadgen.truthPath}`,
+        `\nGround truth: ${loadgen.truthPath}\nQuery the results (ClickHouse data in ${clickhouse.clickhouseDataDir}):`,
       );
       console.log(
-        `processes stopped: ${exits.map((e) => `${e.name} exit ${e.code}`).join(', ')}; caught up after ${caughtUpS.toFixed(1)} s`,
+        `  ./tributary query "SELECT service, count(), countIf(status >= 500) FROM requests WHERE _topic = '${prefix}requests.valid' GROUP BY service ORDER BY 2 DESC"`,
       );
-      console.log(`reconciliation: ${result.ok ? 'EXACT' : 'FAILED'}`);
+      console.log(`  ./tributary reconcile ${loadgen.runId}`);
       console.log(
-        `\nInspect the topics (prefix ${prefix}) on ${stack.brokers}; the registry is at ${stack.registryUrl}.`,
+        `  while the sink runs (./tributary start): curl 'http://127.0.0.1:${clickhouse.queryPort}/?query=SELECT+count()+FROM+requests'`,
       );
-      return result.ok && exits.every((e) => e.code === 0) ? 0 : 1;
+      return topics.ok && inClickHouse.ok && exits.every((e) => e.code === 0) ? 0 : 1;
     } finally {
-      if (pipeline !== undefined) await pipeline.stop();
+      if (!stopped) await supervisor.stop();
       if (keepStack || stack.alreadyRunning) {
         console.log(`stack left running (${stack.brokers}); stop it with ./tributary stack down`);
       } else {

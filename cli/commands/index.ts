@@ -1,4 +1,5 @@
 import type { Command } from '../command.ts';
+import { reconcileCommand } from './reconcile.ts';
 import { demoCommand } from './demo.ts';
 import { loadgenCommand } from './loadgen.ts';
 import { refCommand } from './ref.ts';
@@ -20,4 +21,5 @@ export const commands: Command[] = [
   refCommand,
   loadgenCommand,
   queryCommand,
+  reconcileCommand,
 ];

@@ -7,3 +7,5 @@ export { lockOwner, lockDataDir } from './data-dir-lock.ts';
 export { chdbExecutor } from './query/chdb-executor.ts';
 export { startQueryEndpoint } from './query/http-endpoint.ts';
 export type { QueryEndpoint } from './query/http-endpoint.ts';
+export { QueryFailed, readResults, runningEndpoint, selectRows } from './query/read-results.ts';
+export type { CompactResult, ResultsSettings } from './query/read-results.ts';

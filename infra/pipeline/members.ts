@@ -10,6 +10,7 @@ export interface PipelineMember {
 
 export const PIPELINE_MEMBERS: readonly PipelineMember[] = [
   { name: 'ingest', defaultCopies: 1 },
+  { name: 'clickhouse-sink', defaultCopies: 1 },
   // enrich, aggregate, alert and clickhouse-sink join here, in that order, once `run <name>` runs them.
 ];
 

@@ -1,6 +1,10 @@
 // A fast plain (non-transactional) idempotent producer: enqueue without awaiting, one delivery report
 // per record so the caller can count what the broker acknowledged. For the load generator, reference
 // data loads and tests; processors use the TransactionalProducer.
+//
+// The client library hands delivery reports to JavaScript at most 100 per turn of the event loop. A
+// caller producing in a tight loop must yield every hundred records or so (setImmediate), or reports
+// pile up in the library's unbounded queue; `maxInFlight` bounds that by making `tryProduce` refuse.
 import type { DeliveryReport } from '@confluentinc/kafka-javascript';
 import { TributaryError } from '../errors.ts';
 import type { LibrdKafkaError, RdKafkaProducer } from './librdkafka.ts';
@@ -19,6 +23,8 @@ export interface BulkProducerSettings {
   deliveryTimeoutMs?: number;
   /** Most records waiting in the local queue; produce waits beyond it. Default 100 000. */
   maxQueuedRecords?: number;
+  /** Most records produced and not yet reported on; produce waits beyond it. Default 100 000. */
+  maxInFlight?: number;
 }
 
 /** Called once per produced record: `error` undefined means the broker acknowledged it. */
@@ -30,6 +36,7 @@ const FLUSH_STEP_MS = 1000;
 export class BulkProducer<T> {
   private readonly producer: RdKafkaProducer;
   private readonly pollIntervalMs: number;
+  private readonly maxInFlight: number;
   private sent = 0;
   private reported = 0;
   private failures = 0;
@@ -52,6 +59,7 @@ export class BulkProducer<T> {
       dr_cb: true,
     });
     this.pollIntervalMs = settings.pollIntervalMs ?? 5;
+    this.maxInFlight = settings.maxInFlight ?? 100_000;
     this.producer.on('delivery-report', (error: LibrdKafkaError | null | undefined, report: DeliveryReport) =>
       this.onReport(error, report),
     );
@@ -83,11 +91,13 @@ export class BulkProducer<T> {
   }
 
   /**
-   * Enqueues one record without waiting; false when librdkafka's local queue is full (nothing was
-   * enqueued, call again later or use `produce`). Other errors throw.
+   * Enqueues one record without waiting; false when librdkafka's local queue is full or `maxInFlight`
+   * records await their reports (nothing was enqueued: call again later, or use `produce`). Other
+   * errors throw.
    */
   tryProduce(topic: string, key: string | Buffer | null, value: Buffer | null, opaque: T): boolean {
     if (this.fatal !== undefined) throw this.fatal;
+    if (this.sent - this.reported >= this.maxInFlight) return false;
     try {
       this.producer.produce(topic, null, value, key, null, opaque);
     } catch (error) {

@@ -1,7 +1,11 @@
 // Helpers for the ClickHouse sink's end-to-end tests: raw events with a known share of bad ones, the
 // processes' settings, free ports, metrics and HTTP queries.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { REPO_ROOT } from '../../infra/pipeline/processor-process.ts';
 import type { TestRecord } from '../../runtime/testing/kafka-test-kit.ts';
 
 export interface RawLoad {
@@ -91,3 +95,51 @@ export async function waitFor<T>(
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface ServerProcess {
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+const servers = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of servers) child.kill('SIGKILL');
+});
+
+/**
+ * Starts connectors/clickhouse/testing/local-server.ts (a writable ClickHouse HTTP server over chdb) as
+ * its own OS process on `port`, serving `dataDir`; resolves once `/ping` answers.
+ */
+export async function startLocalServer(dataDir: string, port: number, logFile: string): Promise<ServerProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'connectors/clickhouse/testing/local-server.ts', dataDir, String(port)],
+    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const log = createWriteStream(logFile, { flags: 'a' });
+  child.stdout.pipe(log, { end: false });
+  child.stderr.pipe(log, { end: false });
+  servers.add(child);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      servers.delete(child);
+      resolve({ code, signal });
+    }),
+  );
+  const server: ServerProcess = {
+    exited,
+    kill: (signal) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+  };
+  try {
+    await waitFor(`the local ClickHouse server on :${port}`, 30_000, async () => {
+      if (child.exitCode !== null) throw new Error(`the local server exited with ${child.exitCode}`);
+      return (await fetch(`http://127.0.0.1:${port}/ping`)).ok ? true : undefined;
+    });
+  } catch (error) {
+    server.kill('SIGKILL');
+    throw error;
+  }
+  return server;
+}

@@ -1,0 +1,41 @@
+// `tributary reconcile [run]`: ClickHouse against a load-generator run's ground truth; every mismatch printed.
+import Table from 'cli-table3';
+import { z } from 'zod';
+import { clickhouseConfigShape, selectRows } from '../../connectors/clickhouse/index.ts';
+import { loadTruth, reconcileClickHouse } from '../../loadgen/index.ts';
+import type { ClickHouseReconciliation } from '../../loadgen/index.ts';
+import { loadConfig } from '../../runtime/index.ts';
+import type { Command } from '../command.ts';
+import { UsageError, parseArgs } from '../command.ts';
+
+const MAX_CELLS_SHOWN = 30;
+
+export function reconciliationTables(result: ClickHouseReconciliation): string {
+  const checks = new Table({ head: ['check', 'expected (truth)', 'actual (ClickHouse)', ''] });
+  for (const c of result.checks)
+    checks.push([c.check, c.expected.toLocaleString(), c.actual.toLocaleString(), c.ok ? 'ok' : 'MISMATCH']);
+  if (result.cells.length === 0) return checks.toString();
+  const cells = new Table({ head: ['minute (UTC)', 'service', 'field', 'expected', 'actual'] });
+  for (const m of result.cells.slice(0, MAX_CELLS_SHOWN))
+    cells.push([m.minute, m.service, m.field, m.expected, m.actual]);
+  const more =
+    result.cells.length > MAX_CELLS_SHOWN ? `\n… and ${result.cells.length - MAX_CELLS_SHOWN} more` : '';
+  return `${checks.toString()}\n${cells.toString()}${more}`;
+}
+
+export const reconcileCommand: Command = {
+  name: 'reconcile',
+  usage: 'reconcile [run-id | latest]',
+  summary: "compare ClickHouse with a load generator run's ground truth and print every mismatch",
+  async run(args) {
+    const { positional } = parseArgs(args);
+    if (positional.length > 1) throw new UsageError('one run id at most');
+    const runId = positional[0] ?? 'latest';
+    const truth = await loadTruth(runId);
+    const settings = loadConfig('reconcile', z.object(clickhouseConfigShape));
+    const result = await reconcileClickHouse(truth, async (sql) => (await selectRows(sql, settings)).data);
+    console.log(reconciliationTables(result));
+    console.log(`run ${truth.run_id}: reconciliation ${result.ok ? 'EXACT' : 'FAILED'}`);
+    return result.ok ? 0 : 1;
+  },
+};
