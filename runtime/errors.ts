@@ -27,6 +27,8 @@ export const ERROR_CODES = {
   TRIBUTARY_SINK_UNAVAILABLE: { retryable: true },
   /** A sink's store can never hold this row (a value the column cannot hold): it is dead-lettered. */
   TRIBUTARY_SINK_ROW_REJECTED: { retryable: false },
+  /** A sink's write failed in a way retrying cannot fix (a bug, a missing table, bad credentials): it stops. */
+  TRIBUTARY_SINK_WRITE_FAILED: { retryable: false },
   /** A versioned ClickHouse migration failed; the sink stops at start. */
   TRIBUTARY_CLICKHOUSE_MIGRATION_FAILED: { retryable: false },
   /** The embedded ClickHouse data directory is owned by another live process. */

@@ -1,6 +1,7 @@
-// ClickHouse failures mapped onto the sink's two outcomes: a row the table can never hold (dead-letter
-// it) or a store that is down or refusing (retry with backoff, consumption paused). Classified by the
-// server's numeric error code, never by message text.
+// ClickHouse failures mapped onto the sink's three outcomes: a row the table can never hold (dead-letter
+// it), a store that is down or refusing for now (retry with backoff, consumption paused), or anything
+// else (stop: a bug, a missing table or column, bad credentials are not fixed by retrying). Classified by
+// the server's numeric error code or the socket's errno, never by message text.
 import { TributaryError, describeError } from '../../runtime/index.ts';
 
 /** Codes that mean "this data does not fit the table": parse errors, out-of-range values, bad types. */
@@ -23,6 +24,52 @@ const DATA_ERROR_CODES = new Set([
   407, // DECIMAL_OVERFLOW
 ]);
 
+/** Codes of a server that is overloaded, restarting, out of resources or briefly refusing inserts. */
+const TRANSIENT_CODES = new Set([
+  95, // CANNOT_READ_FROM_SOCKET
+  96, // CANNOT_WRITE_TO_SOCKET
+  159, // TIMEOUT_EXCEEDED
+  173, // CANNOT_ALLOCATE_MEMORY
+  202, // TOO_MANY_SIMULTANEOUS_QUERIES
+  203, // NO_FREE_CONNECTION
+  209, // SOCKET_TIMEOUT
+  210, // NETWORK_ERROR
+  236, // ABORTED
+  241, // MEMORY_LIMIT_EXCEEDED
+  242, // TABLE_IS_READ_ONLY
+  243, // NOT_ENOUGH_SPACE
+  244, // UNEXPECTED_ZOOKEEPER_ERROR
+  252, // TOO_MANY_PARTS
+  279, // ALL_CONNECTION_TRIES_FAILED
+  285, // TOO_FEW_LIVE_REPLICAS
+  289, // REPLICA_IS_NOT_IN_QUORUM
+  319, // UNKNOWN_STATUS_OF_INSERT
+  394, // QUERY_WAS_CANCELLED
+  415, // ALL_REPLICAS_LOST
+  425, // SYSTEM_ERROR
+  439, // CANNOT_SCHEDULE_TASK
+  473, // DEADLOCK_AVOIDED
+  745, // SERVER_OVERLOADED
+  999, // KEEPER_EXCEPTION
+  1000, // POCO_EXCEPTION
+]);
+
+/** Socket errors (Node's errno codes, undici's): the server is down, restarting or unreachable. */
+const NETWORK_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+]);
+
 /** The numeric ClickHouse code of an error from @clickhouse/client (HTTP or chdb), if it has one. */
 export function clickhouseCode(error: unknown): number | undefined {
   const code = (error as { code?: unknown } | null)?.code;
@@ -36,5 +83,19 @@ export function toSinkError(error: unknown, operation: string): TributaryError {
   const context = { operation, clickhouseCode: code };
   if (code !== undefined && DATA_ERROR_CODES.has(code))
     return new TributaryError('TRIBUTARY_SINK_ROW_REJECTED', message, { cause: error, context });
-  return new TributaryError('TRIBUTARY_SINK_UNAVAILABLE', message, { cause: error, context });
+  if ((code !== undefined && TRANSIENT_CODES.has(code)) || isNetworkError(error))
+    return new TributaryError('TRIBUTARY_SINK_UNAVAILABLE', message, { cause: error, context });
+  // A client-side bug, a query the server cannot run, a missing table, bad credentials, or an HTTP
+  // failure that is not ClickHouse's (no code to go by): retrying the same request cannot fix it.
+  return new TributaryError('TRIBUTARY_SINK_WRITE_FAILED', message, { cause: error, context });
+}
+
+/** A socket-level failure, on the error itself or anywhere down its `cause` chain. */
+export function isNetworkError(error: unknown): boolean {
+  for (let current = error, depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && NETWORK_ERRORS.has(code)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }

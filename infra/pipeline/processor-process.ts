@@ -17,6 +17,27 @@ export interface ProcessorProcess {
   kill(signal: NodeJS.Signals): void;
 }
 
+export interface ProcessEnvBase {
+  brokers: string;
+  registryUrl: string;
+  /** Topic/group/transactional-id prefix that isolates this run. */
+  prefix: string;
+  stateDir: string;
+}
+
+/** TRIBUTARY_* settings for a copy run by a test or a tool: its stack, its prefix, quick failover. */
+export function processEnv(base: ProcessEnvBase, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    TRIBUTARY_KAFKA_BROKERS: base.brokers,
+    TRIBUTARY_REGISTRY_URL: base.registryUrl,
+    TRIBUTARY_TOPIC_PREFIX: base.prefix,
+    TRIBUTARY_STATE_DIR: base.stateDir,
+    // The broker's minimum: a killed copy's partitions move to the survivors within seconds.
+    TRIBUTARY_SESSION_TIMEOUT_MS: '6000',
+    ...extra,
+  };
+}
+
 /** Children still running; killed when this process exits, so a failed test leaves no orphans behind. */
 const live = new Set<ChildProcess>();
 process.once('exit', () => {

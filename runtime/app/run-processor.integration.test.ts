@@ -11,7 +11,7 @@ import {
   uniquePrefix,
   waitForGroupCaughtUp,
 } from '../testing/kafka-test-kit.ts';
-import { runProcessorToExit, startProcessor } from '../../infra/pipeline/processor-process.ts';
+import { processEnv, runProcessorToExit, startProcessor } from '../../infra/pipeline/processor-process.ts';
 import { withAdmin } from '../kafka/index.ts';
 import { EXIT_BAD_CONFIG, EXIT_FENCED } from './run-processor.ts';
 
@@ -21,15 +21,10 @@ const workDir = mkdtempSync(join(tmpdir(), 'tributary-lifecycle-'));
 const PARTITIONS = 3;
 
 function env(prefix: string, instanceId: string): Record<string, string> {
-  return {
-    TRIBUTARY_KAFKA_BROKERS: brokers,
-    TRIBUTARY_REGISTRY_URL: registryUrl,
-    TRIBUTARY_TOPIC_PREFIX: prefix,
-    TRIBUTARY_INSTANCE_ID: instanceId,
-    TRIBUTARY_STATE_DIR: join(workDir, 'state'),
-    TRIBUTARY_SESSION_TIMEOUT_MS: '6000',
-    TRIBUTARY_SHUTDOWN_TIMEOUT_MS: '15000',
-  };
+  return processEnv(
+    { brokers, registryUrl, prefix, stateDir: join(workDir, 'state') },
+    { TRIBUTARY_INSTANCE_ID: instanceId, TRIBUTARY_SHUTDOWN_TIMEOUT_MS: '15000' },
+  );
 }
 
 async function setUpTopics(prefix: string): Promise<void> {

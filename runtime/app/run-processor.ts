@@ -1,12 +1,12 @@
 // Runs one copy of a processor as an OS process: config, logging, health, topics, schemas, clients,
 // the transaction loop, signals and a bounded clean shutdown.
 import { z } from 'zod';
-import { ConfigError, describeError, isTributaryError } from '../errors.ts';
+import { describeError, isTributaryError } from '../errors.ts';
 import type { ProcessorConfig } from './definition.ts';
 import type { AnyProcessorDefinition } from './definition.ts';
 import { loadConfig, redactConfig, runtimeConfigShape } from '../config/index.ts';
 import type { ConfigSource } from '../config/index.ts';
-import { createLogger, ProcessorMetrics, startHealthServer } from '../observability/index.ts';
+import { ProcessorMetrics, startHealthServer } from '../observability/index.ts';
 import type { HealthServer, Logger } from '../observability/index.ts';
 import { InputConsumer, TransactionalProducer } from '../kafka/index.ts';
 import type { StateManager } from '../state/index.ts';
@@ -15,13 +15,11 @@ import { HttpSchemaRegistry } from '../serde/index.ts';
 import { createStateManager, ensureProcessorTopics, topicResolver } from './processor-topics.ts';
 import { liveness, readiness } from './processor-health.ts';
 import { TransactionLoop } from './transaction-loop.ts';
+import { EXIT_FAILED, EXIT_FENCED, EXIT_OK, onStopSignal, runAsProcess } from './process-lifecycle.ts';
 import { claimInstanceSlot } from './instance-slot.ts';
 import type { InstanceSlot } from './instance-slot.ts';
 
-export const EXIT_OK = 0;
-export const EXIT_FAILED = 1;
-export const EXIT_BAD_CONFIG = 2;
-export const EXIT_FENCED = 3;
+export { EXIT_OK, EXIT_FAILED, EXIT_BAD_CONFIG, EXIT_FENCED } from './process-lifecycle.ts';
 
 type Config = ProcessorConfig<Record<string, z.ZodType>>;
 
@@ -35,25 +33,11 @@ export async function runProcessor(
   definition: AnyProcessorDefinition,
   source?: ConfigSource,
 ): Promise<never> {
-  let config: Config;
-  try {
-    config = loadProcessorConfig(definition, source);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    process.exit(EXIT_BAD_CONFIG);
-  }
-  const log = createLogger({ name: definition.name, level: config.logLevel });
-  process.on('uncaughtException', (error) => {
-    log.fatal({ err: error }, 'uncaught exception');
-    process.exit(EXIT_FAILED);
-  });
-  process.on('unhandledRejection', (error) => {
-    log.fatal({ err: error }, 'unhandled rejection');
-    process.exit(EXIT_FAILED);
-  });
-  const code = await runWithConfig(definition, config, log);
-  process.exit(code);
+  return runAsProcess(
+    definition.name,
+    () => loadProcessorConfig(definition, source),
+    (config, log) => runWithConfig(definition, config, log),
+  );
 }
 
 async function runWithConfig(
@@ -84,21 +68,15 @@ async function runWithConfig(
   let state: StateManager | undefined;
   let health: HealthServer | undefined;
   let exitCode = EXIT_OK;
-  let shutdownTimer: NodeJS.Timeout | undefined;
-  const onSignal = (signal: string): void => {
-    processLog.info({ signal }, 'stopping: finishing the batch in hand, then closing clients');
-    if (loop === undefined) process.exit(EXIT_OK);
-    loop.stop();
-    shutdownTimer ??= setTimeout(() => {
-      processLog.error(
-        { timeoutMs: config.shutdownTimeoutMs },
-        'clean shutdown took too long; exiting without it',
-      );
-      process.exit(EXIT_FAILED);
-    }, config.shutdownTimeoutMs).unref();
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  const stopSignal = onStopSignal(
+    processLog,
+    config.shutdownTimeoutMs,
+    'finishing the batch in hand, then closing clients',
+    () => {
+      if (loop === undefined) process.exit(EXIT_OK);
+      loop.stop();
+    },
+  );
 
   try {
     health = await startHealthServer(config.httpHost, config.httpPort, {
@@ -153,7 +131,7 @@ async function runWithConfig(
     await closeQuietly(processLog, 'producer', () => producer.disconnect());
     if (health !== undefined) await closeQuietly(processLog, 'health server', health.close);
     slot?.release();
-    if (shutdownTimer !== undefined) clearTimeout(shutdownTimer);
+    stopSignal.done();
   }
   processLog.info({ exitCode }, 'stopped');
   return exitCode;

@@ -1,17 +1,17 @@
 // Runs one copy of a sink as an OS process: config, logging, health, topics, schemas, clients, the
 // connector, the sink loop, signals and a bounded clean shutdown. No store-specific code lives here.
 import { z } from 'zod';
-import { ConfigError, describeError } from '../errors.ts';
+import { describeError } from '../errors.ts';
 import { loadConfig, redactConfig, runtimeConfigShape } from '../config/index.ts';
 import type { ConfigSource } from '../config/index.ts';
-import { createLogger, startHealthServer } from '../observability/index.ts';
+import { startHealthServer } from '../observability/index.ts';
 import type { HealthServer, HealthStatus, Logger } from '../observability/index.ts';
 import { InputConsumer, TransactionalProducer, ensureTopics, withAdmin } from '../kafka/index.ts';
 import type { TopicSpec } from '../kafka/index.ts';
 import { HttpSchemaRegistry } from '../serde/index.ts';
 import { claimInstanceSlot } from './instance-slot.ts';
 import type { InstanceSlot } from './instance-slot.ts';
-import { EXIT_BAD_CONFIG, EXIT_FAILED, EXIT_FENCED, EXIT_OK } from './run-processor.ts';
+import { EXIT_FAILED, EXIT_FENCED, EXIT_OK, onStopSignal, runAsProcess } from './process-lifecycle.ts';
 import type { AnySinkDefinition, SinkConfig, SinkConnector } from './sink-definition.ts';
 import { sinkConfigShape } from './sink-definition.ts';
 import type { BoundTopic } from './sink-flush.ts';
@@ -41,24 +41,11 @@ export function boundTopics(definition: AnySinkDefinition, prefix: string): Map<
 }
 
 export async function runSink(definition: AnySinkDefinition, source?: ConfigSource): Promise<never> {
-  let config: Config;
-  try {
-    config = loadSinkConfig(definition, source);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    process.exit(EXIT_BAD_CONFIG);
-  }
-  const log = createLogger({ name: definition.name, level: config.logLevel });
-  process.on('uncaughtException', (error) => {
-    log.fatal({ err: error }, 'uncaught exception');
-    process.exit(EXIT_FAILED);
-  });
-  process.on('unhandledRejection', (error) => {
-    log.fatal({ err: error }, 'unhandled rejection');
-    process.exit(EXIT_FAILED);
-  });
-  process.exit(await runSinkWithConfig(definition, config, log));
+  return runAsProcess(
+    definition.name,
+    () => loadSinkConfig(definition, source),
+    (config, log) => runSinkWithConfig(definition, config, log),
+  );
 }
 
 interface Running {
@@ -91,7 +78,12 @@ async function runSinkWithConfig(
     transactionalId: `${group}-${instanceId}`,
     transactionTimeoutMs: config.transactionTimeoutMs,
   });
-  const shutdown = installSignals(running, config.shutdownTimeoutMs, processLog);
+  const shutdown = onStopSignal(
+    processLog,
+    config.shutdownTimeoutMs,
+    'flushing and committing the batch in hand, then closing',
+    () => running.loop?.stop(),
+  );
   let exitCode = EXIT_OK;
   try {
     running.health = await startHealthServer(config.httpHost, config.httpPort, {
@@ -149,32 +141,6 @@ async function ensureSinkTopics(config: Config, topics: string[]): Promise<void>
     cleanupPolicy: 'delete',
   }));
   await withAdmin(config.kafkaBrokers, (admin) => ensureTopics(admin, specs));
-}
-
-function installSignals(
-  running: Running,
-  timeoutMs: number,
-  log: Logger,
-): { requested: boolean; done(): void } {
-  let timer: NodeJS.Timeout | undefined;
-  const state = {
-    requested: false,
-    done: () => {
-      if (timer !== undefined) clearTimeout(timer);
-    },
-  };
-  const onSignal = (signal: string): void => {
-    log.info({ signal }, 'stopping: flushing and committing the batch in hand, then closing');
-    state.requested = true;
-    running.loop?.stop();
-    timer ??= setTimeout(() => {
-      log.error({ timeoutMs }, 'clean shutdown took too long; exiting without it');
-      process.exit(EXIT_FAILED);
-    }, timeoutMs).unref();
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  return state;
 }
 
 async function closeAll(

@@ -5,7 +5,6 @@
 // The client library hands delivery reports to JavaScript at most 100 per turn of the event loop. A
 // caller producing in a tight loop must yield every hundred records or so (setImmediate), or reports
 // pile up in the library's unbounded queue; `maxInFlight` bounds that by making `tryProduce` refuse.
-import type { DeliveryReport } from '@confluentinc/kafka-javascript';
 import { TributaryError } from '../errors.ts';
 import type { LibrdKafkaError, RdKafkaProducer } from './librdkafka.ts';
 import { ERR, Producer, call, toTributaryError } from './librdkafka.ts';
@@ -29,6 +28,12 @@ export interface BulkProducerSettings {
 
 /** Called once per produced record: `error` undefined means the broker acknowledged it. */
 export type DeliveryListener<T> = (error: TributaryError | undefined, opaque: T) => void;
+
+/** The parts of the client's delivery report this class reads. */
+interface DeliveryReport {
+  topic: string;
+  opaque?: unknown;
+}
 
 const QUEUE_FULL_WAIT_MS = 2;
 const FLUSH_STEP_MS = 1000;
@@ -108,7 +113,7 @@ export class BulkProducer<T> {
     return true;
   }
 
-  /** Enqueues one record, waiting only while the local queue is full. */
+  /** Enqueues one record, waiting only while the local queue is full or `maxInFlight` records are unreported. */
   async produce(topic: string, key: string | Buffer | null, value: Buffer | null, opaque: T): Promise<void> {
     while (!this.tryProduce(topic, key, value, opaque)) {
       await new Promise((resolve) => setTimeout(resolve, QUEUE_FULL_WAIT_MS));

@@ -21,7 +21,7 @@ import {
   waitForGroupCaughtUp,
 } from '../../runtime/testing/kafka-test-kit.ts';
 import { findFreePort } from '../../infra/stack/stack.ts';
-import { startProcessor } from '../../infra/pipeline/processor-process.ts';
+import { processEnv, startProcessor } from '../../infra/pipeline/processor-process.ts';
 import { AvroDecoder, HttpSchemaRegistry } from '../../runtime/serde/index.ts';
 import { withAdmin } from '../../runtime/kafka/index.ts';
 import type { DeadLetterValue } from '../../runtime/index.ts';
@@ -33,15 +33,10 @@ const EVENTS = 100_000;
 const workDir = mkdtempSync(join(tmpdir(), 'tributary-ingest-'));
 
 function ingestEnv(prefix: string, instanceId: string): Record<string, string> {
-  return {
-    TRIBUTARY_KAFKA_BROKERS: brokers,
-    TRIBUTARY_REGISTRY_URL: registryUrl,
-    TRIBUTARY_TOPIC_PREFIX: prefix,
-    TRIBUTARY_INSTANCE_ID: instanceId,
-    TRIBUTARY_STATE_DIR: join(workDir, 'state'),
-    TRIBUTARY_SESSION_TIMEOUT_MS: '6000',
-    TRIBUTARY_DEFAULT_PARTITIONS: String(PARTITIONS),
-  };
+  return processEnv(
+    { brokers, registryUrl, prefix, stateDir: join(workDir, 'state') },
+    { TRIBUTARY_INSTANCE_ID: instanceId, TRIBUTARY_DEFAULT_PARTITIONS: String(PARTITIONS) },
+  );
 }
 
 async function generate(prefix: string, rate: number): Promise<Truth> {

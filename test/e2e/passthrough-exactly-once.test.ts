@@ -13,7 +13,7 @@ import {
   waitForGroupCaughtUp,
 } from '../../runtime/testing/kafka-test-kit.ts';
 import type { TestRecord } from '../../runtime/testing/kafka-test-kit.ts';
-import { startProcessor } from '../../infra/pipeline/processor-process.ts';
+import { processEnv, startProcessor } from '../../infra/pipeline/processor-process.ts';
 import type { ProcessorProcess } from '../../infra/pipeline/processor-process.ts';
 import { withAdmin } from '../../runtime/kafka/index.ts';
 
@@ -25,15 +25,10 @@ const workDir = mkdtempSync(join(tmpdir(), 'tributary-passthrough-'));
 let prefix = '';
 
 function processorEnv(instanceId: string): Record<string, string> {
-  return {
-    TRIBUTARY_KAFKA_BROKERS: brokers,
-    TRIBUTARY_REGISTRY_URL: registryUrl,
-    TRIBUTARY_TOPIC_PREFIX: prefix,
-    TRIBUTARY_INSTANCE_ID: instanceId,
-    TRIBUTARY_STATE_DIR: join(workDir, 'state'),
-    TRIBUTARY_SESSION_TIMEOUT_MS: '6000',
-    TRIBUTARY_LOG_LEVEL: 'info',
-  };
+  return processEnv(
+    { brokers, registryUrl, prefix, stateDir: join(workDir, 'state') },
+    { TRIBUTARY_INSTANCE_ID: instanceId },
+  );
 }
 
 function makeRecords(count: number, start = 0): TestRecord[] {

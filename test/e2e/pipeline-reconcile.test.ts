@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { openClickHouse, selectRows } from '../../connectors/clickhouse/index.ts';
 import type { ResultsSettings } from '../../connectors/clickhouse/index.ts';
-import { startProcessor } from '../../infra/pipeline/processor-process.ts';
+import { processEnv, startProcessor } from '../../infra/pipeline/processor-process.ts';
 import type { ProcessorProcess } from '../../infra/pipeline/processor-process.ts';
 import { findFreePort } from '../../infra/stack/stack.ts';
 import {
@@ -38,16 +38,10 @@ let truth: Truth | undefined;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function env(instanceId: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    TRIBUTARY_KAFKA_BROKERS: brokers,
-    TRIBUTARY_REGISTRY_URL: registryUrl,
-    TRIBUTARY_TOPIC_PREFIX: prefix,
-    TRIBUTARY_INSTANCE_ID: instanceId,
-    TRIBUTARY_STATE_DIR: join(workDir, 'state'),
-    TRIBUTARY_SESSION_TIMEOUT_MS: '6000',
-    TRIBUTARY_DEFAULT_PARTITIONS: String(PARTITIONS),
-    ...extra,
-  };
+  return processEnv(
+    { brokers, registryUrl, prefix, stateDir: join(workDir, 'state') },
+    { TRIBUTARY_INSTANCE_ID: instanceId, TRIBUTARY_DEFAULT_PARTITIONS: String(PARTITIONS), ...extra },
+  );
 }
 
 /** One named copy that can be SIGKILLed and restarted with the same identity. */

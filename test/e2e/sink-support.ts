@@ -5,7 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { REPO_ROOT } from '../../infra/pipeline/processor-process.ts';
+import { REPO_ROOT, processEnv } from '../../infra/pipeline/processor-process.ts';
 import type { TestRecord } from '../../runtime/testing/kafka-test-kit.ts';
 
 export interface RawLoad {
@@ -51,15 +51,13 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export function baseEnv(brokers: string, registryUrl: string, prefix: string, stateDir: string) {
-  return {
-    TRIBUTARY_KAFKA_BROKERS: brokers,
-    TRIBUTARY_REGISTRY_URL: registryUrl,
-    TRIBUTARY_TOPIC_PREFIX: prefix,
-    TRIBUTARY_STATE_DIR: stateDir,
-    TRIBUTARY_SESSION_TIMEOUT_MS: '6000',
-    TRIBUTARY_LOG_LEVEL: 'info',
-  };
+export function baseEnv(
+  brokers: string,
+  registryUrl: string,
+  prefix: string,
+  stateDir: string,
+): Record<string, string> {
+  return processEnv({ brokers, registryUrl, prefix, stateDir }, { TRIBUTARY_LOG_LEVEL: 'info' });
 }
 
 /** The value of a metric (first series) from a /metrics page, or undefined. */
@@ -110,7 +108,11 @@ process.once('exit', () => {
  * Starts connectors/clickhouse/testing/local-server.ts (a writable ClickHouse HTTP server over chdb) as
  * its own OS process on `port`, serving `dataDir`; resolves once `/ping` answers.
  */
-export async function startLocalServer(dataDir: string, port: number, logFile: string): Promise<ServerProcess> {
+export async function startLocalServer(
+  dataDir: string,
+  port: number,
+  logFile: string,
+): Promise<ServerProcess> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', 'connectors/clickhouse/testing/local-server.ts', dataDir, String(port)],
