@@ -10,6 +10,8 @@ import { EventGenerator, buildFleet, generatorOptionsSchema, runLoadgen } from '
 import { createTopics, produceRecords } from '../runtime/testing/kafka-test-kit.ts';
 import type { TestRecord } from '../runtime/testing/kafka-test-kit.ts';
 import { measureProcessor } from './processor-throughput.ts';
+import { benchSink } from './sink-bench.ts';
+import { benchEndToEnd } from './e2e-bench.ts';
 
 const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url));
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 300_000);
@@ -85,6 +87,16 @@ async function main(): Promise<void> {
     figures['ingest_rss_steady_mb'] = ingest.rssSteadyMb;
     figures['ingest_rss_max_mb'] = ingest.rssMaxMb;
     figures['passthrough_rss_steady_mb'] = passthrough.rssSteadyMb;
+    say('ClickHouse sink against a direct bulk insert of the same rows');
+    Object.assign(
+      figures,
+      await benchSink({ brokers: stack.brokers, registryUrl: stack.registryUrl, workDir }),
+    );
+    say('end to end: load generator → ingest ×2 → ClickHouse sink');
+    Object.assign(
+      figures,
+      await benchEndToEnd({ brokers: stack.brokers, registryUrl: stack.registryUrl, workDir }),
+    );
   } finally {
     await stopStack(join(workDir, 'stack'));
     rmSync(workDir, { recursive: true, force: true });
@@ -103,6 +115,9 @@ function printTable(figures: Record<string, number>): void {
     loadgen_events_per_s: '≥ 100,000',
     ingest_ratio: '≥ 0.60 of pass-through',
     ingest_rss_steady_mb: '< 250 MB',
+    sink_ratio: '≥ 0.80 of direct insert',
+    queryable_latency_p99_ms: '< 2,000 ms',
+    e2e_events_per_s: '≥ 20,000',
   };
   const table = new Table({ head: ['figure', 'value', 'goal'] });
   for (const [key, value] of Object.entries(figures)) {

@@ -33,7 +33,7 @@ export interface SinkBenchOptions {
   brokers: string;
   registryUrl: string;
   workDir: string;
-  /** Events for the throughput figures. Default BENCH_EVENTS, else 200 000. */
+  /** Events for the throughput figures (at least 100 000). Default BENCH_EVENTS, else 200 000. */
   events?: number;
   /** Told what each phase is about to do, and what it measured. */
   progress?: (line: string) => void;
@@ -42,6 +42,7 @@ export interface SinkBenchOptions {
 const PARTITIONS = 6;
 /** Rows per flush for the throughput figures, for the sink and the direct insert alike. */
 const BATCH_ROWS = 20_000;
+const MIN_EVENTS = 5 * BATCH_ROWS;
 const LATENCY_RUN_MS = 10_000;
 const TICK_MS = 50;
 const POLL_MS = 100;
@@ -125,7 +126,8 @@ function sinkEnv(options: SinkBenchOptions, prefix: string, dir: string): Record
 }
 
 export async function benchSink(options: SinkBenchOptions): Promise<Record<string, number>> {
-  const events = options.events ?? Number(process.env['BENCH_EVENTS'] ?? 200_000);
+  // At least MIN_EVENTS: the clock starts at the first commit, so the window must hold several flushes.
+  const events = Math.max(MIN_EVENTS, options.events ?? Number(process.env['BENCH_EVENTS'] ?? 200_000));
   const say = options.progress ?? (() => undefined);
   const dir = join(options.workDir, 'sink-bench');
   mkdirSync(dir, { recursive: true });

@@ -65,8 +65,9 @@ export interface RunSummary {
   runId: string;
   topic: string;
   askedRate: number;
-  /** Events per second from the first produce to the last acknowledgement. */
+  /** Events per second from the first record produced to the last (in-flight records are bounded). */
   achievedRate: number;
+  /** From the first record produced to the last acknowledgement. */
   elapsedMs: number;
   events: number;
   produced: DeliveryCounts;

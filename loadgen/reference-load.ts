@@ -6,6 +6,7 @@ import type { TopicDrift } from '../runtime/kafka/index.ts';
 import { AvroEncoder, loadSchemas, registerSchemas, valueSubject } from '../runtime/serde/index.ts';
 import type { LoadedSchema, SchemaRegistry } from '../runtime/serde/index.ts';
 import { buildFleet } from './fleet.ts';
+import { reachKafka } from './reach-kafka.ts';
 import type { FleetOptions } from './fleet.ts';
 import { customerRecords, serviceRecords } from './reference-data.ts';
 
@@ -35,11 +36,13 @@ export async function loadReferenceData(options: ReferenceLoadOptions): Promise<
   const servicesTopic = `${prefix}${SERVICES_TOPIC}`;
   const customersTopic = `${prefix}${CUSTOMERS_TOPIC}`;
   const partitions = options.partitions ?? 1;
-  const drift = await withAdmin(options.brokers, (admin) =>
-    ensureTopics(admin, [
-      { name: servicesTopic, partitions, cleanupPolicy: 'compact' },
-      { name: customersTopic, partitions, cleanupPolicy: 'compact' },
-    ]),
+  const drift = await reachKafka(options.brokers, `create ${servicesTopic} and ${customersTopic}`, () =>
+    withAdmin(options.brokers, (admin) =>
+      ensureTopics(admin, [
+        { name: servicesTopic, partitions, cleanupPolicy: 'compact' },
+        { name: customersTopic, partitions, cleanupPolicy: 'compact' },
+      ]),
+    ),
   );
 
   const schemas = loadSchemas();

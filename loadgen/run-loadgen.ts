@@ -2,6 +2,7 @@
 // rate, count what the broker acknowledged, and save the truth.
 import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
 import { BulkProducer, ensureTopics, withAdmin } from '../runtime/kafka/index.ts';
+import { reachKafka } from './reach-kafka.ts';
 import { InlineBatchSource, WorkerBatchSource } from './batch-source.ts';
 import type { BatchSource } from './batch-source.ts';
 import { buildFleet } from './fleet.ts';
@@ -57,8 +58,10 @@ export async function runLoadgen(options: LoadgenRunOptions): Promise<LoadgenRes
   const partitions = options.partitions ?? 6;
   const out = options.progress === false ? undefined : (options.progress ?? process.stderr);
 
-  const drift = await withAdmin(options.brokers, (admin) =>
-    ensureTopics(admin, [{ name: topic, partitions, cleanupPolicy: 'delete' }]),
+  const drift = await reachKafka(options.brokers, `check ${topic}`, () =>
+    withAdmin(options.brokers, (admin) =>
+      ensureTopics(admin, [{ name: topic, partitions, cleanupPolicy: 'delete' }]),
+    ),
   );
   for (const d of drift) out?.write(`note: ${d.topic} ${d.problem}; producing to it anyway\n`);
 
@@ -88,7 +91,8 @@ export async function runLoadgen(options: LoadgenRunOptions): Promise<LoadgenRes
     options.generateIn === 'this-thread' ? new InlineBatchSource(gen) : new WorkerBatchSource(gen);
   const loop: ProduceLoop = { source, producer, recorder, inFlight, topic, runTag: plan.runTag, events: 0 };
 
-  const t0 = performance.now();
+  let t0 = performance.now();
+  let producedAt = t0;
   const reporter =
     out === undefined
       ? undefined
@@ -106,8 +110,10 @@ export async function runLoadgen(options: LoadgenRunOptions): Promise<LoadgenRes
   let interrupted = false;
   try {
     await producer.connect();
+    t0 = performance.now(); // pacing and rates count from the first record, not from connecting
     reporter?.start();
     interrupted = await produceAll(loop, gen, t0, options.signal);
+    producedAt = performance.now();
   } finally {
     try {
       await source.close();
@@ -135,7 +141,8 @@ export async function runLoadgen(options: LoadgenRunOptions): Promise<LoadgenRes
     runId,
     topic,
     askedRate: gen.rate,
-    achievedRate: loop.events / Math.max(elapsedMs / 1000, 1e-3),
+    // Over the producing window: in-flight records are bounded, so it cannot run ahead of acknowledgements.
+    achievedRate: loop.events / Math.max((producedAt - t0) / 1000, 1e-3),
     elapsedMs,
     events: loop.events,
     produced: truth.produced,

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { Command } from '../command.ts';
 import { UsageError, numberOption, parseArgs } from '../command.ts';
-import { loadConfig, runtimeConfigShape } from '../../runtime/index.ts';
+import { TributaryError, loadConfig, runtimeConfigShape } from '../../runtime/index.ts';
 import {
   buildFleet,
   defaultIncident,
@@ -89,32 +89,43 @@ export const loadgenCommand: Command = {
     const unknown = [...options.keys()].filter((key) => !KNOWN.has(key));
     if (unknown.length > 0) throw new UsageError(`unknown option --${unknown[0]}`);
 
-    const connection = loadConfig('loadgen', connectionSchema, { overrides: connectionOverrides(options) });
-    const generator = generatorOptions(options);
-    const controller = new AbortController();
-    const stop = (): void => controller.abort();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
     try {
-      const result = await runLoadgen({
-        brokers: connection.kafkaBrokers,
-        topicPrefix: connection.topicPrefix,
-        partitions: connection.defaultPartitions,
-        generator,
-        progress: options.has('quiet') ? false : process.stderr,
-        signal: controller.signal,
-        generateIn: options.has('inline') ? 'this-thread' : 'worker',
-      });
-      console.error(summaryTable(result.summary, process.stderr.isTTY));
-      console.log(`run ${result.runId}`);
-      console.log(`truth ${result.truthPath}`);
-      return result.truth.acknowledged.deliveries > 0 || result.truth.produced.deliveries === 0 ? 0 : 1;
-    } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+      return await produce(options);
+    } catch (error) {
+      // Our own errors carry a message meant for the user; anything else is a bug and keeps its stack.
+      if (!(error instanceof TributaryError)) throw error;
+      console.error(`loadgen: ${error.message}`);
+      return 1;
     }
   },
 };
+
+async function produce(options: Map<string, string | true>): Promise<number> {
+  const connection = loadConfig('loadgen', connectionSchema, { overrides: connectionOverrides(options) });
+  const generator = generatorOptions(options);
+  const controller = new AbortController();
+  const stop = (): void => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    const result = await runLoadgen({
+      brokers: connection.kafkaBrokers,
+      topicPrefix: connection.topicPrefix,
+      partitions: connection.defaultPartitions,
+      generator,
+      progress: options.has('quiet') ? false : process.stderr,
+      signal: controller.signal,
+      generateIn: options.has('inline') ? 'this-thread' : 'worker',
+    });
+    console.error(summaryTable(result.summary, process.stderr.isTTY));
+    console.log(`run ${result.runId}`);
+    console.log(`truth ${result.truthPath}`);
+    return result.truth.acknowledged.deliveries > 0 || result.truth.produced.deliveries === 0 ? 0 : 1;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
 
 function connectionOverrides(options: Map<string, string | true>): Record<string, unknown> {
   const overrides: Record<string, unknown> = {};

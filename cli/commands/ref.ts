@@ -3,9 +3,10 @@
 import { z } from 'zod';
 import type { Command } from '../command.ts';
 import { UsageError, numberOption, parseArgs } from '../command.ts';
-import { loadConfig, runtimeConfigShape } from '../../runtime/index.ts';
+import { TributaryError, loadConfig, runtimeConfigShape } from '../../runtime/index.ts';
 import { HttpSchemaRegistry } from '../../runtime/serde/index.ts';
 import { loadReferenceData } from '../../loadgen/index.ts';
+import type { ReferenceLoadResult } from '../../loadgen/index.ts';
 
 const KNOWN = new Set([
   'seed',
@@ -64,19 +65,15 @@ export const refCommand: Command = {
       if (value === true) throw new UsageError(`--${flag} needs a value`);
       if (value !== undefined) overrides[key] = value;
     }
-    const connection = loadConfig('ref load', connectionSchema, { overrides });
-    const result = await loadReferenceData({
-      brokers: connection.kafkaBrokers,
-      registry: new HttpSchemaRegistry(connection.registryUrl),
-      topicPrefix: connection.topicPrefix,
-      partitions: numberOption(options, 'partitions', 1),
-      fleet: {
-        seed: numberOption(options, 'seed', 1),
-        services: numberOption(options, 'services', 12),
-        customers: numberOption(options, 'customers', 2000),
-        regions: numberOption(options, 'regions', 5),
-      },
-    });
+    let result;
+    try {
+      result = await load(options, loadConfig('ref load', connectionSchema, { overrides }));
+    } catch (error) {
+      // Our own errors carry a message meant for the user; anything else is a bug and keeps its stack.
+      if (!(error instanceof TributaryError)) throw error;
+      console.error(`ref load: ${error.message}`);
+      return 1;
+    }
     for (const d of result.drift) console.error(`note: ${d.topic} ${d.problem}`);
     for (const part of [result.services, result.customers]) {
       console.log(`${part.topic}: ${part.records} records (schema id ${part.schemaId})`);
@@ -84,3 +81,21 @@ export const refCommand: Command = {
     return 0;
   },
 };
+
+function load(
+  options: Map<string, string | true>,
+  connection: z.infer<typeof connectionSchema>,
+): Promise<ReferenceLoadResult> {
+  return loadReferenceData({
+    brokers: connection.kafkaBrokers,
+    registry: new HttpSchemaRegistry(connection.registryUrl),
+    topicPrefix: connection.topicPrefix,
+    partitions: numberOption(options, 'partitions', 1),
+    fleet: {
+      seed: numberOption(options, 'seed', 1),
+      services: numberOption(options, 'services', 12),
+      customers: numberOption(options, 'customers', 2000),
+      regions: numberOption(options, 'regions', 5),
+    },
+  });
+}

@@ -49,7 +49,10 @@ export const ingest = defineProcessor({
   },
   // Forgotten ids need no tombstones: the changelog drops old records by retention.
   stores: {
-    seenEventIds: keyedStore<number>({ localExpiry: true, maxEntries: (c) => Number(c['dedupMaxIdsPerPartition']) }),
+    seenEventIds: keyedStore<number>({
+      localExpiry: true,
+      maxEntries: (c) => Number(c['dedupMaxIdsPerPartition']),
+    }),
   },
   handle(record, ctx) {
     // Bounds and ingested_at are relative to the record's arrival (its Kafka timestamp), not the wall

@@ -34,11 +34,14 @@ const EVENTS = 60_000;
 const OUTAGE_MS = 8_000;
 const workDir = mkdtempSync(join(tmpdir(), 'tributary-sink-outage-'));
 const running: Array<ProcessorProcess | ServerProcess> = [];
+let passed = false;
 
 afterAll(async () => {
   for (const process of running) process.kill('SIGKILL');
   await deleteTopicsWithPrefix(brokers, 't-outage-');
-  rmSync(workDir, { recursive: true, force: true });
+  // Kept when the test fails: the server's, the sink's and ingest's logs are in it.
+  if (passed) rmSync(workDir, { recursive: true, force: true });
+  else console.log(`logs kept in ${workDir}`);
 });
 
 async function readyz(port: number): Promise<{ status: number; reason: string }> {
@@ -150,5 +153,6 @@ describe('clickhouse sink in server mode (CLICKHOUSE_URL) through a server outag
     expect((await sink.exited).code).toBe(0);
     expect((await ingest.exited).code).toBe(0);
     expect((await server.exited).code).toBe(0);
+    passed = true;
   });
 });
