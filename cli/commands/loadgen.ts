@@ -37,7 +37,7 @@ const KNOWN = new Set([
   'regions',
   'brokers',
   'quiet',
-  'inline',
+  'worker',
   'help',
 ]);
 
@@ -66,7 +66,8 @@ per second of wall clock and of event time, and saves the ground truth under .tr
                       default: the second most popular service during the middle third of the run
   --no-incident       no incident
   --quiet             no progress lines
-  --inline            generate in the producing thread (less CPU, lower top rate) instead of a worker
+  --worker            generate in a worker thread: up to ~10% more events/s when a core is free,
+                      ~20% more CPU in all (default: in the producing thread)
 `;
 
 const connectionSchema = z.object({
@@ -115,7 +116,7 @@ async function produce(options: Map<string, string | true>): Promise<number> {
       generator,
       progress: options.has('quiet') ? false : process.stderr,
       signal: controller.signal,
-      generateIn: options.has('inline') ? 'this-thread' : 'worker',
+      generateIn: options.has('worker') ? 'worker' : 'this-thread',
     });
     console.error(summaryTable(result.summary, process.stderr.isTTY));
     console.log(`run ${result.runId}`);
