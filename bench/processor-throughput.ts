@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startProcessor } from '../infra/pipeline/processor-process.ts';
-import { withAdmin } from '../runtime/kafka/index.ts';
+import { withGroupProgress } from '../runtime/kafka/index.ts';
 
 export interface ThroughputResult {
   eventsPerS: number;
@@ -58,13 +58,9 @@ export async function measureProcessor(options: {
   let firstDone = 0;
   let doneAt = 0;
   try {
-    await withAdmin(options.brokers, async (admin) => {
+    await withGroupProgress(options.brokers, group, async (progress) => {
       for (;;) {
-        const committed = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-        const done = (committed[0]?.partitions ?? []).reduce(
-          (sum, p) => sum + Math.max(0, Number(p.offset)),
-          0,
-        );
+        const done = (await progress(topic)).reduce((sum, p) => sum + Math.max(0, p.committed), 0);
         const pid = processor.child.pid;
         const sample = pid === undefined ? undefined : rssMb(pid);
         if (done > 0 && sample !== undefined) rss.push(sample);

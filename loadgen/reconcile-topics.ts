@@ -1,7 +1,7 @@
 // Compares ingest's topics with a run's ground truth: valid events, dead letters by reason and
 // duplicates (every raw offset must be exactly one of the three).
 import { AvroDecoder, HttpSchemaRegistry } from '../runtime/serde/index.ts';
-import { readPartitionsToEnd, withAdmin } from '../runtime/kafka/index.ts';
+import { committedTotal, readPartitionsToEnd } from '../runtime/kafka/index.ts';
 import type { DeadLetterValue } from '../runtime/index.ts';
 import type { Truth } from './truth.ts';
 
@@ -41,13 +41,6 @@ async function readKeys(
   return { keys, values };
 }
 
-async function committedOffsets(brokers: string, group: string, topic: string): Promise<number> {
-  const committed = await withAdmin(brokers, (admin) =>
-    admin.fetchOffsets({ groupId: group, topics: [topic] }),
-  );
-  return (committed[0]?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-}
-
 export async function reconcileIngestTopics(options: ReconcileTopicsOptions): Promise<TopicsReconciliation> {
   const { brokers, topicPrefix, partitions, truth } = options;
   const valid = await readKeys(brokers, `${topicPrefix}requests.valid`, partitions);
@@ -59,7 +52,7 @@ export async function reconcileIngestTopics(options: ReconcileTopicsOptions): Pr
     const reason = decoder.decode(value).reason;
     byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
   }
-  const inputOffsets = await committedOffsets(brokers, `${topicPrefix}ingest`, `${topicPrefix}requests.raw`);
+  const inputOffsets = await committedTotal(brokers, `${topicPrefix}ingest`, `${topicPrefix}requests.raw`);
   const checks: ReconcileCheck[] = [
     { check: 'raw records consumed', expected: truth.acknowledged.deliveries, actual: inputOffsets },
     { check: 'valid events', expected: truth.valid_events, actual: valid.keys.length },

@@ -31,7 +31,10 @@ class GroupLag {
   private readonly lag = new Map<string, number>();
   private refreshing: Promise<void> | undefined;
 
-  constructor(private readonly admin: KafkaAdmin) {}
+  constructor(
+    private readonly admin: KafkaAdmin,
+    private readonly brokers: string,
+  ) {}
 
   get(group: string): number | undefined {
     return this.lag.get(group);
@@ -39,7 +42,7 @@ class GroupLag {
 
   /** Refreshes unless a refresh is under way (then joins it); a failed one keeps the last figures. */
   refresh(groups: string[]): Promise<void> {
-    this.refreshing ??= groupOverview(this.admin, '', groups)
+    this.refreshing ??= groupOverview(this.admin, this.brokers, '', groups)
       .then((found) => {
         for (const g of found) this.lag.set(g.group, g.lag);
       })
@@ -161,7 +164,7 @@ export const startCommand: Command = {
     await supervisor.start();
 
     const signal = await withAdmin(stack.brokers, async (admin) => {
-      const groupLag = new GroupLag(admin);
+      const groupLag = new GroupLag(admin, stack.brokers);
       const groups = PIPELINE_MEMBERS.map((m) => prefix + m.name);
       const periodMs = tty ? 1000 : 10_000;
       for (;;) {

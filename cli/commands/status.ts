@@ -69,7 +69,7 @@ export const statusCommand: Command = {
     }
     const found = await withAdmin(brokers, async (admin) => ({
       topics: await topicOverview(admin, prefix),
-      groups: await groupOverview(admin, prefix),
+      groups: await groupOverview(admin, brokers, prefix),
     }));
     const topics = all ? found.topics : found.topics.filter((t) => !internal(t.name));
     const groups = all

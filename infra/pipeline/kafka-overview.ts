@@ -3,6 +3,7 @@
 // Used by `tributary status` (tables) and `tributary start` (lag when the processes export none).
 import { connect } from 'node:net';
 import type { KafkaAdmin } from '../../runtime/kafka/index.ts';
+import { withGroupProgress } from '../../runtime/kafka/index.ts';
 
 export interface TopicOverview {
   name: string;
@@ -67,6 +68,7 @@ async function endOffsets(
 /** Groups whose id starts with `prefix` (or exactly `groupIds`), each with its lag per partition. */
 export async function groupOverview(
   admin: KafkaAdmin,
+  brokers: string,
   prefix: string,
   groupIds?: readonly string[],
 ): Promise<GroupOverview[]> {
@@ -80,7 +82,7 @@ export async function groupOverview(
   const { groups } = await admin.describeGroups([...ids], { timeout: ADMIN_TIMEOUT_MS });
   return Promise.all(
     groups.map(async (group) => {
-      const partitions = await groupPartitions(admin, group.groupId, assignedTopics(group.members));
+      const partitions = await groupPartitions(admin, brokers, group.groupId, assignedTopics(group.members));
       return {
         group: group.groupId,
         state: GROUP_STATES[group.state] ?? String(group.state),
@@ -100,14 +102,23 @@ function assignedTopics(
 
 async function groupPartitions(
   admin: KafkaAdmin,
+  brokers: string,
   group: string,
   assigned: string[],
 ): Promise<PartitionLag[]> {
-  const committed = await admin.fetchOffsets({ groupId: group, timeout: ADMIN_TIMEOUT_MS });
-  const byTopic = new Map(
-    committed.map((t) => [t.topic, new Map(t.partitions.map((p) => [p.partition, Number(p.offset)]))]),
-  );
-  const topics = [...new Set([...assigned, ...byTopic.keys()])].sort();
+  // An empty group has no assignment to tell its topics: look at every topic and keep those it committed on.
+  const candidates =
+    assigned.length > 0 ? assigned : (await admin.listTopics()).filter((t) => !t.startsWith('_'));
+  const byTopic = new Map<string, Map<number, number>>();
+  await withGroupProgress(brokers, group, async (progress) => {
+    for (const topic of new Set(candidates)) {
+      const offsets = await progress(topic).catch(() => []);
+      if (assigned.includes(topic) || offsets.some((p) => p.committed >= 0)) {
+        byTopic.set(topic, new Map(offsets.map((p) => [p.partition, p.committed])));
+      }
+    }
+  });
+  const topics = [...byTopic.keys()].sort();
   const perTopic = await Promise.all(
     topics.map(async (topic) => {
       const ends = await endOffsets(admin, topic);

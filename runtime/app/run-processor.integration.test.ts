@@ -12,7 +12,7 @@ import {
   waitForGroupCaughtUp,
 } from '../testing/kafka-test-kit.ts';
 import { processEnv, runProcessorToExit, startProcessor } from '../../infra/pipeline/processor-process.ts';
-import { withAdmin } from '../kafka/index.ts';
+import { committedTotal } from '../kafka/index.ts';
 import { EXIT_BAD_CONFIG, EXIT_FENCED } from './run-processor.ts';
 
 const brokers = inject('brokers');
@@ -55,15 +55,9 @@ describe('processor lifecycle', () => {
     expect(exit.code).toBe(0);
     expect(shutdownMs).toBeLessThan(15_000);
 
-    const committed = await withAdmin(brokers, (admin) =>
-      admin.fetchOffsets({ groupId: `${prefix}passthrough`, topics: [`${prefix}passthrough.in`] }),
-    );
-    const committedTotal = (committed[0]?.partitions ?? []).reduce(
-      (sum, p) => sum + Math.max(0, Number(p.offset)),
-      0,
-    );
+    const committed = await committedTotal(brokers, `${prefix}passthrough`, `${prefix}passthrough.in`);
     const output = await readTopic(brokers, `${prefix}passthrough.out`, PARTITIONS);
-    expect(output.length).toBe(committedTotal);
+    expect(output.length).toBe(committed);
     expect(new Set(output.map((r) => r.key)).size).toBe(output.length);
   });
 

@@ -11,5 +11,11 @@ export { toTributaryError, KafkaJS } from './librdkafka.ts';
 export type { Message, TopicPartition, TopicPartitionOffset } from './librdkafka.ts';
 export { readPartitionsToEnd } from './partition-reader.ts';
 export type { ReadToEndOptions } from './partition-reader.ts';
-export { groupProgress, waitForGroupCaughtUp } from './group-progress.ts';
+export {
+  CommittedOffsetsReader,
+  committedTotal,
+  groupProgress,
+  waitForGroupCaughtUp,
+  withGroupProgress,
+} from './group-progress.ts';
 export type { PartitionProgress } from './group-progress.ts';

@@ -23,7 +23,7 @@ import {
 import { findFreePort } from '../../infra/stack/stack.ts';
 import { processEnv, startProcessor } from '../../infra/pipeline/processor-process.ts';
 import { AvroDecoder, HttpSchemaRegistry } from '../../runtime/serde/index.ts';
-import { withAdmin } from '../../runtime/kafka/index.ts';
+import { committedTotal, withAdmin } from '../../runtime/kafka/index.ts';
 import type { DeadLetterValue } from '../../runtime/index.ts';
 
 const brokers = inject('brokers');
@@ -79,10 +79,7 @@ function expectedValidIds(truth: Truth): Set<string> {
 }
 
 async function committedInputOffsets(prefix: string): Promise<number> {
-  const committed = await withAdmin(brokers, (admin) =>
-    admin.fetchOffsets({ groupId: `${prefix}ingest`, topics: [`${prefix}requests.raw`] }),
-  );
-  return (committed[0]?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+  return committedTotal(brokers, `${prefix}ingest`, `${prefix}requests.raw`);
 }
 
 async function expectPipelineMatchesTruth(prefix: string, truth: Truth): Promise<void> {
