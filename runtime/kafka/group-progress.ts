@@ -34,12 +34,21 @@ export class CommittedOffsetsReader {
     await call('offsets reader connect', (done) => this.consumer.connect({}, (error) => done(error)));
   }
 
+  /** Retries what the broker calls transient (not coordinator, coordinator loading) for up to 30 s. */
   async read(topic: string, partitions: readonly number[]): Promise<Map<number, number>> {
     const toppars = partitions.map((partition) => ({ topic, partition }));
-    const committed = await call<TopicPartitionOffset[]>('committed', (done) =>
-      this.consumer.committed(toppars, TIMEOUT_MS, done),
-    );
-    return new Map(committed.map((c) => [c.partition, c.offset >= 0 ? c.offset : -1]));
+    const deadline = Date.now() + TIMEOUT_MS;
+    for (;;) {
+      try {
+        const committed = await call<TopicPartitionOffset[]>('committed', (done) =>
+          this.consumer.committed(toppars, TIMEOUT_MS, done),
+        );
+        return new Map(committed.map((c) => [c.partition, c.offset >= 0 ? c.offset : -1]));
+      } catch (error) {
+        if (!isRetriable(error) || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
   }
 
   async close(): Promise<void> {
