@@ -38,6 +38,9 @@ export function processEnv(base: ProcessEnvBase, extra: Record<string, string> =
   };
 }
 
+/** Same as `./tributary run`: a bounded heap, so V8 collects garbage instead of growing to gigabytes. */
+const RUN_ARGS = ['--max-old-space-size=384', '--import', 'tsx', 'cli/main.ts', 'run'];
+
 /** Children still running; killed when this process exits, so a failed test leaves no orphans behind. */
 const live = new Set<ChildProcess>();
 process.once('exit', () => {
@@ -46,7 +49,7 @@ process.once('exit', () => {
 
 /** Starts `tributary run <name>` with the given TRIBUTARY_* settings; output goes to `logFile`. */
 export function startProcessor(name: string, env: Record<string, string>, logFile: string): ProcessorProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'run', name], {
+  const child = spawn(process.execPath, [...RUN_ARGS, name], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -76,7 +79,7 @@ export async function runProcessorToExit(
   env: Record<string, string>,
   timeoutMs = 60_000,
 ): Promise<ProcessExit & { output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'run', name], {
+  const child = spawn(process.execPath, [...RUN_ARGS, name], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
   });

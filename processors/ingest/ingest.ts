@@ -44,7 +44,7 @@ export const ingest = defineProcessor({
       .number()
       .int()
       .min(1000)
-      .default(250_000)
+      .default(100_000)
       .describe('most event_ids remembered per partition (bounds memory; oldest forgotten first)'),
   },
   // Forgotten ids need no tombstones: the changelog drops old records by retention.
