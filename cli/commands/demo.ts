@@ -79,6 +79,8 @@ export const demoCommand: Command = {
       });
       step(`starting ${copies} ingest copies and the ClickHouse sink (logs in ${runDir})`);
       await supervisor.start();
+      // Traffic starts once every copy has joined its group, so start-up does not count as latency.
+      await supervisor.waitUntilReady();
       step(
         `generating ${durationS} s of traffic at ${rate} events/s (bad, duplicate, late events and an incident included)`,
       );

@@ -216,6 +216,22 @@ export class Supervisor {
   }
 
   /** SIGTERM to every copy, no more restarts; SIGKILL after stopTimeoutMs. Safe to call twice. */
+  /** Resolves once every copy of every member answers /readyz; throws after `timeoutMs`. */
+  async waitUntilReady(timeoutMs = 120_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const members = await this.observe();
+      if (members.every((m) => m.ready === m.desired)) return;
+      if (Date.now() > deadline) {
+        const waiting = members
+          .filter((m) => m.ready < m.desired)
+          .map((m) => `${m.name} ${m.ready}/${m.desired}`);
+        throw new Error(`not ready after ${Math.round(timeoutMs / 1000)} s: ${waiting.join(', ')}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
   stop(): Promise<CopyExit[]> {
     this.stopping ??= this.stopAll();
     return this.stopping;
