@@ -8,7 +8,8 @@ import { z } from 'zod';
 import { stackDefaults } from '../../infra/stack/defaults.ts';
 import { startStack, stopStack } from '../../infra/stack/stack.ts';
 import { Supervisor } from '../../infra/pipeline/supervisor.ts';
-import { clickhouseConfigShape, selectRows } from '../../connectors/clickhouse/index.ts';
+import { clickhouseConfigShape } from '../../connectors/clickhouse/config.ts';
+import { selectRows } from '../../connectors/clickhouse/query/read-results.ts';
 import {
   generatorOptionsSchema,
   loadReferenceData,

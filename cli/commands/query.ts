@@ -3,7 +3,8 @@
 import Table from 'cli-table3';
 import type { Command } from '../command.ts';
 import { UsageError, parseArgs } from '../command.ts';
-import { QueryFailed, clickhouseConfigShape, readResults } from '../../connectors/clickhouse/index.ts';
+import { clickhouseConfigShape } from '../../connectors/clickhouse/config.ts';
+import { QueryFailed, readResults } from '../../connectors/clickhouse/query/read-results.ts';
 import { loadConfig } from '../../runtime/index.ts';
 import { z } from 'zod';
 

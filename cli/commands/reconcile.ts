@@ -1,7 +1,8 @@
 // `tributary reconcile [run]`: ClickHouse against a load-generator run's ground truth; every mismatch printed.
 import Table from 'cli-table3';
 import { z } from 'zod';
-import { clickhouseConfigShape, selectRows } from '../../connectors/clickhouse/index.ts';
+import { clickhouseConfigShape } from '../../connectors/clickhouse/config.ts';
+import { selectRows } from '../../connectors/clickhouse/query/read-results.ts';
 import { loadTruth, reconcileClickHouse } from '../../loadgen/index.ts';
 import type { ClickHouseReconciliation } from '../../loadgen/index.ts';
 import { loadConfig } from '../../runtime/index.ts';

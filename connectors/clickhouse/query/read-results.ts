@@ -2,7 +2,6 @@
 // the embedded data directory when no process owns it, or the ClickHouse server of CLICKHOUSE_URL.
 import type { ClickHouseSettings } from '../config.ts';
 import { lockDataDir, lockOwner } from '../data-dir-lock.ts';
-import { chdbExecutor } from './chdb-executor.ts';
 
 export interface ResultsSettings extends ClickHouseSettings {
   queryPort: number;
@@ -50,6 +49,9 @@ export async function runningEndpoint(dataDir: string, port: number): Promise<st
 async function direct(dataDir: string, sql: string, format: string): Promise<string> {
   const lock = lockDataDir(dataDir, 'query');
   try {
+    // Loaded on demand: the embedded engine maps hundreds of MB, which a CLI command that only talks
+    // to a running endpoint (or a processor sharing this module graph) should not pay for.
+    const { chdbExecutor } = await import('./chdb-executor.ts');
     const result = await chdbExecutor(dataDir, true).execute({
       sql,
       format,
