@@ -28,6 +28,7 @@ import {
 } from '../runtime/serde/index.ts';
 import { findFreePorts } from '../infra/stack/stack.ts';
 import { measureProcessor } from './processor-throughput.ts';
+import type { RequestEvent } from '../processors/ingest/parse-event.ts';
 
 export interface SinkBenchOptions {
   brokers: string;
@@ -46,20 +47,6 @@ const MIN_EVENTS = 5 * BATCH_ROWS;
 const LATENCY_RUN_MS = 10_000;
 const TICK_MS = 50;
 const POLL_MS = 100;
-
-interface RequestEvent {
-  event_id: string;
-  ts: number;
-  service: string;
-  endpoint: string;
-  method: string;
-  status: number;
-  latency_ms: number;
-  bytes_out: number;
-  customer_id: string;
-  region: string;
-  ingested_at: number;
-}
 
 function requestEvent(id: string, i: number, ts: number): RequestEvent {
   return {
