@@ -8,7 +8,7 @@ import { loadConfig, redactConfig, runtimeConfigShape } from '../config/index.ts
 import type { ConfigSource } from '../config/index.ts';
 import { ProcessorMetrics, startHealthServer } from '../observability/index.ts';
 import type { HealthServer, Logger } from '../observability/index.ts';
-import { InputConsumer, TransactionalProducer } from '../kafka/index.ts';
+import { createGroupClients } from '../kafka/index.ts';
 import type { StateManager } from '../state/index.ts';
 import { buildCodecs } from './codecs.ts';
 import { HttpSchemaRegistry } from '../serde/index.ts';
@@ -52,16 +52,11 @@ async function runWithConfig(
   processLog.info({ config: redactConfig(config) }, `starting ${definition.name}`);
 
   const metrics = new ProcessorMetrics(definition.name);
-  const consumer = new InputConsumer({
+  const { consumer, producer } = createGroupClients({
     brokers: config.kafkaBrokers,
-    groupId: group,
-    clientId: `${group}-${instanceId}`,
+    group,
+    instanceId,
     sessionTimeoutMs: config.sessionTimeoutMs,
-  });
-  const producer = new TransactionalProducer({
-    brokers: config.kafkaBrokers,
-    clientId: `${group}-${instanceId}`,
-    transactionalId: `${group}-${instanceId}`,
     transactionTimeoutMs: config.transactionTimeoutMs,
   });
   let loop: TransactionLoop | undefined;

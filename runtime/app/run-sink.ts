@@ -6,7 +6,8 @@ import { loadConfig, redactConfig, runtimeConfigShape } from '../config/index.ts
 import type { ConfigSource } from '../config/index.ts';
 import { startHealthServer } from '../observability/index.ts';
 import type { HealthServer, HealthStatus, Logger } from '../observability/index.ts';
-import { InputConsumer, TransactionalProducer, ensureTopics, withAdmin } from '../kafka/index.ts';
+import { createGroupClients, ensureTopics, withAdmin } from '../kafka/index.ts';
+import type { InputConsumer, TransactionalProducer } from '../kafka/index.ts';
 import type { TopicSpec } from '../kafka/index.ts';
 import { HttpSchemaRegistry } from '../serde/index.ts';
 import { claimInstanceSlot } from './instance-slot.ts';
@@ -66,16 +67,11 @@ async function runSinkWithConfig(
   const processLog = log.child({ instance: instanceId });
   processLog.info({ config: redactConfig(config) }, `starting ${definition.name}`);
   const metrics = new SinkMetrics(definition.name);
-  const consumer = new InputConsumer({
+  const { consumer, producer } = createGroupClients({
     brokers: config.kafkaBrokers,
-    groupId: group,
-    clientId: `${group}-${instanceId}`,
+    group,
+    instanceId,
     sessionTimeoutMs: config.sessionTimeoutMs,
-  });
-  const producer = new TransactionalProducer({
-    brokers: config.kafkaBrokers,
-    clientId: `${group}-${instanceId}`,
-    transactionalId: `${group}-${instanceId}`,
     transactionTimeoutMs: config.transactionTimeoutMs,
   });
   const shutdown = onStopSignal(

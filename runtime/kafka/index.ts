@@ -19,3 +19,5 @@ export {
   withGroupProgress,
 } from './group-progress.ts';
 export type { PartitionProgress } from './group-progress.ts';
+export { createGroupClients } from './group-clients.ts';
+export type { GroupClients, GroupClientSettings } from './group-clients.ts';

@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import {
-  createTopics,
   deleteTopicsWithPrefix,
   produceRecords,
   uniquePrefix,
@@ -17,6 +16,8 @@ import { startProcessor } from '../../infra/pipeline/processor-process.ts';
 import type { ProcessorProcess } from '../../infra/pipeline/processor-process.ts';
 import {
   baseEnv,
+  createPipelineTopics,
+  killWhileInsertInFlight,
   freePort,
   httpQuery,
   metric,
@@ -51,31 +52,11 @@ async function readyz(port: number): Promise<{ status: number; reason: string }>
 }
 
 /** SIGKILLs the server as soon as the sink has an insert in flight; false if none was seen in time. */
-async function killServerDuringInsert(server: ServerProcess, sinkHttpPort: number): Promise<boolean> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if ((await metric(sinkHttpPort, 'tributary_sink_writes_in_flight')) === 1) {
-      server.kill('SIGKILL');
-      return true;
-    }
-    await sleep(2);
-  }
-  server.kill('SIGKILL');
-  return false;
-}
-
 describe('clickhouse sink in server mode (CLICKHOUSE_URL) through a server outage', () => {
   it('pauses while the server is down, stays alive, and then holds every row exactly once', async () => {
     const prefix = uniquePrefix('outage');
     const env = baseEnv(brokers, registryUrl, prefix, join(workDir, 'state'));
-    await createTopics(
-      brokers,
-      ['requests.raw', 'requests.valid', 'requests.dlq'].map((t) => ({
-        name: prefix + t,
-        partitions: PARTITIONS,
-        cleanupPolicy: 'delete' as const,
-      })),
-    );
+    await createPipelineTopics(brokers, prefix, PARTITIONS);
     const load = rawEvents(EVENTS, 40, prefix);
     const [serverPort = 0, httpPort = 0] = [await freePort(), await freePort()];
     const dataDir = join(workDir, 'clickhouse');
@@ -106,7 +87,7 @@ describe('clickhouse sink in server mode (CLICKHOUSE_URL) through a server outag
       Number(await httpQuery(url, 'SELECT count() FROM requests')) > 0 ? true : undefined,
     );
 
-    const killedDuringInsert = await killServerDuringInsert(server, httpPort);
+    const killedDuringInsert = await killWhileInsertInFlight(() => server.kill('SIGKILL'), httpPort);
     expect((await server.exited).signal).toBe('SIGKILL');
     const down = await waitFor('/readyz to report the store', 15_000, async () => {
       const answer = await readyz(httpPort);

@@ -6,15 +6,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import {
-  createTopics,
   deleteTopicsWithPrefix,
   produceRecords,
   uniquePrefix,
   waitForGroupCaughtUp,
 } from '../../runtime/testing/kafka-test-kit.ts';
 import { startProcessor } from '../../infra/pipeline/processor-process.ts';
-import type { ProcessorProcess } from '../../infra/pipeline/processor-process.ts';
-import { baseEnv, freePort, httpQuery, metric, rawEvents, sleep, waitFor } from './sink-support.ts';
+import {
+  baseEnv,
+  createPipelineTopics,
+  freePort,
+  httpQuery,
+  killWhileInsertInFlight,
+  rawEvents,
+  sleep,
+  waitFor,
+} from './sink-support.ts';
 
 const brokers = inject('brokers');
 const registryUrl = inject('registryUrl');
@@ -26,31 +33,11 @@ afterAll(async () => {
   await deleteTopicsWithPrefix(brokers, 't-sink-');
 });
 
-async function killDuringInsert(sink: ProcessorProcess, httpPort: number): Promise<boolean> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if ((await metric(httpPort, 'tributary_sink_writes_in_flight')) === 1) {
-      sink.kill('SIGKILL');
-      return true;
-    }
-    await sleep(2);
-  }
-  sink.kill('SIGKILL');
-  return false;
-}
-
 describe('clickhouse sink as a real OS process (embedded chdb)', () => {
   it('holds exactly the valid events and dead letters after three SIGKILLs, one during an insert', async () => {
     const prefix = uniquePrefix('sink');
     const env = baseEnv(brokers, registryUrl, prefix, join(workDir, 'state'));
-    await createTopics(
-      brokers,
-      ['requests.raw', 'requests.valid', 'requests.dlq'].map((t) => ({
-        name: prefix + t,
-        partitions: PARTITIONS,
-        cleanupPolicy: 'delete' as const,
-      })),
-    );
+    await createPipelineTopics(brokers, prefix, PARTITIONS);
     const load = rawEvents(EVENTS, 50, prefix);
     const [httpPort = 0, queryPort = 0] = [await freePort(), await freePort()];
     const sinkEnv = {
@@ -72,7 +59,7 @@ describe('clickhouse sink as a real OS process (embedded chdb)', () => {
     const duringInsert: boolean[] = [];
     for (let kill = 0; kill < 3; kill++) {
       await sleep(2500 + Math.floor(Math.random() * 2500));
-      if (kill === 2) duringInsert.push(await killDuringInsert(sink, httpPort));
+      if (kill === 2) duringInsert.push(await killWhileInsertInFlight(() => sink.kill('SIGKILL'), httpPort));
       else sink.kill('SIGKILL');
       expect((await sink.exited).signal).toBe('SIGKILL');
       sink = startProcessor('sink', sinkEnv, sinkLog);

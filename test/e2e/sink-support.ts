@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { REPO_ROOT, processEnv } from '../../infra/pipeline/processor-process.ts';
 import type { TestRecord } from '../../runtime/testing/kafka-test-kit.ts';
+import { createTopics } from '../../runtime/testing/kafka-test-kit.ts';
 
 export interface RawLoad {
   records: TestRecord[];
@@ -144,4 +145,34 @@ export async function startLocalServer(
     throw error;
   }
   return server;
+}
+
+/** Calls `kill` as soon as the sink reports an insert in flight (or after 20 s); true if it caught one. */
+export async function killWhileInsertInFlight(kill: () => void, sinkHttpPort: number): Promise<boolean> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if ((await metric(sinkHttpPort, 'tributary_sink_writes_in_flight')) === 1) {
+      kill();
+      return true;
+    }
+    await sleep(2);
+  }
+  kill();
+  return false;
+}
+
+/** The raw, valid and dead-letter topics of one test run. */
+export async function createPipelineTopics(
+  brokers: string,
+  prefix: string,
+  partitions: number,
+): Promise<void> {
+  await createTopics(
+    brokers,
+    ['requests.raw', 'requests.valid', 'requests.dlq'].map((t) => ({
+      name: prefix + t,
+      partitions,
+      cleanupPolicy: 'delete' as const,
+    })),
+  );
 }
