@@ -4,32 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../runtime/errors.ts';
 import { DEFAULT_PARSE_LIMITS, parseRequestEvent } from './parse-event.ts';
 import type { DeadLetterReason } from './reasons.ts';
+import { NOW, rawEvent, rawEventJson } from './test-events.ts';
 
-const NOW = Date.UTC(2026, 2, 1, 12, 0, 0);
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-
-const BASE: Record<string, string> = {
-  event_id: '"e-1"',
-  ts: String(NOW - 60_000),
-  service: '"checkout"',
-  endpoint: '"/api/orders/{id}"',
-  method: '"GET"',
-  status: '200',
-  latency_ms: '12.5',
-  bytes_out: '1834',
-  customer_id: '"cust-42"',
-  region: '"eu-west-1"',
-};
-
-/** An event's JSON text with some fields' raw JSON replaced (undefined drops the field), plus extra raw members. */
-function json(overrides: Record<string, string | undefined> = {}, ...extra: string[]): string {
-  const members = Object.entries({ ...BASE, ...overrides })
-    .filter((entry): entry is [string, string] => entry[1] !== undefined)
-    .map(([key, value]) => `"${key}":${value}`);
-  return `{${[...members, ...extra].join(',')}}`;
-}
-const event = (overrides: Record<string, string | undefined> = {}, ...extra: string[]) =>
-  Buffer.from(json(overrides, ...extra));
+const json = rawEventJson;
+const event = rawEvent;
 const text = (value: string) => Buffer.from(value);
 const bytes = (...parts: (string | number[])[]) =>
   Buffer.concat(parts.map((part) => (typeof part === 'string' ? Buffer.from(part) : Buffer.from(part))));

@@ -4,33 +4,12 @@ import { ValidationError } from '../../runtime/errors.ts';
 import { DEFAULT_PARSE_LIMITS, parseRequestEvent } from './parse-event.ts';
 import type { ParseLimits } from './parse-event.ts';
 import { DEAD_LETTER_REASONS } from './reasons.ts';
+import { BASE_FIELDS, NOW, rawEvent } from './test-events.ts';
 
-const NOW = Date.UTC(2026, 2, 1, 12, 0, 0); // 2026-03-01T12:00:00Z
 const DAY = 86_400_000;
-
-/** Each field's raw JSON text, so a test can put any text (escapes, 1e999, NaN) in any field. */
-const BASE: Record<string, string> = {
-  event_id: '"Evt-0001"',
-  ts: String(NOW - 1000),
-  service: '"checkout"',
-  endpoint: '"/api/orders/{id}"',
-  method: '"GET"',
-  status: '200',
-  latency_ms: '12.5',
-  bytes_out: '1834',
-  customer_id: '"cust-42"',
-  region: '"eu-west-1"',
-};
+const BASE = BASE_FIELDS;
 const REQUIRED = Object.keys(BASE);
-
-/** An event's bytes with some fields' raw JSON replaced (undefined drops the field). */
-function event(overrides: Record<string, string | undefined> = {}): Buffer {
-  const fields = { ...BASE, ...overrides };
-  const body = Object.entries(fields)
-    .filter((entry): entry is [string, string] => entry[1] !== undefined)
-    .map(([key, value]) => `"${key}":${value}`);
-  return Buffer.from(`{${body.join(',')}}`);
-}
+const event = (overrides: Record<string, string | undefined> = {}): Buffer => rawEvent(overrides);
 
 const parse = (raw: Buffer, limits: ParseLimits = DEFAULT_PARSE_LIMITS) =>
   parseRequestEvent(raw, limits, NOW);
