@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Table from 'cli-table3';
+import { textTable } from '../runtime/observability/terminal.ts';
 import { findFreePorts, startStack, stopStack } from '../infra/stack/stack.ts';
 import { EventGenerator, buildFleet, generatorOptionsSchema, runLoadgen } from '../loadgen/index.ts';
 import { createTopics, produceRecords } from '../runtime/testing/kafka-test-kit.ts';
@@ -119,7 +119,7 @@ function printTable(figures: Record<string, number>): void {
     queryable_latency_p99_ms: '< 2,000 ms',
     e2e_events_per_s: '≥ 20,000',
   };
-  const table = new Table({ head: ['figure', 'value', 'goal'] });
+  const table = textTable({ head: ['figure', 'value', 'goal'] });
   for (const [key, value] of Object.entries(figures)) {
     const shown = key.endsWith('_ratio') ? value.toFixed(2) : Math.round(value).toLocaleString();
     table.push([key, shown, goals[key] ?? '']);

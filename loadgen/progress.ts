@@ -1,6 +1,6 @@
 // Progress on stderr while the generator runs (a live line on a terminal, a plain line every few
 // seconds otherwise), and the summary table at the end.
-import Table from 'cli-table3';
+import { textTable } from '../runtime/observability/terminal.ts';
 import type { DeliveryCounts } from './truth.ts';
 
 export interface ProgressSnapshot {
@@ -78,8 +78,7 @@ export interface RunSummary {
 
 /** The end-of-run tables and plain statements; `color` for a terminal. */
 export function summaryTable(summary: RunSummary, color = false): string {
-  const style = color ? {} : { style: { head: [], border: [] } };
-  const table = new Table({ head: ['', 'deliveries', 'valid', 'bad', 'duplicates'], ...style });
+  const table = textTable({ head: ['', 'deliveries', 'valid', 'bad', 'duplicates'] }, color);
   for (const [label, counts] of [
     ['produced', summary.produced],
     ['acknowledged', summary.acknowledged],
@@ -87,7 +86,7 @@ export function summaryTable(summary: RunSummary, color = false): string {
   ] as const) {
     table.push([label, ...[counts.deliveries, counts.valid, counts.bad, counts.duplicates].map(formatCount)]);
   }
-  const rates = new Table({ ...style });
+  const rates = textTable({}, color);
   rates.push(
     { topic: summary.topic },
     { 'asked rate': `${formatCount(summary.askedRate)} events/s` },

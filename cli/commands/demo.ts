@@ -3,7 +3,7 @@
 // reconciliation fails.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import Table from 'cli-table3';
+import { textTable } from '../../runtime/observability/terminal.ts';
 import { z } from 'zod';
 import { stackDefaults } from '../../infra/stack/defaults.ts';
 import { startStack, stopStack } from '../../infra/stack/stack.ts';
@@ -122,7 +122,7 @@ export const demoCommand: Command = {
       const exits = await supervisor.stop();
       stopped = true;
 
-      const kafkaTable = new Table({ head: ['Kafka check', 'expected (truth)', 'actual', ''] });
+      const kafkaTable = textTable({ head: ['Kafka check', 'expected (truth)', 'actual', ''] });
       for (const c of topics.checks)
         kafkaTable.push([
           c.check,
@@ -132,7 +132,7 @@ export const demoCommand: Command = {
         ]);
       console.log(`\n${kafkaTable.toString()}\n${reconciliationTables(inClickHouse)}`);
       const events = loadgen.truth.acknowledged.deliveries;
-      const summary = new Table();
+      const summary = textTable();
       summary.push(
         { 'events produced': events.toLocaleString() },
         {

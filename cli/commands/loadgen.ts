@@ -15,6 +15,7 @@ import {
   summaryTable,
 } from '../../loadgen/index.ts';
 import type { GeneratorInput } from '../../loadgen/index.ts';
+import { colourOn } from '../../runtime/observability/terminal.ts';
 
 const KNOWN = new Set([
   'rate',
@@ -118,7 +119,7 @@ async function produce(options: Map<string, string | true>): Promise<number> {
       signal: controller.signal,
       generateIn: options.has('worker') ? 'worker' : 'this-thread',
     });
-    console.error(summaryTable(result.summary, process.stderr.isTTY));
+    console.error(summaryTable(result.summary, colourOn(process.stderr)));
     console.log(`run ${result.runId}`);
     console.log(`truth ${result.truthPath}`);
     return result.truth.acknowledged.deliveries > 0 || result.truth.produced.deliveries === 0 ? 0 : 1;

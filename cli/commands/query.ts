@@ -1,6 +1,6 @@
 // `tributary query "SQL" [--format X]`: through the running sink's read-only endpoint when one answers,
 // otherwise straight from the embedded data directory (when no process owns it). Prints a table.
-import Table from 'cli-table3';
+import { textTable } from '../../runtime/observability/terminal.ts';
 import type { Command } from '../command.ts';
 import { UsageError, parseArgs } from '../command.ts';
 import { clickhouseConfigShape } from '../../connectors/clickhouse/config.ts';
@@ -12,7 +12,7 @@ const config = () => loadConfig('query', z.object(clickhouseConfigShape));
 
 function asTable(json: string): string {
   const parsed = JSON.parse(json) as { meta: Array<{ name: string }>; data: unknown[][] };
-  const table = new Table({ head: parsed.meta.map((m) => m.name) });
+  const table = textTable({ head: parsed.meta.map((m) => m.name) });
   for (const row of parsed.data) table.push(row.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))));
   return `${table.toString()}\n${parsed.data.length} row(s)`;
 }

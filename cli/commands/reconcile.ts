@@ -1,5 +1,5 @@
 // `tributary reconcile [run]`: ClickHouse against a load-generator run's ground truth; every mismatch printed.
-import Table from 'cli-table3';
+import { textTable } from '../../runtime/observability/terminal.ts';
 import { z } from 'zod';
 import { clickhouseConfigShape } from '../../connectors/clickhouse/config.ts';
 import { selectRows } from '../../connectors/clickhouse/query/read-results.ts';
@@ -12,11 +12,11 @@ import { UsageError, parseArgs } from '../command.ts';
 const MAX_CELLS_SHOWN = 30;
 
 export function reconciliationTables(result: ClickHouseReconciliation): string {
-  const checks = new Table({ head: ['check', 'expected (truth)', 'actual (ClickHouse)', ''] });
+  const checks = textTable({ head: ['check', 'expected (truth)', 'actual (ClickHouse)', ''] });
   for (const c of result.checks)
     checks.push([c.check, c.expected.toLocaleString(), c.actual.toLocaleString(), c.ok ? 'ok' : 'MISMATCH']);
   if (result.cells.length === 0) return checks.toString();
-  const cells = new Table({ head: ['minute (UTC)', 'service', 'field', 'expected', 'actual'] });
+  const cells = textTable({ head: ['minute (UTC)', 'service', 'field', 'expected', 'actual'] });
   for (const m of result.cells.slice(0, MAX_CELLS_SHOWN))
     cells.push([m.minute, m.service, m.field, m.expected, m.actual]);
   const more =

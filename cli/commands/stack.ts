@@ -1,5 +1,5 @@
 // `tributary stack up | down | status`: the local Kafka + schema registry, as detached processes.
-import Table from 'cli-table3';
+import { textTable } from '../../runtime/observability/terminal.ts';
 import { stackDefaults } from '../../infra/stack/defaults.ts';
 import type { StackOptions } from '../../infra/stack/stack.ts';
 import { StackError, stackStatus, startStack, stopStack } from '../../infra/stack/stack.ts';
@@ -56,8 +56,7 @@ async function status(opts: StackOptions): Promise<number> {
     console.log(`stack stopped (no state in ${s.dataDir})`);
     return 3;
   }
-  const style = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
-  const table = new Table({ head: ['component', 'pid', 'process', 'answers', 'address'], ...style });
+  const table = textTable({ head: ['component', 'pid', 'process', 'answers', 'address'] });
   for (const c of s.components) {
     table.push([
       c.name,

@@ -2,7 +2,7 @@
 // it is not running), with a status view: redrawn every second on a terminal, a line per member every
 // 10 s otherwise. Ctrl-C or SIGTERM stops every copy cleanly; the stack keeps running.
 import { join } from 'node:path';
-import Table from 'cli-table3';
+import { textTable } from '../../runtime/observability/terminal.ts';
 import { stackDefaults } from '../../infra/stack/defaults.ts';
 import { startStack } from '../../infra/stack/stack.ts';
 import { PIPELINE_MEMBERS, parseCopies } from '../../infra/pipeline/members.ts';
@@ -66,7 +66,7 @@ function notes(member: MemberObservation): string {
 
 function statusTable(members: MemberObservation[], groupLag: GroupLag, prefix: string): string {
   const head = ['member', 'copies', 'ready', 'restarts', 'events/s', 'lag', 'dead letters', 'not ready'];
-  const table = new Table({ head, ...(tty ? {} : { style: { head: [], border: [] } }) });
+  const table = textTable({ head });
   for (const m of members)
     table.push([
       m.name,

@@ -1,6 +1,6 @@
 // `tributary status`: topics, consumer groups (the processors' and the sink's progress) and their lag,
 // read from the broker's admin API. Partitions are listed for groups that are behind, or all with --verbose.
-import Table from 'cli-table3';
+import { textTable } from '../../runtime/observability/terminal.ts';
 import { stackDefaults } from '../../infra/stack/defaults.ts';
 import { brokerReachable, groupOverview, topicOverview } from '../../infra/pipeline/kafka-overview.ts';
 import type { GroupOverview, TopicOverview } from '../../infra/pipeline/kafka-overview.ts';
@@ -8,11 +8,8 @@ import { withAdmin } from '../../runtime/kafka/index.ts';
 import type { Command } from '../command.ts';
 import { UsageError, parseArgs } from '../command.ts';
 
-// No line between rows; no colours when piped.
-const compact = {
-  chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
-  ...(process.stdout.isTTY ? {} : { style: { head: [], border: [] } }),
-};
+// No line between rows (colour only on a colour terminal: textTable).
+const compact = { chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' } };
 /** Topics starting with `_` belong to Kafka and the schema registry, as do groups reading only those. */
 const internal = (topic: string): boolean => topic.startsWith('_');
 const num = (n: number): string => n.toLocaleString('en-US');
@@ -27,13 +24,13 @@ function stringOption(options: Map<string, string | true>, names: string[], fall
 }
 
 function topicsTable(topics: TopicOverview[]): string {
-  const table = new Table({ head: ['topic', 'partitions', 'end offsets (total)'], ...compact });
+  const table = textTable({ head: ['topic', 'partitions', 'end offsets (total)'], ...compact });
   for (const t of topics) table.push([t.name, t.partitions, num(t.endOffsets)]);
   return table.toString();
 }
 
 function groupsTable(groups: GroupOverview[]): string {
-  const table = new Table({ head: ['consumer group', 'state', 'members', 'topics', 'lag'], ...compact });
+  const table = textTable({ head: ['consumer group', 'state', 'members', 'topics', 'lag'], ...compact });
   for (const g of groups) {
     const topics = [...new Set(g.partitions.map((p) => p.topic))].join(', ');
     table.push([g.group, g.state, g.members, topics === '' ? '-' : topics, num(g.lag)]);
@@ -42,7 +39,7 @@ function groupsTable(groups: GroupOverview[]): string {
 }
 
 function partitionsTable(group: GroupOverview): string {
-  const table = new Table({ head: ['topic', 'partition', 'committed', 'end', 'lag'], ...compact });
+  const table = textTable({ head: ['topic', 'partition', 'committed', 'end', 'lag'], ...compact });
   for (const p of group.partitions)
     table.push([p.topic, p.partition, p.committed < 0 ? 'none' : num(p.committed), num(p.end), num(p.lag)]);
   return table.toString();

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Table from 'cli-table3';
+import { textTable } from '../../runtime/observability/terminal.ts';
 import type { Command } from '../command.ts';
 import { parseArgs } from '../command.ts';
 
@@ -89,7 +89,7 @@ export const testCommand: Command = {
         ...countTests(step.report),
       });
     }
-    const table = new Table({ head: ['step', 'result', 'tests passed', 'tests failed', 'time'] });
+    const table = textTable({ head: ['step', 'result', 'tests passed', 'tests failed', 'time'] });
     for (const r of results)
       table.push([r.name, r.ok ? 'ok' : 'FAILED', r.passed, r.failed, `${r.seconds.toFixed(1)} s`]);
     console.log(`\n${table.toString()}`);

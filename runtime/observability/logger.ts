@@ -2,6 +2,7 @@
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import pretty from 'pino-pretty';
+import { colourOn } from './terminal.ts';
 
 export type { Logger } from 'pino';
 
@@ -18,7 +19,7 @@ export function createLogger(options: LoggerOptions): Logger {
   if (usePretty) {
     return pino(
       base,
-      pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }),
+      pretty({ colorize: colourOn(), sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }),
     );
   }
   return pino(base, pino.destination({ sync: false }));
