@@ -28,7 +28,7 @@ import {
 } from '../runtime/serde/index.ts';
 import { findFreePorts } from '../infra/stack/stack.ts';
 import { measureProcessor } from './processor-throughput.ts';
-import type { RequestEvent } from '../processors/ingest/parse-event.ts';
+import type { RequestEvent } from '../runtime/contracts/index.ts';
 
 export interface SinkBenchOptions {
   brokers: string;

@@ -1,22 +1,10 @@
-// Reference records for ref.services and ref.customers, in the shape of schemas/service.avsc and
-// schemas/customer.avsc, from the same fleet model the events come from.
+// Reference records for ref.services and ref.customers, typed by the records generated from
+// schemas/service.avsc and schemas/customer.avsc, from the same fleet model the events come from.
+// Renamed: loadgen's fleet model has its own Service and Customer.
+import type { Customer as CustomerRecord, Service as ServiceRecord } from '../runtime/contracts/index.ts';
 import type { Fleet } from './fleet.ts';
 
-export interface ServiceRecord {
-  service: string;
-  team: string;
-  tier: number;
-  latency_slo_ms: number;
-  availability_slo: number;
-  updated_at: number;
-}
-
-export interface CustomerRecord {
-  customer_id: string;
-  plan: string;
-  account_region: string;
-  updated_at: number;
-}
+export type { CustomerRecord, ServiceRecord };
 
 export function serviceRecords(fleet: Fleet, updatedAt: number): ServiceRecord[] {
   return fleet.services.map((s) => ({

@@ -1,5 +1,6 @@
 // Helpers shared by the load generator's tests: a small run generated in memory, and a reading of raw
 // events written here from the event's definition in PIPELINE.md, not from the generator or ingest.
+import type { RequestEvent } from '../runtime/contracts/index.ts';
 import { buildFleet } from './fleet.ts';
 import type { Fleet } from './fleet.ts';
 import { EventGenerator } from './generator.ts';
@@ -27,18 +28,8 @@ export function generate(input: Partial<GeneratorInput> & { count: number }): {
   return { fleet, generator, deliveries };
 }
 
-export interface ReadEvent {
-  event_id: string;
-  ts: number;
-  service: string;
-  endpoint: string;
-  method: string;
-  status: number;
-  latency_ms: number;
-  bytes_out: number;
-  customer_id: string;
-  region: string;
-}
+/** A raw event read the simple way: the RequestEvent ingest would produce, before ingest stamps it. */
+export type ReadEvent = Omit<RequestEvent, 'ingested_at'>;
 
 /** What a raw record is, judged the simple way: a normalised event, or the reason it cannot be one. */
 export function readRaw(value: Buffer, nowMs = FIXED_START_MS): { event: ReadEvent } | { reason: string } {

@@ -1,6 +1,7 @@
 // The runtime's public surface: what processors, connectors, the load generator and the CLI import.
 export * from './app/index.ts';
 export * from './errors.ts';
+export type * from './contracts/records.ts';
 export { loadConfig, envVarFor, runtimeConfigShape } from './config/index.ts';
 export type { RuntimeConfig, ConfigSource } from './config/index.ts';
 export { createLogger } from './observability/index.ts';

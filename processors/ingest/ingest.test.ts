@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runInMemory } from '../../runtime/testing/run-in-memory.ts';
 import { ingest } from './ingest.ts';
-import type { RequestEvent } from './parse-event.ts';
+import type { RequestEvent } from '../../runtime/index.ts';
 
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 

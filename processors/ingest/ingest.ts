@@ -3,7 +3,6 @@
 import { z } from 'zod';
 import { CHANGELOG_RETENTION_MS, avro, bytes, defineProcessor, keyedStore } from '../../runtime/index.ts';
 import { DEFAULT_PARSE_LIMITS, parseRequestEvent } from './parse-event.ts';
-import type { RequestEvent } from './parse-event.ts';
 
 const positiveMs = z.number().int().min(1);
 
@@ -12,7 +11,7 @@ export const ingest = defineProcessor({
   description:
     'validates and normalises raw request events; dead-letters what it cannot accept; drops duplicates',
   input: { topic: 'requests.raw', value: bytes() },
-  outputs: { valid: { topic: 'requests.valid', value: avro<RequestEvent>('RequestEvent') } },
+  outputs: { valid: { topic: 'requests.valid', value: avro('RequestEvent') } },
   deadLetter: { topic: 'requests.dlq' },
   config: {
     maxEventBytes: z

@@ -2,34 +2,9 @@
 // size, UTF-8, one JSON.parse, duplicate keys, then each field in schema order. The first problem
 // found is thrown as a ValidationError carrying a DeadLetterReason and a short detail.
 import { describeError } from '../../runtime/errors.ts';
+import type { RequestEvent } from '../../runtime/index.ts';
 import { findDuplicateTopLevelKey } from './json-keys.ts';
 import { describeValue, reject, safeText, showValue } from './reasons.ts';
-
-/** A validated, normalised request event: the Avro record `tributary.RequestEvent` (schemas/request-event.avsc). */
-export interface RequestEvent {
-  /** Trimmed, case kept: the deduplication key. */
-  event_id: string;
-  /** Event time, UTC epoch milliseconds. */
-  ts: number;
-  /** Trimmed, lower-cased. */
-  service: string;
-  /** Route template, trimmed, lower-cased. */
-  endpoint: string;
-  /** Upper-case letters. */
-  method: string;
-  /** HTTP status, 100–599. */
-  status: number;
-  /** 0 ≤ latency_ms ≤ maxLatencyMs. */
-  latency_ms: number;
-  /** 0 ≤ bytes_out ≤ 2^53 − 1. */
-  bytes_out: number;
-  /** Trimmed, lower-cased. */
-  customer_id: string;
-  /** Trimmed, lower-cased. */
-  region: string;
-  /** When ingest accepted the event, UTC epoch milliseconds. */
-  ingested_at: number;
-}
 
 export interface ParseLimits {
   /** Largest raw event accepted, in bytes. Default 65536. */
@@ -59,8 +34,10 @@ const ISO_TIMESTAMP =
   /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))$/;
 
 /**
- * Validates and normalises one raw event, or throws a ValidationError whose `reason` is a
- * DeadLetterReason. `now` (epoch ms) bounds `ts` and becomes `ingested_at`.
+ * Validates and normalises one raw event into the Avro record `RequestEvent` (schemas/request-event.avsc),
+ * or throws a ValidationError whose `reason` is a DeadLetterReason. Identifiers are trimmed (event_id keeps
+ * its case; service, endpoint, customer_id and region are lower-cased), the method upper-cased, `ts` is
+ * epoch ms UTC. `now` (epoch ms) bounds `ts` and becomes `ingested_at`.
  */
 export function parseRequestEvent(raw: Uint8Array, limits: ParseLimits, now: number): RequestEvent {
   if (raw.length > limits.maxEventBytes) {

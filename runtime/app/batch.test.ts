@@ -2,28 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ValidationError } from '../errors.ts';
 import { runInMemory } from '../testing/run-in-memory.ts';
+import type { RequestEvent } from '../contracts/index.ts';
 import { avro, bytes, defineProcessor } from './definition.ts';
-
-interface Shout {
-  event_id: string;
-  ts: number;
-  service: string;
-  endpoint: string;
-  method: string;
-  status: number;
-  latency_ms: number;
-  bytes_out: number;
-  customer_id: string;
-  region: string;
-  ingested_at: number;
-}
 
 // A tiny processor exercising every path of the batch code: emit, reject, count, config.
 const shouter = defineProcessor({
   name: 'shouter',
   description: 'test processor',
   input: { topic: 'in', value: bytes() },
-  outputs: { loud: { topic: 'out', value: avro<Shout>('RequestEvent') } },
+  outputs: { loud: { topic: 'out', value: avro('RequestEvent') } },
   deadLetter: { topic: 'in.dlq' },
   config: { prefix: z.string().default('svc-') },
   handle(record, ctx) {
@@ -62,7 +49,7 @@ describe('processBatch through the in-memory harness', () => {
         now: () => 42,
       },
     );
-    expect(run.outputs['loud']?.map((o) => [o.key, (o.value as Shout).service])).toEqual([
+    expect(run.outputs['loud']?.map((o) => [o.key, (o.value as RequestEvent).service])).toEqual([
       ['hi', 'x-HI'],
       ['yo', 'x-YO'],
     ]);

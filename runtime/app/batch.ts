@@ -6,6 +6,7 @@ import type { AnyProcessorDefinition, EmitOptions, InputRecord } from './definit
 import type { OutgoingMessage } from '../kafka/index.ts';
 import type { RuntimeConfig } from '../config/index.ts';
 import type { StateManager } from '../state/index.ts';
+import type { DeadLetter } from '../contracts/index.ts';
 
 export interface RawRecord {
   topic: string;
@@ -16,17 +17,8 @@ export interface RawRecord {
   timestamp: number;
 }
 
-export interface DeadLetterValue {
-  reason: string;
-  detail: string;
-  source_topic: string;
-  source_partition: number;
-  source_offset: number;
-  original_key: Buffer | null;
-  original_value: Buffer | null;
-  processor: string;
-  failed_at: number;
-}
+/** What a dead-letter topic carries: the record generated from schemas/dead-letter.avsc. */
+export type DeadLetterValue = DeadLetter;
 
 /** Encoding and decoding for one processor, resolved once at start (schema ids known, types cached). */
 export interface BatchCodecs {

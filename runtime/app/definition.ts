@@ -5,13 +5,18 @@ import type { ConfigShape } from '../config/index.ts';
 import type { RuntimeConfig } from '../config/index.ts';
 import type { Logger } from '../observability/index.ts';
 import type { KeyedStore, StoreDeclaration } from '../state/index.ts';
+import type { SchemaName, SchemaRecords } from '../contracts/index.ts';
 
 /** How a topic's values are encoded: raw bytes (e.g. JSON from services) or Avro by schema record name. */
 export type ValueCodec<T> =
   { kind: 'bytes'; readonly _type?: T } | { kind: 'avro'; schema: string; readonly _type?: T };
 
 export const bytes = (): ValueCodec<Buffer> => ({ kind: 'bytes' });
-export const avro = <T>(schema: string): ValueCodec<T> => ({ kind: 'avro', schema });
+/** Avro by record name; the value type is the record's generated type (runtime/contracts/records.ts). */
+export const avro = <N extends SchemaName>(schema: N): ValueCodec<SchemaRecords[N]> => ({
+  kind: 'avro',
+  schema,
+});
 
 export type ValueOf<C> = C extends ValueCodec<infer T> ? T : never;
 
