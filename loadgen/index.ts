@@ -34,7 +34,7 @@ export type { RecordBatch } from './record-batch.ts';
 export type { LoadgenResult, LoadgenRunOptions } from './run-loadgen.ts';
 export { summaryTable, shortfallStatement } from './progress.ts';
 export type { RunSummary } from './progress.ts';
-export { CUSTOMERS_TOPIC, SERVICES_TOPIC, loadReferenceData } from './reference-load.ts';
+export { CUSTOMERS_TOPIC, SERVICES_TOPIC, loadReferenceData, referenceContracts } from './reference-load.ts';
 export type { ReferenceLoadOptions, ReferenceLoadResult } from './reference-load.ts';
 export { customerRecords, serviceRecords } from './reference-data.ts';
 export type { CustomerRecord, ServiceRecord } from './reference-data.ts';

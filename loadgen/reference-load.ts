@@ -3,8 +3,10 @@
 import { TributaryError } from '../runtime/errors.ts';
 import { BulkProducer, ensureTopics, withAdmin } from '../runtime/kafka/index.ts';
 import type { TopicDrift } from '../runtime/kafka/index.ts';
-import { AvroEncoder, loadSchemas, registerSchemas, valueSubject } from '../runtime/serde/index.ts';
+import { AvroEncoder, loadSchemas, registerSchemas } from '../runtime/serde/index.ts';
 import type { LoadedSchema, SchemaRegistry } from '../runtime/serde/index.ts';
+import { contract } from '../runtime/contracts/index.ts';
+import type { Contract } from '../runtime/contracts/index.ts';
 import { buildFleet } from './fleet.ts';
 import { reachKafka } from './reach-kafka.ts';
 import type { FleetOptions } from './fleet.ts';
@@ -45,15 +47,10 @@ export async function loadReferenceData(options: ReferenceLoadOptions): Promise<
     ),
   );
 
-  const schemas = loadSchemas();
-  const serviceSchema = requireSchema(schemas, 'Service');
-  const customerSchema = requireSchema(schemas, 'Customer');
-  const ids = await registerSchemas(options.registry, [
-    { subject: valueSubject(servicesTopic), schema: serviceSchema },
-    { subject: valueSubject(customersTopic), schema: customerSchema },
-  ]);
-  const serviceEncoder = new AvroEncoder(ids.get(valueSubject(servicesTopic)) ?? 0, serviceSchema.type);
-  const customerEncoder = new AvroEncoder(ids.get(valueSubject(customersTopic)) ?? 0, customerSchema.type);
+  const [serviceContract, customerContract] = referenceContracts(prefix, loadSchemas());
+  const ids = await registerSchemas(options.registry, [serviceContract, customerContract]);
+  const serviceEncoder = encoderFor(serviceContract, ids);
+  const customerEncoder = encoderFor(customerContract, ids);
 
   const fleet = buildFleet(options.fleet);
   const updatedAt = options.updatedAt ?? Date.now();
@@ -96,7 +93,22 @@ export async function loadReferenceData(options: ReferenceLoadOptions): Promise<
   };
 }
 
-function requireSchema(schemas: Map<string, LoadedSchema>, name: string): LoadedSchema {
+/** The subjects reference loading writes: what it registers, and what `schemas check` compares. */
+export function referenceContracts(
+  prefix: string,
+  schemas: ReadonlyMap<string, LoadedSchema>,
+): [Contract, Contract] {
+  return [
+    contract(prefix + SERVICES_TOPIC, requireSchema(schemas, 'Service'), 'ref load writes'),
+    contract(prefix + CUSTOMERS_TOPIC, requireSchema(schemas, 'Customer'), 'ref load writes'),
+  ];
+}
+
+function encoderFor(written: Contract, ids: ReadonlyMap<string, number>): AvroEncoder<unknown> {
+  return new AvroEncoder(ids.get(written.subject) ?? 0, written.schema.type);
+}
+
+function requireSchema(schemas: ReadonlyMap<string, LoadedSchema>, name: string): LoadedSchema {
   const schema = schemas.get(name);
   if (schema === undefined) {
     throw new TributaryError(

@@ -5,6 +5,7 @@ import { loadgenCommand } from './loadgen.ts';
 import { refCommand } from './ref.ts';
 import { queryCommand } from './query.ts';
 import { runCommand } from './run.ts';
+import { schemasCommand } from './schemas.ts';
 import { stackCommand } from './stack.ts';
 import { startCommand } from './start.ts';
 import { statusCommand } from './status.ts';
@@ -19,6 +20,7 @@ export const commands: Command[] = [
   startCommand,
   statusCommand,
   refCommand,
+  schemasCommand,
   loadgenCommand,
   queryCommand,
   reconcileCommand,

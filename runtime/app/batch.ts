@@ -6,7 +6,7 @@ import type { AnyProcessorDefinition, EmitOptions, InputRecord } from './definit
 import type { OutgoingMessage } from '../kafka/index.ts';
 import type { RuntimeConfig } from '../config/index.ts';
 import type { StateManager } from '../state/index.ts';
-import type { DeadLetter } from '../contracts/index.ts';
+import type { DeadLetter } from '../contracts/records.ts';
 
 export interface RawRecord {
   topic: string;

@@ -5,7 +5,7 @@ import type { ConfigShape } from '../config/index.ts';
 import type { RuntimeConfig } from '../config/index.ts';
 import type { Logger } from '../observability/index.ts';
 import type { KeyedStore, StoreDeclaration } from '../state/index.ts';
-import type { SchemaName, SchemaRecords } from '../contracts/index.ts';
+import type { SchemaName, SchemaRecords } from '../contracts/records.ts';
 
 /** How a topic's values are encoded: raw bytes (e.g. JSON from services) or Avro by schema record name. */
 export type ValueCodec<T> =

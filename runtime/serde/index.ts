@@ -26,3 +26,5 @@ export { HEADER_LENGTH, MAGIC_BYTE, peekSchemaId, readSchemaId } from './wire-fo
 export { AvroEncoder } from './avro-encoder.ts';
 export { AVRO_DECODER_DEFAULTS, AvroDecoder } from './avro-decoder.ts';
 export type { AvroDecoderOptions } from './avro-decoder.ts';
+export { checkAgainstVersions, checkSchemas } from './check-schemas.ts';
+export type { SubjectCheck, SubjectVerdict } from './check-schemas.ts';
