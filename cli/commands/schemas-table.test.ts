@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checksSummary, checksTable, wantsColour } from './schemas-table.ts';
+import { checksSummary, checksTable } from './schemas-table.ts';
 import type { CheckRow } from './schemas-table.ts';
 
 const rows: CheckRow[] = [
@@ -46,16 +46,9 @@ describe('schemas check table', () => {
     expect(table).not.toContain('\x1b[');
   });
 
-  it('colours the verdicts only when asked', () => {
+  it('colours the verdicts only for a colour terminal', () => {
     expect(checksTable(rows, true)).toContain('\x1b[31mINCOMPATIBLE\x1b[0m');
-  });
-
-  it('wants colour on a terminal unless NO_COLOR is set and not empty', () => {
-    expect(wantsColour({ isTTY: true }, {})).toBe(true);
-    expect(wantsColour({ isTTY: true }, { NO_COLOR: '' })).toBe(true);
-    expect(wantsColour({ isTTY: true }, { NO_COLOR: '1' })).toBe(false);
-    expect(wantsColour({ isTTY: false }, {})).toBe(false);
-    expect(wantsColour({}, {})).toBe(false);
+    expect(checksTable(rows, false)).not.toContain('\x1b[');
   });
 
   it('sums up the verdicts and says when a deploy would be refused', () => {

@@ -1,12 +1,6 @@
 // The `schemas check` table: one row per subject, its verdict and, when incompatible, the fields why.
-import Table from 'cli-table3';
+import { colourOn, textTable } from '../../runtime/observability/terminal.ts';
 import type { SubjectCheck, SubjectVerdict } from '../../runtime/serde/index.ts';
-
-/** Colour only on a terminal, and never under NO_COLOR (https://no-color.org: set and not empty). */
-export function wantsColour(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
-  const noColour = env['NO_COLOR'];
-  return stream.isTTY === true && (noColour === undefined || noColour === '');
-}
 
 const VERDICT_TEXT: Record<SubjectVerdict, string> = {
   new: 'new subject',
@@ -26,12 +20,9 @@ export interface CheckRow extends SubjectCheck {
   usedBy: readonly string[];
 }
 
-export function checksTable(rows: readonly CheckRow[], colour: boolean): string {
-  const plain = { style: { head: [], border: [] } };
-  const table = new Table({
-    head: ['subject', 'record', 'used by', 'registry', 'verdict', 'why'],
-    ...(colour ? {} : plain),
-  });
+/** Coloured (verdicts too) only for a colour terminal: not piped, not under NO_COLOR. */
+export function checksTable(rows: readonly CheckRow[], colour = colourOn()): string {
+  const table = textTable({ head: ['subject', 'record', 'used by', 'registry', 'verdict', 'why'] }, colour);
   for (const row of rows) {
     const text = VERDICT_TEXT[row.verdict];
     table.push([

@@ -20,7 +20,7 @@ import {
 import type { Contract } from '../../runtime/contracts/index.ts';
 import { HttpSchemaRegistry, SCHEMAS_DIR, checkSchemas, loadSchemas } from '../../runtime/serde/index.ts';
 import type { LoadedSchema } from '../../runtime/serde/index.ts';
-import { checksSummary, checksTable, wantsColour } from './schemas-table.ts';
+import { checksSummary, checksTable } from './schemas-table.ts';
 import type { CheckRow } from './schemas-table.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -89,7 +89,7 @@ async function check(options: Map<string, string | true>, schemasDir: string): P
   const checks = await checkSchemas(new HttpSchemaRegistry(connection.registryUrl), contracts);
   const usedBy = new Map(contracts.map((declared) => [declared.subject, declared.usedBy]));
   const rows: CheckRow[] = checks.map((result) => ({ ...result, usedBy: usedBy.get(result.subject) ?? [] }));
-  console.log(checksTable(rows, wantsColour(process.stdout, process.env)));
+  console.log(checksTable(rows));
   console.log(checksSummary(rows));
   return rows.some((row) => row.verdict === 'incompatible') ? 1 : 0;
 }
