@@ -21,6 +21,10 @@ export const ERROR_CODES = {
   TRIBUTARY_KAFKA_TOPIC_MISMATCH: { retryable: false },
   TRIBUTARY_RECORD_INVALID: { retryable: false },
   TRIBUTARY_STATE_RESTORE_FAILED: { retryable: true },
+  /** A changelog record this store kind cannot have written (another store's topic, a foreign writer). */
+  TRIBUTARY_STATE_CHANGELOG_CORRUPT: { retryable: false },
+  /** A handler asked for a state store its definition does not declare (a bug in the processor). */
+  TRIBUTARY_STATE_UNDECLARED: { retryable: false },
   TRIBUTARY_INSTANCE_LOCKED: { retryable: false },
   TRIBUTARY_SHUTDOWN_TIMEOUT: { retryable: false },
   /** A sink's store is down or refusing writes (backpressure): retry with backoff, partitions paused. */

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import type { ConfigShape } from '../config/index.ts';
 import type { RuntimeConfig } from '../config/index.ts';
 import type { Logger } from '../observability/index.ts';
-import type { KeyedStore, StoreDeclaration } from '../state/index.ts';
+import type { StoreDeclaration, StoreOf } from '../state/index.ts';
 import type { SchemaName, SchemaRecords } from '../contracts/records.ts';
 
 /** How a topic's values are encoded: raw bytes (e.g. JSON from services) or Avro by schema record name. */
@@ -47,7 +47,6 @@ export interface EmitOptions {
 }
 
 export type StoresSpec = Record<string, StoreDeclaration<unknown>>;
-export type StoreValue<D> = D extends StoreDeclaration<infer V> ? V : never;
 
 export interface ProcessorContext<O extends OutputsSpec, C, S extends StoresSpec = StoresSpec> {
   readonly config: C;
@@ -62,7 +61,7 @@ export interface ProcessorContext<O extends OutputsSpec, C, S extends StoresSpec
   /** Counts an outcome that produces no record (e.g. a dropped duplicate); shows in metrics. */
   count(outcome: 'duplicate' | 'dropped', reason?: string): void;
   /** The current record's partition's view of a declared store; writes commit with the batch. */
-  store<K extends keyof S & string>(name: K): KeyedStore<StoreValue<S[K]>>;
+  store<K extends keyof S & string>(name: K): StoreOf<S[K]>;
 }
 
 export type ProcessorConfig<S extends ConfigShape> = RuntimeConfig & z.infer<z.ZodObject<S>>;
@@ -81,7 +80,7 @@ export interface ProcessorDefinition<
   /** Where records the handler rejects (ValidationError) or cannot decode go, as Avro `DeadLetter`. */
   deadLetter?: { topic: string; partitions?: number };
   config: S;
-  /** Keyed state, per input partition, backed by compacted `<processor>.<store>.changelog` topics. */
+  /** State per input partition (keyed stores, recent-id sets), backed by `<processor>.<store>.changelog` topics. */
   stores?: T;
   handle(record: InputRecord<I>, ctx: ProcessorContext<O, ProcessorConfig<S>, T>): void;
 }

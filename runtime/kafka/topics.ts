@@ -10,6 +10,8 @@ export interface TopicSpec {
   retentionMs?: number;
   /** Segment roll time in ms: time-based retention only deletes whole closed segments. */
   segmentMs?: number;
+  /** Further topic configs by their Kafka names (e.g. `min.cleanable.dirty.ratio`). */
+  extraConfig?: Record<string, string>;
   replicationFactor?: number;
 }
 
@@ -39,6 +41,7 @@ function configEntries(spec: TopicSpec): Array<{ name: string; value: string }> 
   ];
   if (spec.retentionMs !== undefined) entries.push({ name: 'retention.ms', value: String(spec.retentionMs) });
   if (spec.segmentMs !== undefined) entries.push({ name: 'segment.ms', value: String(spec.segmentMs) });
+  for (const [name, value] of Object.entries(spec.extraConfig ?? {})) entries.push({ name, value });
   return entries;
 }
 
