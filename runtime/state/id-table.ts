@@ -4,7 +4,6 @@
 
 const GROW_AT_LOAD = 0.75;
 const SEALED_LOAD = 0.8;
-const TWO_32 = 4294967296;
 
 /**
  * 64-bit hash of a string as two uint32 halves (cyrb53's mixing, extended to 64 bits). Not
@@ -50,6 +49,10 @@ export class IdTable {
   /** False when the hash was already there. */
   add(hi: number, lo: number): boolean {
     if (this.count + 1 > this.capacity * GROW_AT_LOAD) this.resize(this.capacity * 2);
+    return this.insert(hi, lo);
+  }
+
+  private insert(hi: number, lo: number): boolean {
     let slot = this.home(hi);
     while (this.slots[slot * 2] !== 0 || this.slots[slot * 2 + 1] !== 0) {
       if (this.slots[slot * 2] === hi && this.slots[slot * 2 + 1] === lo) return false;
@@ -100,7 +103,7 @@ export class IdTable {
   }
 
   private home(hi: number): number {
-    return Math.floor((hi * this.capacity) / TWO_32);
+    return hi % this.capacity;
   }
 
   private find(hi: number, lo: number): number {
@@ -122,7 +125,7 @@ export class IdTable {
     for (let i = 0; i < old.length; i += 2) {
       const hi = old[i] ?? 0;
       const lo = old[i + 1] ?? 0;
-      if (hi !== 0 || lo !== 0) this.add(hi, lo);
+      if (hi !== 0 || lo !== 0) this.insert(hi, lo);
     }
   }
 }

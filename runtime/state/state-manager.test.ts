@@ -119,4 +119,38 @@ describe('StateManager', () => {
     await restored.sync([0]);
     expect([...keyed(restored, 'seen', 0).entries()].map(([k]) => k)).toEqual(['id7', 'id8', 'id9']);
   });
+
+  it('drops a revoked partition at once, so one assigned back with no batch between is restored afresh (finding 6)', async () => {
+    const changelog: Array<[number, string, string]> = [[1, 'x', '{"v":"ours","t":1}']];
+    const reader: ChangelogReader = (_topic, partitions, onRecord) => {
+      for (const [p, k, v] of changelog)
+        if (partitions.includes(p)) onRecord(p, Buffer.from(k), Buffer.from(v));
+      return Promise.resolve();
+    };
+    const state = new StateManager({ seen: keyedStore() }, changelogFor, reader, log);
+    const listener = state.rebalanceListener('in');
+    await state.sync([1]);
+    expect(keyed(state, 'seen', 1).get('x')).toBe('ours');
+    // Revoked, then given back before this copy's next batch: sync() only ever sees [1].
+    listener.onRevoked?.([{ topic: 'in', partition: 1 }]);
+    expect(() => keyed(state, 'seen', 1)).toThrow('not restored');
+    changelog.push([1, 'x', '{"v":"written by the other copy meanwhile","t":2}']);
+    listener.onAssigned?.([{ topic: 'in', partition: 1 }]);
+    await state.sync([1]);
+    expect(keyed(state, 'seen', 1).get('x')).toBe('written by the other copy meanwhile');
+  });
+
+  it('does not install a restore that a revocation overtook', async () => {
+    let release: () => void = () => undefined;
+    const reader: ChangelogReader = (_topic, _partitions, onRecord) => {
+      onRecord(1, Buffer.from('x'), Buffer.from('{"v":"stale","t":1}'));
+      return new Promise((resolve) => (release = resolve));
+    };
+    const state = new StateManager({ seen: keyedStore() }, changelogFor, reader, log);
+    const restoring = state.sync([1]);
+    state.rebalanceListener('in').onRevoked?.([{ topic: 'in', partition: 1 }]);
+    release();
+    await restoring;
+    expect(() => keyed(state, 'seen', 1)).toThrow('not restored');
+  });
 });
