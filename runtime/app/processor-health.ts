@@ -27,8 +27,11 @@ export function readiness(
     if (!consumer.hasJoinedGroup) return { ok: false, reason: 'waiting for a partition assignment' };
     const worst = Math.max(0, ...consumer.lag().values());
     metrics.assignedPartitions.set(consumer.assignment.length);
-    if (worst > maxLag) return { ok: false, reason: `catching up: lag ${worst} > ${maxLag}` };
-    return { ok: true, reason: `assigned ${consumer.assignment.length} partition(s), lag ${worst}` };
+    // A dedup horizon cut short by its id cap does not stop the copy, but /readyz says so.
+    const shortfall = state?.horizonShortfall();
+    const note = shortfall === undefined || shortfall === null ? '' : `; ${shortfall}`;
+    if (worst > maxLag) return { ok: false, reason: `catching up: lag ${worst} > ${maxLag}${note}` };
+    return { ok: true, reason: `assigned ${consumer.assignment.length} partition(s), lag ${worst}${note}` };
   })();
   metrics.ready.set(status.ok ? 1 : 0);
   return status;

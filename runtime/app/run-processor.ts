@@ -85,7 +85,11 @@ async function runWithConfig(
     state = createStateManager(definition, config, processLog);
     const inputTopic = config.topicPrefix + definition.input.topic;
     // A revoked partition's state is dropped at once: it is restored afresh if it comes back.
-    if (state !== undefined) consumer.addRebalanceListener(state.rebalanceListener(inputTopic));
+    if (state !== undefined) {
+      consumer.addRebalanceListener(state.rebalanceListener(inputTopic));
+      const held = state;
+      metrics.stateHorizons = () => held.horizons();
+    }
     const registry = new HttpSchemaRegistry(config.registryUrl);
     const { codecs, prepareInput } = await buildCodecs(definition, registry, topicFor, processLog);
     await producer.connect();

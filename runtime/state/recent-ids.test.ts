@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../observability/index.ts';
+import { ProcessorMetrics, createLogger } from '../observability/index.ts';
 import { StateManager } from './state-manager.ts';
 import type { ChangelogReader } from './state-manager.ts';
 import { recentIds } from './declarations.ts';
@@ -105,6 +105,7 @@ describe('recent ids (dedup store)', () => {
   it('says what horizon it really keeps when the cap drops buckets, and tombstones them', async () => {
     const { state, ids, commit, changelog } = withLog(10 * MINUTE, 5000);
     await state.sync([0]);
+    expect(state.horizonShortfall()).toBeNull();
     for (let s = 0; s < 600; s++) {
       for (let i = 0; i < 20; i++) ids().add(`s${s}-${i}`, T0 + s * 1000);
       commit();
@@ -113,6 +114,16 @@ describe('recent ids (dedup store)', () => {
     expect(ids().keptHorizonMs).toBeLessThan(5 * MINUTE);
     expect(ids().keptHorizonMs).toBeGreaterThan(3 * MINUTE);
     expect(ids().has('s0-0', T0 + 600_000)).toBe(false);
+    expect(state.horizonShortfall()).toMatch(/^seen keeps (1[89]\d|2\d\d) s of its 600 s horizon$/);
+    const metrics = new ProcessorMetrics('test');
+    metrics.stateHorizons = () => state.horizons();
+    const scraped = await metrics.registry.getSingleMetricAsString('tributary_state_horizon_seconds');
+    expect(scraped).toContain(
+      'tributary_state_horizon_seconds{store="seen",horizon="configured",processor="test"} 600',
+    );
+    expect(scraped).toMatch(
+      /tributary_state_horizon_seconds\{store="seen",horizon="kept",processor="test"\} (1[89]\d|2\d\d)\b/,
+    );
     expect(
       changelog.some(
         ([, k, v]) => k.toString().startsWith(`${Math.floor(T0 / 37_500) * 37_500}:`) && v === null,

@@ -25,6 +25,8 @@ export class StateManager {
   /** Bumped per partition on revocation, so a restore that raced it does not install stale stores. */
   private readonly releases = new Map<number, number>();
   private restoring = false;
+  /** Stores whose kept horizon was short at the last commit (logged on change only). */
+  private readonly shortHorizons = new Set<string>();
 
   readonly storeNames: readonly string[];
 
@@ -36,6 +38,67 @@ export class StateManager {
     private readonly config: Record<string, unknown> = {},
   ) {
     this.storeNames = Object.keys(declarations);
+    for (const { store, configuredMs, maxIds } of this.horizonDeclarations()) {
+      const perSecond = Math.floor(maxIds / (configuredMs / 1000));
+      log.info(
+        {
+          store,
+          horizonMs: configuredMs,
+          maxIdsPerPartition: maxIds,
+          holdsUpToPerSecondPerPartition: perSecond,
+        },
+        `state store ${store} remembers ids for ${configuredMs / 1000} s, at most ${maxIds} per partition: ` +
+          `the horizon holds up to ${perSecond} records/s per partition, above that it keeps less and says so ` +
+          `(log, /readyz, tributary_state_horizon_seconds)`,
+      );
+    }
+  }
+
+  private horizonDeclarations(): Array<{ store: string; configuredMs: number; maxIds: number }> {
+    return Object.entries(this.declarations).flatMap(([store, d]) =>
+      d.kind === 'recentIds'
+        ? [{ store, configuredMs: d.horizonMs(this.config), maxIds: d.maxIdsPerPartition(this.config) }]
+        : [],
+    );
+  }
+
+  /** Per recent-ids store: its configured horizon and the shortest one a held partition really keeps. */
+  horizons(): Array<{ store: string; configuredMs: number; keptMs: number }> {
+    return this.horizonDeclarations().map(({ store, configuredMs }) => {
+      let keptMs = configuredMs;
+      for (const held of this.stores.values())
+        if (held.name === store && held instanceof PartitionRecentIds)
+          keptMs = Math.min(keptMs, held.keptHorizonMs);
+      return { store, configuredMs, keptMs };
+    });
+  }
+
+  /** Null when every horizon holds; otherwise what to say in /readyz. */
+  horizonShortfall(): string | null {
+    const short = this.horizons().filter((h) => h.keptMs < h.configuredMs);
+    if (short.length === 0) return null;
+    return short
+      .map(
+        (h) => `${h.store} keeps ${Math.round(h.keptMs / 1000)} s of its ${h.configuredMs / 1000} s horizon`,
+      )
+      .join('; ');
+  }
+
+  private logHorizonChanges(): void {
+    for (const { store, configuredMs, keptMs } of this.horizons()) {
+      const short = keptMs < configuredMs;
+      if (short === this.shortHorizons.has(store)) continue;
+      if (short) this.shortHorizons.add(store);
+      else this.shortHorizons.delete(store);
+      const fields = { store, horizonMs: configuredMs, keptHorizonMs: keptMs };
+      if (short)
+        this.log.warn(
+          fields,
+          `state store ${store} hit its id cap: it keeps only ${Math.round(keptMs / 1000)} s of its ${configuredMs / 1000} s horizon`,
+        );
+      else
+        this.log.info(fields, `state store ${store} keeps its whole ${configuredMs / 1000} s horizon again`);
+    }
   }
 
   private newStore(name: string, partition: number): AnyPartitionStore {
@@ -176,6 +239,7 @@ export class StateManager {
     ]))
       store.commit();
     this.journal.length = 0;
+    this.logHorizonChanges();
   }
 
   rollback(): void {
