@@ -5,6 +5,8 @@
 export interface ChangelogRecord {
   key: Buffer;
   value: Buffer | null;
+  /** Record time (ms); unset: the producer's clock. */
+  timestamp?: number;
 }
 
 export interface JournaledStore {

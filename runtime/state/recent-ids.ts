@@ -103,16 +103,20 @@ export class PartitionRecentIds implements RecentIds, JournaledStore {
   changelogRecords(): ChangelogRecord[] {
     const plan = this.dropPlan();
     const dropped = new Set([...plan.expired, ...plan.capped]);
-    const records: ChangelogRecord[] = this.staleKeys.map((key) => ({ key: Buffer.from(key), value: null }));
-    for (const bucket of dropped) {
-      for (let seq = 0; seq < bucket.chunks; seq++)
-        records.push({ key: Buffer.from(`${bucket.start}:${seq}`), value: null });
-    }
+    // Stream time as record time: segments roll, and so get compacted, as the horizon moves.
+    const timestamp = Number.isFinite(this.pendingClock) ? this.pendingClock : undefined;
+    const record = (key: string, value: Buffer | null): ChangelogRecord =>
+      timestamp === undefined
+        ? { key: Buffer.from(key), value }
+        : { key: Buffer.from(key), value, timestamp };
+    const records = this.staleKeys.map((key) => record(key, null));
+    for (const bucket of dropped)
+      for (let seq = 0; seq < bucket.chunks; seq++) records.push(record(`${bucket.start}:${seq}`, null));
     for (const [bucket, ids] of this.pendingByBucket()) {
       if (dropped.has(bucket)) continue;
       for (let first = 0, seq = bucket.chunks; first < ids.length; first += CHUNK_IDS * 2, seq++) {
         const chunk = ids.slice(first, first + CHUNK_IDS * 2);
-        records.push({ key: Buffer.from(`${bucket.start}:${seq}`), value: this.encodeChunk(chunk) });
+        records.push(record(`${bucket.start}:${seq}`, this.encodeChunk(chunk)));
       }
     }
     return records;

@@ -226,8 +226,8 @@ export class StateManager {
     // Every held store, not only the journaled ones: a restored store may owe tombstones (stale keys).
     for (const store of new Set<JournaledStore>([...changedKeys.keys(), ...this.stores.values()])) {
       const topic = this.changelogTopicFor(store.name);
-      for (const { key, value } of store.changelogRecords(changedKeys.get(store) ?? new Set()))
-        messages.push({ topic, partition: store.partition, key, value });
+      for (const record of store.changelogRecords(changedKeys.get(store) ?? new Set()))
+        messages.push({ topic, partition: store.partition, ...record });
     }
     return messages;
   }
