@@ -38,14 +38,16 @@ export const ingest = defineProcessor({
     dedupHorizonMs: positiveMs
       .max(CHANGELOG_RETENTION_MS / 2)
       .default(10 * 60_000)
-      .describe('how long an event_id is remembered to drop repeats, in ms of arrival time'),
+      .describe(
+        'how long an event_id is remembered to drop repeats, in ms of arrival time (up to 1/16 longer)',
+      ),
     dedupMaxIdsPerPartition: z
       .number()
       .int()
       .min(1000)
       .default(2_000_000)
       .describe(
-        'most event_ids remembered per partition, ~10-16 bytes each; past it the kept horizon shrinks (logged, /readyz, tributary_state_kept_horizon_seconds)',
+        'most event_ids remembered per partition, ~10-16 bytes each; past it the kept horizon shrinks (logged, /readyz, tributary_state_horizon_seconds)',
       ),
   },
   // The store expires ids by arrival time and caps them itself; its changelog holds about the live ids.

@@ -143,8 +143,11 @@ export class PartitionRecentIds implements RecentIds, JournaledStore {
     this.restored = new Map();
     for (const chunk of chunks) this.clock = Math.max(this.clock, chunk.time);
     this.pendingClock = this.clock;
-    const live = chunks.filter((c) => !this.isExpired({ start: c.start }, this.clock));
-    for (const chunk of chunks) if (!live.includes(chunk)) this.staleKeys.push(chunk.key);
+    const live = [];
+    for (const chunk of chunks) {
+      if (this.isExpired(chunk, this.clock)) this.staleKeys.push(chunk.key);
+      else live.push(chunk);
+    }
     for (const chunk of live.sort((a, b) => a.start - b.start || a.seq - b.seq)) {
       const bucket = this.bucketAt(chunk.start);
       bucket.chunks = Math.max(bucket.chunks, chunk.seq + 1);
