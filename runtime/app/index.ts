@@ -10,7 +10,7 @@ export type {
   ValueOf,
   EmitOptions,
 } from './definition.ts';
-export { processBatch, DEAD_LETTER_OUTPUT, UNDECODABLE_REASON } from './batch.ts';
+export { processBatch, DEAD_LETTER_OUTPUT, UNDECODABLE_REASON, OUTPUT_TOO_LARGE_REASON } from './batch.ts';
 export type { RawRecord, DeadLetterValue, BatchResult, BatchCodecs } from './batch.ts';
 export { buildCodecs } from './codecs.ts';
 export { topicResolver, changelogTopicFor } from './processor-topics.ts';
