@@ -34,6 +34,8 @@ export async function withAdmin<T>(brokers: string, use: (admin: KafkaAdmin) => 
   }
   try {
     return await use(admin);
+  } catch (error) {
+    throw toTributaryError(error, `Kafka admin at ${brokers}`);
   } finally {
     await admin.disconnect();
   }
