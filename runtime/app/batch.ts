@@ -169,12 +169,7 @@ function messageBytes(key: Buffer | null, value: Buffer | null): number {
   return (key?.length ?? 0) + (value?.length ?? 0) + RECORD_OVERHEAD_BYTES;
 }
 
-/**
- * The dead letter of a rejected record. It always fits the configured message size: an original too big
- * to carry whole (the dead letter adds its own fields to a record that was already near the limit) keeps
- * its first bytes, and the detail says it was truncated and from how many bytes, so the letter is
- * written instead of failing with MSG_SIZE_TOO_LARGE on every retry.
- */
+/** The dead letter of a rejected record, fitted to the message size limit (see fitDeadLetter). */
 export function deadLetterMessage(
   processor: string,
   raw: RawRecord,
@@ -192,18 +187,34 @@ export function deadLetterMessage(
     processor,
     failed_at: env.now(),
   };
-  const topic = env.topicFor(DEAD_LETTER_OUTPUT);
-  const limit = env.config.maxMessageBytes;
-  let encoded = env.codecs.encodeDeadLetter(value);
-  const excess = messageBytes(raw.key, encoded) - limit;
-  if (excess > 0 && raw.value !== null) {
-    const originalBytes = raw.value.length;
-    const note = `original_value truncated from ${originalBytes} bytes to fit the ${limit}-byte message limit; `;
-    // The note lengthens the detail (ASCII), and shorter lengths may shrink a varint: room for both.
-    const keep = Math.max(0, originalBytes - excess - Buffer.byteLength(note) - 16);
-    value.detail = (note + rejection.detail).slice(0, MAX_DETAIL_CHARS);
-    value.original_value = raw.value.subarray(0, keep);
-    encoded = env.codecs.encodeDeadLetter(value);
-  }
-  return { topic, key: raw.key, value: encoded };
+  const encoded = fitDeadLetter(value, raw.key, env.config.maxMessageBytes, (v) =>
+    env.codecs.encodeDeadLetter(v),
+  );
+  return { topic: env.topicFor(DEAD_LETTER_OUTPUT), key: raw.key, value: encoded };
+}
+
+/**
+ * Encodes a dead letter so that, under `key`, it fits `limitBytes`. A dead letter carries the original
+ * bytes, so the letter of a record that was near the limit is over it, and Kafka would refuse it on every
+ * retry (MSG_SIZE_TOO_LARGE). Such an original keeps its first bytes, and the detail says it was truncated
+ * and from how many bytes. For every writer of dead letters (processors and sinks).
+ */
+export function fitDeadLetter(
+  value: DeadLetterValue,
+  key: Buffer | null,
+  limitBytes: number,
+  encode: (value: DeadLetterValue) => Buffer,
+): Buffer {
+  const encoded = encode(value);
+  const excess = messageBytes(key, encoded) - limitBytes;
+  const original = value.original_value;
+  if (excess <= 0 || original === null) return encoded;
+  const note = `original_value truncated from ${original.length} bytes to fit the ${limitBytes}-byte message limit; `;
+  // The note lengthens the detail (ASCII), and shorter lengths may shrink a varint: room for both.
+  const keep = Math.max(0, original.length - excess - Buffer.byteLength(note) - 16);
+  return encode({
+    ...value,
+    detail: (note + value.detail).slice(0, MAX_DETAIL_CHARS),
+    original_value: original.subarray(0, keep),
+  });
 }
