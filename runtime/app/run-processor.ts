@@ -16,6 +16,7 @@ import { createStateManager, ensureProcessorTopics, topicResolver } from './proc
 import { liveness, readiness } from './processor-health.ts';
 import { TransactionLoop } from './transaction-loop.ts';
 import { EXIT_FENCED, EXIT_OK, exitCodeFor, onStopSignal, runAsProcess } from './process-lifecycle.ts';
+import { recordFenced, refuseDuplicateInstance } from './instance-identity.ts';
 import { StartupProgress, kafkaDependency, registryDependency, waitForDependency } from './startup-wait.ts';
 import { claimInstanceSlot } from './instance-slot.ts';
 import type { InstanceSlot } from './instance-slot.ts';
@@ -50,6 +51,13 @@ async function runWithConfig(
   let slot: InstanceSlot | undefined;
   const instanceId = config.instanceId ?? (slot = claimInstanceSlot(config.stateDir, group)).id;
   const processLog = log.child({ instance: instanceId });
+  const identity = {
+    stateDir: config.stateDir,
+    group,
+    instanceId,
+    brokers: config.kafkaBrokers,
+    sessionTimeoutMs: config.sessionTimeoutMs,
+  };
   processLog.info({ config: redactConfig(config) }, `starting ${definition.name}`);
 
   const metrics = new ProcessorMetrics(definition.name);
@@ -90,6 +98,7 @@ async function runWithConfig(
       () => ensureProcessorTopics(definition, config, processLog),
       wait,
     );
+    await refuseDuplicateInstance(identity, processLog);
     state = createStateManager(definition, config, processLog);
     const inputTopic = config.topicPrefix + definition.input.topic;
     const registry = new HttpSchemaRegistry(config.registryUrl);
@@ -130,9 +139,11 @@ async function runWithConfig(
     processLog.info('loop stopped cleanly');
   } catch (error) {
     exitCode = exitCodeFor(error);
+    if (exitCode === EXIT_FENCED) recordFenced(identity);
     const message =
       exitCode === EXIT_FENCED
-        ? 'fenced: another copy took over this transactional id; stopping'
+        ? 'fenced: another copy took over this transactional id; stopping (if that copy is alive and not ' +
+          'a replacement of this one, give each copy its own TRIBUTARY_INSTANCE_ID)'
         : `stopping on error: ${describeError(error)}`;
     processLog.error({ err: error }, message);
   } finally {

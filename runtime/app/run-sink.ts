@@ -12,7 +12,8 @@ import type { TopicSpec } from '../kafka/index.ts';
 import { HttpSchemaRegistry } from '../serde/index.ts';
 import { claimInstanceSlot } from './instance-slot.ts';
 import type { InstanceSlot } from './instance-slot.ts';
-import { EXIT_OK, exitCodeFor, onStopSignal, runAsProcess } from './process-lifecycle.ts';
+import { EXIT_FENCED, EXIT_OK, exitCodeFor, onStopSignal, runAsProcess } from './process-lifecycle.ts';
+import { recordFenced, refuseDuplicateInstance } from './instance-identity.ts';
 import { StartupProgress, kafkaDependency, registryDependency, waitForDependency } from './startup-wait.ts';
 import type { AnySinkDefinition, SinkConfig, SinkConnector } from './sink-definition.ts';
 import { sinkConfigShape } from './sink-definition.ts';
@@ -67,6 +68,13 @@ async function runSinkWithConfig(
   const running: Running = { startup: new StartupProgress() };
   const instanceId = config.instanceId ?? (running.slot = claimInstanceSlot(config.stateDir, group)).id;
   const processLog = log.child({ instance: instanceId });
+  const identity = {
+    stateDir: config.stateDir,
+    group,
+    instanceId,
+    brokers: config.kafkaBrokers,
+    sessionTimeoutMs: config.sessionTimeoutMs,
+  };
   processLog.info({ config: redactConfig(config) }, `starting ${definition.name}`);
   const metrics = new SinkMetrics(definition.name);
   const { consumer, producer } = createGroupClients({
@@ -99,6 +107,7 @@ async function runSinkWithConfig(
       () => ensureSinkTopics(config, [...new Set([...bound.keys(), ...deadLetterTopics])]),
       wait,
     );
+    await refuseDuplicateInstance(identity, processLog);
     const registry = new HttpSchemaRegistry(config.registryUrl);
     const codecs = await waitForDependency(
       registryDependency(registry.baseUrl),
@@ -132,6 +141,7 @@ async function runSinkWithConfig(
     processLog.info('loop stopped cleanly');
   } catch (error) {
     exitCode = exitCodeFor(error);
+    if (exitCode === EXIT_FENCED) recordFenced(identity);
     processLog.error({ err: error }, `stopping on error: ${describeError(error)}`);
   } finally {
     await closeAll(running, consumer, producer, processLog);
