@@ -15,7 +15,18 @@ export const ERROR_CODES = {
   TRIBUTARY_SCHEMA_INVALID: { retryable: false },
   TRIBUTARY_REGISTRY_UNAVAILABLE: { retryable: true },
   TRIBUTARY_REGISTRY_REQUEST_FAILED: { retryable: false },
+  /** The registry did not answer within the start deadline (TRIBUTARY_STARTUP_DEADLINE_MS). */
+  TRIBUTARY_REGISTRY_UNREACHABLE: { retryable: false },
+  /** librdkafka marks it retriable (a broker moving, a timeout): the batch is aborted and retried. */
   TRIBUTARY_KAFKA_TRANSIENT: { retryable: true },
+  /** The transaction must be aborted (librdkafka's txn_requires_abort); the batch is retried after it. */
+  TRIBUTARY_KAFKA_ABORTABLE: { retryable: true },
+  /** A record larger than the producer's or the topic's message size limit: no retry ever fits it. */
+  TRIBUTARY_KAFKA_RECORD_TOO_LARGE: { retryable: false },
+  /** Retrying cannot help: authorization, invalid config or record, unsupported by the broker. */
+  TRIBUTARY_KAFKA_PERMANENT: { retryable: false },
+  /** No broker answered within the start deadline (TRIBUTARY_STARTUP_DEADLINE_MS). */
+  TRIBUTARY_KAFKA_UNREACHABLE: { retryable: false },
   TRIBUTARY_KAFKA_FENCED: { retryable: false },
   TRIBUTARY_KAFKA_FATAL: { retryable: false },
   TRIBUTARY_KAFKA_TOPIC_MISMATCH: { retryable: false },
@@ -26,6 +37,8 @@ export const ERROR_CODES = {
   /** A handler asked for a state store its definition does not declare (a bug in the processor). */
   TRIBUTARY_STATE_UNDECLARED: { retryable: false },
   TRIBUTARY_INSTANCE_LOCKED: { retryable: false },
+  /** Another live copy (often on another host) runs with this copy's instance id: they would fence each other. */
+  TRIBUTARY_INSTANCE_ID_IN_USE: { retryable: false },
   TRIBUTARY_SHUTDOWN_TIMEOUT: { retryable: false },
   /** A sink's store is down or refusing writes (backpressure): retry with backoff, partitions paused. */
   TRIBUTARY_SINK_UNAVAILABLE: { retryable: true },

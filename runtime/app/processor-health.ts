@@ -3,6 +3,7 @@ import type { HealthStatus, ProcessorMetrics } from '../observability/index.ts';
 import type { InputConsumer } from '../kafka/index.ts';
 import type { StateManager } from '../state/index.ts';
 import type { TransactionLoop } from './transaction-loop.ts';
+import type { StartupProgress } from './startup-wait.ts';
 
 const LIVENESS_STALL_MS = 180_000;
 
@@ -20,9 +21,10 @@ export function readiness(
   state: StateManager | undefined,
   maxLag: number,
   metrics: ProcessorMetrics,
+  startup?: StartupProgress,
 ): HealthStatus {
   const status = ((): HealthStatus => {
-    if (loop === undefined) return { ok: false, reason: 'starting' };
+    if (loop === undefined) return { ok: false, reason: startup?.phase ?? 'starting' };
     if (state?.isRestoring === true) return { ok: false, reason: 'restoring state from changelogs' };
     if (!consumer.hasJoinedGroup) return { ok: false, reason: 'waiting for a partition assignment' };
     const worst = Math.max(0, ...consumer.lag().values());
