@@ -9,6 +9,7 @@ import type { Message } from '../kafka/index.ts';
 import type { Logger } from '../observability/index.ts';
 import { AvroDecoder } from '../serde/index.ts';
 import { SizeSampler } from './size-estimate.ts';
+import { StringSharing } from './string-sharing.ts';
 import { REFERENCE_TABLE_DEFAULTS, validTimeOf } from './table-options.ts';
 import type { ReferenceTableOptions, ValidFrom } from './table-options.ts';
 import { VersionedTable } from './versioned-table.ts';
@@ -60,6 +61,7 @@ export class ReferenceTable<V> {
   private readonly maxStaged: number;
   private readonly pruneIntervalMs: number;
   private readonly sizes = new SizeSampler();
+  private readonly strings = new StringSharing();
   private staged: StagedVersion<V>[] = [];
   private wakeFetcher: (() => void) | undefined;
   private state: TableState = 'created';
@@ -216,15 +218,13 @@ export class ReferenceTable<V> {
     }
     const validFrom = validTimeOf(this.validFrom, value, timestamp);
     if (validFrom === undefined) return this.reject(message, 'the valid-from field does not hold epoch ms');
+    this.sizes.offer(key, value, this.strings.share(key, value));
     return { key, validFrom, value, timestamp };
   }
 
   private apply(version: StagedVersion<V>): void {
     if (version.value === null) this.versions.delete(version.key, version.validFrom);
-    else {
-      this.versions.put(version.key, version.validFrom, version.value);
-      this.sizes.offer(version.key, version.value);
-    }
+    else this.versions.put(version.key, version.validFrom, version.value);
     this.applied++;
     if (this.lastUpdateAt === undefined || version.timestamp > this.lastUpdateAt) {
       this.lastUpdateAt = version.timestamp;
