@@ -13,12 +13,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Table from 'cli-table3';
 import { findFreePorts, startStack, stopStack } from '../infra/stack/stack.ts';
 import { buildFleet } from '../loadgen/fleet.ts';
 import { customerRecords } from '../loadgen/reference-data.ts';
 import type { CustomerRecord } from '../loadgen/reference-data.ts';
 import { createLogger } from '../runtime/observability/index.ts';
+import { textTable } from '../runtime/observability/terminal.ts';
 import { BulkProducer, ensureTopics, withAdmin } from '../runtime/kafka/index.ts';
 import {
   AvroEncoder,
@@ -175,7 +175,7 @@ async function standalone(): Promise<void> {
       registryUrl: stack.registryUrl,
       progress: say,
     });
-    const table = new Table({ head: ['figure', 'value'] });
+    const table = textTable({ head: ['figure', 'value'] });
     for (const [key, value] of Object.entries(figures)) {
       table.push([key, key.endsWith('_seconds') ? value.toFixed(2) : Math.round(value).toLocaleString()]);
     }
