@@ -2,7 +2,7 @@
 // tombstone and an undecodable record, look up at event times, then follow live updates through poll().
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { Registry } from 'prom-client';
-import type { CustomerRecord } from '../../loadgen/reference-data.ts';
+import type { Customer as CustomerRecord } from '../contracts/index.ts';
 import { createLogger } from '../observability/index.ts';
 import {
   AvroEncoder,
