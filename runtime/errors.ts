@@ -30,6 +30,8 @@ export const ERROR_CODES = {
   TRIBUTARY_KAFKA_FENCED: { retryable: false },
   TRIBUTARY_KAFKA_FATAL: { retryable: false },
   TRIBUTARY_KAFKA_TOPIC_MISMATCH: { retryable: false },
+  /** A topic the process reads (a reference table's) does not exist. */
+  TRIBUTARY_KAFKA_TOPIC_MISSING: { retryable: false },
   TRIBUTARY_RECORD_INVALID: { retryable: false },
   TRIBUTARY_STATE_RESTORE_FAILED: { retryable: true },
   /** A changelog record this store kind cannot have written (another store's topic, a foreign writer). */
@@ -46,6 +48,8 @@ export const ERROR_CODES = {
   TRIBUTARY_SINK_ROW_REJECTED: { retryable: false },
   /** A sink's write failed in a way retrying cannot fix (a bug, a missing table, bad credentials): it stops. */
   TRIBUTARY_SINK_WRITE_FAILED: { retryable: false },
+  /** A reference table stopped before it was loaded (closed, or its topic could not be followed). */
+  TRIBUTARY_TABLE_LOAD_FAILED: { retryable: false },
   /** A versioned ClickHouse migration failed; the sink stops at start. */
   TRIBUTARY_CLICKHOUSE_MIGRATION_FAILED: { retryable: false },
   /** The embedded ClickHouse data directory is owned by another live process. */
