@@ -56,6 +56,14 @@ export const ERROR_CODES = {
   TRIBUTARY_CLICKHOUSE_DATA_DIR_LOCKED: { retryable: false },
   /** The query endpoint refused a statement (writes, settings that lift read-only, several statements). */
   TRIBUTARY_CLICKHOUSE_QUERY_REFUSED: { retryable: false },
+  /** The query endpoint would listen beyond loopback without a password: refused at start. */
+  TRIBUTARY_CLICKHOUSE_QUERY_UNSAFE_BIND: { retryable: false },
+  /** A query endpoint request with a wrong user or password, or from a browser page of another site. */
+  TRIBUTARY_CLICKHOUSE_QUERY_UNAUTHORIZED: { retryable: false },
+  /** A query endpoint request over one of its own limits (body size, concurrent queries). */
+  TRIBUTARY_CLICKHOUSE_QUERY_LIMIT: { retryable: true },
+  /** A query endpoint request asks for something it does not speak (ClickHouse block compression, a type in Native). */
+  TRIBUTARY_CLICKHOUSE_QUERY_UNSUPPORTED: { retryable: false },
 } as const satisfies Record<string, { retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -74,7 +74,6 @@ describe('read-only query endpoint', () => {
     ['CREATE', 'CREATE TABLE x (a UInt8) ENGINE = Memory', ''],
     ['SYSTEM', 'SYSTEM STOP MERGES', ''],
     ['SET', 'SET readonly = 0', ''],
-    ['a second statement', 'SELECT 1; DROP TABLE requests', ''],
     ['readonly=0 in the URL', 'SELECT 1', '&readonly=0'],
     ['readonly=0 in SETTINGS', 'SELECT 1 SETTINGS readonly = 0', ''],
     ['INTO OUTFILE', "SELECT 1 INTO OUTFILE '/tmp/x'", ''],
@@ -84,6 +83,14 @@ describe('read-only query endpoint', () => {
     expect(response.status).toBe(403);
     expect(response.headers.get('x-clickhouse-exception-code')).toBe('164');
     expect(await response.text()).toMatch(/^Code: 164\. DB::Exception: /);
+  });
+
+  it('refuses a second statement with the engine multi-statement error (400, code 62), running neither', async () => {
+    const response = await get('SELECT 1; DROP TABLE requests');
+    expect(response.status).toBe(400);
+    expect(response.headers.get('x-clickhouse-exception-code')).toBe('62');
+    expect(await response.text()).toMatch(/Multi-statements are not allowed/);
+    expect(await (await get('SELECT count() FROM requests')).text()).toBe('3\n');
   });
 
   it('returns ClickHouse-style errors for bad SQL and unknown tables', async () => {

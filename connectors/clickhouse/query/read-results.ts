@@ -58,7 +58,7 @@ async function direct(dataDir: string, sql: string, format: string): Promise<str
       settings: new Map(),
       params: {},
     });
-    return result.toString('utf8');
+    return result.body.toString('utf8');
   } catch (error) {
     throw new QueryFailed(error instanceof Error ? error.message : String(error));
   } finally {
