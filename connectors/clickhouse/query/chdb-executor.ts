@@ -42,14 +42,15 @@ function identifier(name: string): string {
 }
 
 /** The engine parses (never runs) the request's SQL: the text travels as a bound parameter. */
-export function sessionParser(session: Session): SqlParser {
+export function sessionParser(session: Session, params: Readonly<Record<string, string>> = {}): SqlParser {
   return {
     formatQuery: async (sql) =>
       (
         await session.queryBindAsync('SELECT formatQuery({q:String})', { q: sql }, { format: 'RawBLOB' })
       ).text(),
+    // With the request's parameters bound, so the tree is the one that runs (an Identifier substituted).
     explainAst: async (canonical) =>
-      (await session.queryAsync(`EXPLAIN AST ${canonical}`, { format: 'TabSeparated' })).text(),
+      (await session.queryBindAsync(`EXPLAIN AST ${canonical}`, params, { format: 'TabSeparated' })).text(),
   };
 }
 
@@ -74,7 +75,9 @@ export function chdbExecutor(dataDir: string, readOnly: boolean): Executor {
       const session = new Session(dataDir);
       try {
         await prepare(session, request, readOnly);
-        const checked = readOnly ? await checkStatement(sessionParser(session), request.sql) : undefined;
+        const checked = readOnly
+          ? await checkStatement(sessionParser(session, request.params), request.sql)
+          : undefined;
         const sql = checked?.sql ?? request.sql;
         const options = { format: checked?.format ?? request.format };
         const result =

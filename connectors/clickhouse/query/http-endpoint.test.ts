@@ -1,34 +1,16 @@
 // The read-only query endpoint against a real embedded engine: answers SELECTs the ClickHouse way,
 // refuses writes and read-only escapes, and reports bad SQL as ClickHouse does.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createClient } from '@clickhouse/client';
-import { Session } from 'chdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../runtime/index.ts';
-import { chdbExecutor } from './chdb-executor.ts';
-import { startQueryEndpoint } from './http-endpoint.ts';
-import type { QueryEndpoint } from './http-endpoint.ts';
+import { startEndpointFixture } from '../testing/query-endpoint-fixture.ts';
+import type { EndpointFixture } from '../testing/query-endpoint-fixture.ts';
 
-const dataDir = mkdtempSync(join(tmpdir(), 'tributary-query-'));
-let endpoint: QueryEndpoint;
+let fixture: EndpointFixture;
+let endpoint: EndpointFixture['endpoint'];
 
 beforeAll(async () => {
-  const session = new Session(dataDir);
-  await session.queryAsync(
-    'CREATE TABLE requests (service String, status UInt16) ENGINE = MergeTree ORDER BY service',
-  );
-  await session.queryAsync("INSERT INTO requests VALUES ('a', 200), ('a', 500), ('b', 200)");
-  session.close();
-  endpoint = await startQueryEndpoint({
-    host: '127.0.0.1',
-    port: 0,
-    executor: chdbExecutor(dataDir, true),
-    readOnly: true,
-    version: 'test',
-    log: createLogger({ name: 'test', level: 'silent', pretty: false }),
-  });
+  fixture = await startEndpointFixture();
+  endpoint = fixture.endpoint;
 });
 
 afterAll(async () => {
@@ -36,7 +18,7 @@ afterAll(async () => {
 });
 
 async function get(query: string, extra = ''): Promise<Response> {
-  return fetch(`${endpoint.url}/?query=${encodeURIComponent(query)}${extra}`);
+  return fixture.get(query, extra);
 }
 
 describe('read-only query endpoint', () => {

@@ -5,6 +5,9 @@ import { lockDataDir, lockOwner } from '../data-dir-lock.ts';
 
 export interface ResultsSettings extends ClickHouseSettings {
   queryPort: number;
+  /** The running endpoint's credentials, when it has a password (TRIBUTARY_QUERY_PASSWORD). */
+  queryUser?: string;
+  queryPassword?: string;
 }
 
 export class QueryFailed extends Error {}
@@ -80,7 +83,12 @@ export async function readResults(
     });
   }
   const url = await runningEndpoint(settings.clickhouseDataDir, settings.queryPort);
-  return url !== undefined ? post(url, sql, format) : direct(settings.clickhouseDataDir, sql, format);
+  if (url === undefined) return direct(settings.clickhouseDataDir, sql, format);
+  const user = settings.queryUser ?? 'default';
+  return post(url, sql, format, {
+    'x-clickhouse-user': user,
+    'x-clickhouse-key': settings.queryPassword ?? '',
+  });
 }
 
 export async function selectRows(sql: string, settings: ResultsSettings): Promise<CompactResult> {
