@@ -57,8 +57,6 @@ export function sessionParser(session: Session, params: Readonly<Record<string, 
 async function prepare(session: Session, request: ExecuteRequest, readOnly: boolean): Promise<void> {
   // A ClickHouse server's default; chdb's differs, and clients (e.g. @clickhouse/client) expect it.
   await session.queryAsync('SET output_format_json_quote_64bit_integers = 1');
-  // Native readers (clickhouse-go) get plain types; the endpoint re-frames Native per client revision.
-  await session.queryAsync('SET low_cardinality_allow_in_native_format = 0');
   for (const [key, value] of request.settings) await session.queryAsync(`SET ${key} = ${literal(value)}`);
   if (request.tag !== undefined) await session.queryAsync(`SET log_comment = ${literal(request.tag)}`);
   if (request.database !== undefined && request.database !== '')

@@ -2,7 +2,9 @@
 // handler writes it. The engine writes the revision-0 layout; from revision 1 on each block starts with
 // a BlockInfo, and from 54454 (custom serialization) each column's type is followed by one byte, 0 here.
 // Re-framing needs each column's byte length, so this walks the data by type (bulk Native serialization:
-// a Nullable's null map then its values, an Array's offsets then its elements, a Tuple element by element).
+// a Nullable's null map then its values, an Array's offsets then its elements, a Tuple element by element,
+// a LowCardinality's dictionary then its indexes; the engine keeps LowCardinality in Native whatever
+// low_cardinality_allow_in_native_format says, and clickhouse-go reads it).
 import { TributaryError } from '../../../runtime/index.ts';
 
 const WITH_CUSTOM_SERIALIZATION = 54454;
@@ -76,7 +78,30 @@ function decimalSize(precision: number): number {
   return precision <= 9 ? 4 : precision <= 18 ? 8 : precision <= 38 ? 16 : 32;
 }
 
+const INDEX_SIZES = [1, 2, 4, 8];
+const HAS_ADDITIONAL_KEYS = 1 << 9;
+
+function uint64(at: Cursor): number {
+  at.pos += 8;
+  return Number(at.buf.readBigUInt64LE(at.pos - 8));
+}
+
+/** Key version, then one granule: index type and flags, the dictionary keys, the indexes. */
+function skipLowCardinality(inner: string, at: Cursor): void {
+  uint64(at);
+  const flags = uint64(at);
+  if ((flags & HAS_ADDITIONAL_KEYS) !== 0) {
+    const keys = uint64(at);
+    // The dictionary of a LowCardinality(Nullable(T)) holds plain T (null is index 0).
+    skipColumn(inner.replace(/^Nullable\((.*)\)$/s, '$1'), keys, at);
+  }
+  const indexes = uint64(at);
+  at.pos += indexes * (INDEX_SIZES[flags & 0xff] ?? 8);
+}
+
 function skipColumn(type: string, rows: number, at: Cursor): void {
+  if (rows === 0) return; // Native writes no bytes at all for an empty column
+
   const open = type.indexOf('(');
   const name = open < 0 ? type : type.slice(0, open);
   const args = open < 0 ? [] : typeArguments(type.slice(open + 1, type.lastIndexOf(')')));
@@ -84,8 +109,13 @@ function skipColumn(type: string, rows: number, at: Cursor): void {
   if (fixed !== undefined) return void (at.pos += fixed * rows);
   switch (name) {
     case 'String':
-      for (let i = 0; i < rows; i++) at.pos += at.varint();
+      for (let i = 0; i < rows; i++) {
+        const length = at.varint();
+        at.pos += length;
+      }
       return;
+    case 'LowCardinality':
+      return skipLowCardinality(args[0] ?? '', at);
     case 'FixedString':
       return void (at.pos += Number(args[0]) * rows);
     case 'Decimal':
