@@ -83,6 +83,28 @@ describe('limits', () => {
   });
 });
 
+describe('the writer beside a heavy query', () => {
+  it('keeps inserting, and the process RSS stays within the per-query memory cap', async () => {
+    const writer = new Session(fixture.dataDir);
+    const rssBefore = process.memoryUsage().rss;
+    let peakRss = rssBefore;
+    const heavy = get('SELECT length(groupArray(number)) FROM numbers(400000000)').then((r) => r.text());
+    const slow = get(HEAVY, '&max_execution_time=3').then((r) => r.text());
+    let inserts = 0;
+    for (const end = Date.now() + 3_000; Date.now() < end; inserts++) {
+      await writer.queryAsync(`INSERT INTO requests VALUES ('w', ${inserts})`);
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    }
+    await Promise.all([heavy, slow]);
+    writer.close();
+    // Not a speed assertion: the writer is not starved (at least a few inserts land while both queries run).
+    expect(inserts).toBeGreaterThan(3);
+    expect(peakRss - rssBefore).toBeLessThan((64 << 20) * 2 + (256 << 20));
+    const landed = await (await get("SELECT count() FROM requests WHERE service = 'w'")).text();
+    expect(Number(landed)).toBe(inserts);
+  });
+});
+
 describe('close', () => {
   it('cancels a runaway query and returns long before its 60 s time limit', async () => {
     const own = await startEndpointFixture({ limits: { maxExecutionTimeS: 60 } });
