@@ -30,6 +30,12 @@ export const ERROR_CODES = {
   TRIBUTARY_KAFKA_FENCED: { retryable: false },
   TRIBUTARY_KAFKA_FATAL: { retryable: false },
   TRIBUTARY_KAFKA_TOPIC_MISMATCH: { retryable: false },
+  /** The open transaction cannot commit (librdkafka txn_requires_abort): abort it, retry the batch. */
+  TRIBUTARY_KAFKA_TXN_ABORTABLE: { retryable: true },
+  /** The consumer could not be moved back to the committed offsets after an abort within the bound. */
+  TRIBUTARY_KAFKA_REWIND_FAILED: { retryable: false },
+  /** A batch was about to be consumed from a position past records no transaction committed (a bug). */
+  TRIBUTARY_KAFKA_POSITION_UNCOMMITTED: { retryable: false },
   TRIBUTARY_RECORD_INVALID: { retryable: false },
   TRIBUTARY_STATE_RESTORE_FAILED: { retryable: true },
   /** A changelog record this store kind cannot have written (another store's topic, a foreign writer). */
