@@ -108,6 +108,9 @@ export class TransactionLoop {
       await this.produceAll(result);
       if (consumer.assignmentEpoch !== epoch) throw new RebalancedDuringBatch();
       await producer.sendOffsets([...result.nextOffsets.values()], consumer.raw);
+      // sendOffsets reads the group generation off the JS thread; under eager rebalancing a new generation
+      // needs our revoke handled first, so an unchanged epoch here means the offsets went out under ours.
+      if (consumer.assignmentEpoch !== epoch) throw new RebalancedDuringBatch();
       await producer.commit();
     } catch (error) {
       metrics.transactions.inc({ outcome: 'aborted' });

@@ -27,7 +27,7 @@ export interface TransactionalProducerOptions {
 const MAX_RESUME_BACKOFF_MS = 5_000;
 
 /** What librdkafka says a failed transaction call leaves behind. */
-type TransactionFailure = 'retriable' | 'abortable' | 'fatal';
+export type TransactionFailure = 'retriable' | 'abortable' | 'fatal';
 
 /**
  * One Kafka transaction at a time. The contract callers rely on (the processor loop and the sink):
@@ -157,6 +157,7 @@ export class TransactionalProducer {
 
 /** The librdkafka error flags behind a (possibly already classified) failure. */
 function librdkafkaFlags(error: unknown): {
+  code?: number;
   isFatal?: boolean;
   isRetriable?: boolean;
   isTxnRequiresAbort?: boolean;
@@ -165,9 +166,13 @@ function librdkafkaFlags(error: unknown): {
   return typeof raw === 'object' && raw !== null ? raw : {};
 }
 
-function transactionFailure(error: unknown): TransactionFailure {
+/** How a failed transaction call is handled: resumed, abortable (abort, retry the batch) or fatal. */
+export function transactionFailure(error: unknown): TransactionFailure {
   if (error instanceof TributaryError && error.code === 'TRIBUTARY_KAFKA_FENCED') return 'fatal';
   const flags = librdkafkaFlags(error);
+  // Another call is the one to resume, or none may be made now: the call sequence is broken, never retry
+  // (librdkafka marks ERR__CONFLICT retriable, which would loop forever here).
+  if (flags.code === ERR.ERR__CONFLICT || flags.code === ERR.ERR__STATE) return 'fatal';
   if (flags.isFatal === true) return 'fatal';
   if (flags.isTxnRequiresAbort === true) return 'abortable';
   if (flags.isRetriable === true) return 'retriable';
