@@ -110,3 +110,9 @@ export async function committedTransactions(copy: LoopCopy): Promise<number> {
   const counter = await copy.metrics.transactions.get();
   return counter.values.find((v) => v.labels.outcome === 'committed')?.value ?? 0;
 }
+
+/** Input records this copy consumed in committed transactions so far (no broker round trip). */
+export async function committedRecords(copy: LoopCopy): Promise<number> {
+  const counter = await copy.metrics.records.get();
+  return counter.values.filter((v) => v.labels.outcome === 'consumed').reduce((sum, v) => sum + v.value, 0);
+}
