@@ -32,6 +32,10 @@ export const ERROR_CODES = {
   TRIBUTARY_KAFKA_TOPIC_MISMATCH: { retryable: false },
   /** A topic the process reads (a reference table's) does not exist. */
   TRIBUTARY_KAFKA_TOPIC_MISSING: { retryable: false },
+  /** The consumer could not be moved back to the committed offsets after an abort within the bound. */
+  TRIBUTARY_KAFKA_REWIND_FAILED: { retryable: false },
+  /** A batch was about to be consumed from a position past records no transaction committed (a bug). */
+  TRIBUTARY_KAFKA_POSITION_UNCOMMITTED: { retryable: false },
   TRIBUTARY_RECORD_INVALID: { retryable: false },
   TRIBUTARY_STATE_RESTORE_FAILED: { retryable: true },
   /** A changelog record this store kind cannot have written (another store's topic, a foreign writer). */
