@@ -68,6 +68,8 @@ export const ERROR_CODES = {
   TRIBUTARY_CLICKHOUSE_QUERY_LIMIT: { retryable: true },
   /** A query endpoint request asks for something it does not speak (ClickHouse block compression, a type in Native). */
   TRIBUTARY_CLICKHOUSE_QUERY_UNSUPPORTED: { retryable: false },
+  /** Thrown only by the test-only fault switch (runtime/testing/fault-points.ts): a transient failure. */
+  TRIBUTARY_TEST_FAULT_INJECTED: { retryable: true },
 } as const satisfies Record<string, { retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

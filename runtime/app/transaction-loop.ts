@@ -4,6 +4,7 @@
 import { TributaryError, describeError, isRetryable, isTributaryError } from '../errors.ts';
 import { nextBackoffMs, sleep } from '../kafka/index.ts';
 import { LoopProgress } from './loop-progress.ts';
+import { faultPoint } from '../testing/fault-points.ts';
 import type { InputConsumer, Message, TransactionalProducer } from '../kafka/index.ts';
 import type { Logger, ProcessorMetrics } from '../observability/index.ts';
 import type { AnyProcessorDefinition } from './definition.ts';
@@ -107,10 +108,12 @@ export class TransactionLoop {
       await producer.begin();
       await this.produceAll(result);
       if (consumer.assignmentEpoch !== epoch) throw new RebalancedDuringBatch();
+      faultPoint('processor.send-offsets');
       await producer.sendOffsets([...result.nextOffsets.values()], consumer.raw);
       // sendOffsets reads the group generation off the JS thread; under eager rebalancing a new generation
       // needs our revoke handled first, so an unchanged epoch here means the offsets went out under ours.
       if (consumer.assignmentEpoch !== epoch) throw new RebalancedDuringBatch();
+      faultPoint('processor.commit');
       await producer.commit();
     } catch (error) {
       metrics.transactions.inc({ outcome: 'aborted' });
@@ -189,6 +192,7 @@ export class TransactionLoop {
 
   /** Retries the rewind with backoff; past the bound (or on a permanent failure) the process stops. */
   private async rewindUntilDone(): Promise<void> {
+    if (faultPoint('processor.rewind')) return;
     const giveUpAt = Date.now() + (this.deps.rewindGiveUpMs ?? REWIND_GIVE_UP_MS);
     let backoffMs = 0;
     for (let attempt = 1; ; attempt++) {
