@@ -1,0 +1,75 @@
+// Runs one fault case end to end and records its verdict: copies up, load with a fault applied, settle,
+// stop, reconcile, judge.
+import { FaultCase } from './fault-case.ts';
+import type { LoadSpec } from './fault-case.ts';
+import { judge, recordVerdict } from './fault-report.ts';
+import type { Expectation, FaultOutcome, FaultVerdict } from './fault-report.ts';
+import type { CaseStack, CopySpec } from './supervised-copy.ts';
+
+export interface CaseOptions {
+  fault: string;
+  stack: CaseStack;
+  reportFile: string;
+  copies: CopySpec[];
+  load: LoadSpec;
+  expectation?: Expectation;
+  /** Faults applied from outside while the load flows; awaited before the case settles. */
+  during?: (run: FaultCase) => Promise<void>;
+  /** What else the case requires of the run; each string returned is a problem. */
+  require?: (run: FaultCase, outcome: FaultOutcome) => string[] | Promise<string[]>;
+  settleTimeoutMs?: number;
+}
+
+export async function runFaultCase(options: CaseOptions): Promise<FaultVerdict> {
+  const run = new FaultCase(options.fault, options.stack);
+  for (const spec of options.copies) run.start(spec);
+  const during = options.during?.(run);
+  const truth = await run.load(options.load);
+  await during;
+  await run.settle({ timeoutMs: options.settleTimeoutMs ?? 120_000 });
+  const outcome = await run.finish(truth);
+  const problems = (await options.require?.(run, outcome)) ?? [];
+  const verdict = judge(outcome, options.expectation ?? 'exact', problems);
+  recordVerdict(options.reportFile, verdict);
+  return verdict;
+}
+
+/** The copy running `spec.fault` must have been SIGKILLed by it, or the case proved nothing. */
+export function faultFired(run: FaultCase): string[] {
+  return run.copies
+    .filter((c) => c.spec.fault !== undefined && /:kill/.test(c.spec.fault))
+    .filter((c) => c.exits[0]?.signal !== 'SIGKILL')
+    .map((c) => `${c.spec.processor}-${c.spec.instanceId}: ${c.spec.fault ?? ''} never fired (no SIGKILL)`);
+}
+
+/** Every exit but the injected SIGKILLs is a problem: processes must ride the fault out. */
+export function noUnplannedExits(run: FaultCase, outcome: FaultOutcome): string[] {
+  const planned = new Set(run.copies.filter((c) => c.spec.fault !== undefined).map((c) => c.exits[0]));
+  const unplanned = run.copies.flatMap((c) =>
+    c.exits
+      .filter((e) => !planned.has(e))
+      .map(
+        (e) =>
+          `${c.spec.processor}-${c.spec.instanceId} exited (${e.signal ?? `code ${e.code}`}) at ${Math.round(e.atMs / 1000)} s`,
+      ),
+  );
+  const unclean = outcome.stopCodes.some((code) => code !== 0)
+    ? [`stop exit codes ${outcome.stopCodes.join(', ')}`]
+    : [];
+  return [...unplanned, ...unclean];
+}
+
+/** A one-paragraph account of a verdict, for an assertion message. */
+export function describeVerdict(verdict: FaultVerdict): string {
+  return JSON.stringify(
+    {
+      result: verdict.result,
+      problems: verdict.problems,
+      failedChecks: verdict.outcome.failedChecks,
+      exits: verdict.outcome.exits,
+      logs: verdict.outcome.workDir,
+    },
+    null,
+    2,
+  );
+}
