@@ -13,13 +13,13 @@ declare module 'vitest' {
 }
 
 export default function setup(project: TestProject): () => void {
-  // `tributary test` names the file (it prints the table last); a bare vitest run gets a fresh one.
-  const reportFile =
-    process.env.TRIBUTARY_FAULT_REPORT ??
-    join(mkdtempSync(join(tmpdir(), 'tributary-faults-')), 'verdicts.jsonl');
+  // `tributary test` names the file and prints the table itself; a bare vitest run gets one printed here.
+  const named = process.env.TRIBUTARY_FAULT_REPORT;
+  const reportFile = named ?? join(mkdtempSync(join(tmpdir(), 'tributary-faults-')), 'verdicts.jsonl');
   const startedAt = Date.now();
   project.provide('faultReport', reportFile);
   return () => {
+    if (named !== undefined) return;
     const verdicts = readVerdicts(reportFile);
     const minutes = ((Date.now() - startedAt) / 60_000).toFixed(1);
     console.log(
