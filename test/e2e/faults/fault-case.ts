@@ -91,18 +91,23 @@ export class FaultCase {
 
   /** Waits for ingest and the sink to commit everything; a timeout is recorded, not thrown. */
   async settle(options: SettleOptions = {}): Promise<void> {
-    const timeoutMs = options.timeoutMs ?? 120_000;
-    const { brokers } = this.stack;
+    const deadline = Date.now() + (options.timeoutMs ?? 120_000);
     const groups: Array<[string, string]> = [
       ['ingest', 'requests.raw'],
       ['clickhouse-sink', 'requests.valid'],
       ['clickhouse-sink', 'requests.dlq'],
     ];
-    try {
-      for (const [group, topic] of groups)
-        await waitForGroupCaughtUp(brokers, this.prefix + group, this.prefix + topic, timeoutMs);
-    } catch (error) {
-      this.settleProblem = error instanceof Error ? error.message : String(error);
+    for (const [group, topic] of groups) {
+      const problem = await caughtUpBy(
+        this.stack.brokers,
+        this.prefix + group,
+        this.prefix + topic,
+        deadline,
+      );
+      if (problem !== undefined) {
+        this.settleProblem = problem;
+        return;
+      }
     }
   }
 
@@ -128,6 +133,28 @@ export class FaultCase {
         c.exits.map((e) => ({ ...e, copy: `${c.spec.processor}-${c.spec.instanceId}` })),
       ),
     };
+  }
+}
+
+/**
+ * Waits for the group to catch up on the topic by `deadline`; undefined once it has, else the last
+ * problem. A broker just thawed or restarted answers with timeouts for a while: those are waited out.
+ */
+async function caughtUpBy(
+  brokers: string,
+  group: string,
+  topic: string,
+  deadline: number,
+): Promise<string | undefined> {
+  for (;;) {
+    try {
+      await waitForGroupCaughtUp(brokers, group, topic, Math.max(1000, deadline - Date.now()));
+      return undefined;
+    } catch (error) {
+      const problem = `${group} on ${topic}: ${error instanceof Error ? error.message : String(error)}`;
+      if (Date.now() >= deadline) return problem;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
   }
 }
 
