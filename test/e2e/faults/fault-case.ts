@@ -40,6 +40,8 @@ export class FaultCase {
   private readonly env: Record<string, string>;
   private readonly clickhouse: ResultsSettings;
   private settleProblem: string | undefined;
+  /** Milliseconds from the case's start to the end of settle(). */
+  settledAtMs = Number.POSITIVE_INFINITY;
 
   constructor(
     readonly fault: string,

@@ -32,7 +32,7 @@ describe('negative controls: a broken guarantee must fail reconciliation', () =>
       stack,
       reportFile,
       copies: [
-        { processor: 'ingest', instanceId: '0', fault, env: { TRIBUTARY_MAX_BATCH_RECORDS: '1000' } },
+        { processor: 'ingest', instanceId: '0', fault },
         { processor: 'sink', instanceId: '0' },
       ],
       load: LOAD,

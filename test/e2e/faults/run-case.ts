@@ -4,7 +4,11 @@ import { FaultCase } from './fault-case.ts';
 import type { LoadSpec } from './fault-case.ts';
 import { judge, recordVerdict } from './fault-report.ts';
 import type { Expectation, FaultOutcome, FaultVerdict } from './fault-report.ts';
+import { waitForLog } from './supervised-copy.ts';
 import type { CaseStack, CopySpec } from './supervised-copy.ts';
+
+/** What a copy logs once it owns partitions and is about to handle records. */
+export const PROCESSING = /restored state store|positions synced/;
 
 export interface CaseOptions {
   fault: string;
@@ -13,8 +17,12 @@ export interface CaseOptions {
   copies: CopySpec[];
   load: LoadSpec;
   expectation?: Expectation;
-  /** Faults applied from outside while the load flows; awaited before the case settles. */
-  during?: (run: FaultCase) => Promise<void>;
+  /**
+   * Faults applied from outside once every copy is processing; awaited before the case settles. `loaded`
+   * resolves when the load generator has its truth (wait for it before faults that could make a
+   * delivery's outcome unknown, such as killing the broker).
+   */
+  during?: (run: FaultCase, loaded: Promise<unknown>) => Promise<void>;
   /** What else the case requires of the run; each string returned is a problem. */
   require?: (run: FaultCase, outcome: FaultOutcome) => string[] | Promise<string[]>;
   settleTimeoutMs?: number;
@@ -23,9 +31,11 @@ export interface CaseOptions {
 export async function runFaultCase(options: CaseOptions): Promise<FaultVerdict> {
   const run = new FaultCase(options.fault, options.stack);
   for (const spec of options.copies) run.start(spec);
-  const during = options.during?.(run);
-  const truth = await run.load(options.load);
-  await during;
+  // Traffic starts once every copy has its partitions, so faults at the n-th batch land mid-stream.
+  for (const copy of run.copies) await waitForLog(copy, PROCESSING, 90_000);
+  const loading = run.load(options.load);
+  await options.during?.(run, loading);
+  const truth = await loading;
   await run.settle({ timeoutMs: options.settleTimeoutMs ?? 120_000 });
   const outcome = await run.finish(truth);
   const problems = (await options.require?.(run, outcome)) ?? [];
@@ -34,12 +44,15 @@ export async function runFaultCase(options: CaseOptions): Promise<FaultVerdict> 
   return verdict;
 }
 
-/** The copy running `spec.fault` must have been SIGKILLed by it, or the case proved nothing. */
+/** The copy running `spec.fault` must have been SIGKILLed by it before the run settled, or it proved nothing. */
 export function faultFired(run: FaultCase): string[] {
   return run.copies
     .filter((c) => c.spec.fault !== undefined && /:kill/.test(c.spec.fault))
-    .filter((c) => c.exits[0]?.signal !== 'SIGKILL')
-    .map((c) => `${c.spec.processor}-${c.spec.instanceId}: ${c.spec.fault ?? ''} never fired (no SIGKILL)`);
+    .filter((c) => c.exits[0]?.signal !== 'SIGKILL' || c.exits[0].atMs > run.settledAtMs)
+    .map(
+      (c) =>
+        `${c.spec.processor}-${c.spec.instanceId}: ${c.spec.fault ?? ''} did not fire while records flowed`,
+    );
 }
 
 /** Every exit but the injected SIGKILLs is a problem: processes must ride the fault out. */

@@ -16,7 +16,7 @@ import {
 import { startWatchdog } from '../../../infra/stack/watchdog.ts';
 import { freePort } from '../sink-support.ts';
 import { describeVerdict, noUnplannedExits, runFaultCase } from './run-case.ts';
-import { logMatches, waitForLog } from './supervised-copy.ts';
+import { logMatches } from './supervised-copy.ts';
 import type { CaseStack } from './supervised-copy.ts';
 
 const reportFile = inject('faultReport');
@@ -24,7 +24,6 @@ const dataDir = mkdtempSync(join(tmpdir(), 'tributary-fault-stack-'));
 let stack: CaseStack = { brokers: '', registryUrl: '' };
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const PROCESSING = /restored state store|positions synced/;
 
 beforeAll(async () => {
   const [kafkaPort = 0, controllerPort = 0, registryPort = 0] = await findFreePorts(3);
@@ -69,7 +68,6 @@ describe('faults of the stack', () => {
       ],
       load: { count: 40_000, rate: 2_000, seed: 51 },
       during: async (run) => {
-        for (const copy of run.copies) await waitForLog(copy, PROCESSING, 60_000);
         await stopRegistry(dataDir);
         const downAt = Date.now();
         run.start({ processor: 'ingest', instanceId: '1', env: { TRIBUTARY_HTTP_PORT: String(readyPort) } });
@@ -97,7 +95,7 @@ describe('faults of the stack', () => {
   });
 
   it('the broker SIGSTOPped past the transaction timeout, then resumed: exact', async () => {
-    const env = { TRIBUTARY_TRANSACTION_TIMEOUT_MS: '10000', TRIBUTARY_MAX_BATCH_RECORDS: '1000' };
+    const env = { TRIBUTARY_TRANSACTION_TIMEOUT_MS: '10000' };
     const verdict = await runFaultCase({
       fault: 'broker SIGSTOPped 18 s (transaction timeout 10 s), then SIGCONT',
       stack,
@@ -108,8 +106,7 @@ describe('faults of the stack', () => {
         { processor: 'sink', instanceId: '0', env },
       ],
       load: { count: 40_000, rate: 4_000, seed: 61 },
-      during: async (run) => {
-        for (const copy of run.copies) await waitForLog(copy, PROCESSING, 60_000);
+      during: async () => {
         await sleep(1000);
         signalKafka(dataDir, 'SIGSTOP');
         await sleep(18_000);
@@ -131,9 +128,11 @@ describe('faults of the stack', () => {
         { processor: 'sink', instanceId: '0' },
       ],
       load: { count: 200_000, rate: 20_000, seed: 71 },
-      during: async (run) => {
-        for (const copy of run.copies) await waitForLog(copy, PROCESSING, 60_000);
-        for (const pause of [2000, 8000]) {
+      // The broker dies after the load is acknowledged (a delivery cut off by the kill has no known
+      // outcome, which no ground truth can count), while ingest and the sink work through it.
+      during: async (_run, loaded) => {
+        await loaded;
+        for (const pause of [1000, 8000]) {
           await sleep(pause);
           await killKafka(dataDir);
           await sleep(2000);

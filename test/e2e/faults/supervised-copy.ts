@@ -90,7 +90,12 @@ export function caseEnv(
 ): Record<string, string> {
   return processEnv(
     { brokers: stack.brokers, registryUrl: stack.registryUrl, prefix, stateDir },
-    { TRIBUTARY_DEFAULT_PARTITIONS: String(partitions), TRIBUTARY_LOG_LEVEL: 'info' },
+    // Batches of 1000: many transactions per copy, so a fault at the n-th one lands mid-stream.
+    {
+      TRIBUTARY_DEFAULT_PARTITIONS: String(partitions),
+      TRIBUTARY_LOG_LEVEL: 'info',
+      TRIBUTARY_MAX_BATCH_RECORDS: '1000',
+    },
   );
 }
 
