@@ -1,7 +1,7 @@
 // The fault suite's verdicts: each case appends one JSON line to the report file the suite's global
 // setup provides; the teardown prints them as one table and the closing `N passed, N failed` line.
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import Table from 'cli-table3';
+import { textTable } from '../../../runtime/observability/terminal.ts';
 import type { ReconcileCheck } from '../../../loadgen/index.ts';
 import type { CopyExit } from './supervised-copy.ts';
 
@@ -71,7 +71,7 @@ const pair = (kafka: number, clickhouse: number): string => `${kafka} / ${clickh
 
 /** The table and, for each failed case, what failed and where its logs are. */
 export function faultReport(verdicts: readonly FaultVerdict[]): string {
-  const table = new Table({
+  const table = textTable({
     head: [
       'fault',
       'events',
