@@ -77,7 +77,10 @@ function faultStep(dir: string, filters: string[]): Step {
 }
 
 function plannedSteps(dir: string, positional: string[], options: Map<string, string | true>): Step[] {
-  if (options.get('faults') !== undefined) return [faultStep(dir, positional)];
+  const faults = options.get('faults');
+  // `--faults zombie` reads as an option value: it is a filter all the same.
+  if (faults !== undefined)
+    return [faultStep(dir, typeof faults === 'string' ? [faults, ...positional] : positional)];
   const steps: Step[] = [
     { name: 'typecheck', command: ['node_modules/.bin/tsc', '-p', 'tsconfig.json', '--noEmit'] },
     { name: 'lint', command: ['node_modules/.bin/eslint', '--max-warnings=0', '.'] },
