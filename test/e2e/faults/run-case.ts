@@ -1,6 +1,7 @@
 // Runs one fault case end to end and records its verdict: copies up, load with a fault applied, settle,
 // stop, reconcile, judge.
-import { FaultCase } from './fault-case.ts';
+import { createPipelineTopics } from '../sink-support.ts';
+import { FaultCase, PARTITIONS } from './fault-case.ts';
 import type { LoadSpec } from './fault-case.ts';
 import { judge, recordVerdict } from './fault-report.ts';
 import type { Expectation, FaultOutcome, FaultVerdict } from './fault-report.ts';
@@ -30,6 +31,8 @@ export interface CaseOptions {
 
 export async function runFaultCase(options: CaseOptions): Promise<FaultVerdict> {
   const run = new FaultCase(options.fault, options.stack);
+  // The topics exist before the copies start, or they wait for the load generator to create them.
+  await createPipelineTopics(options.stack.brokers, run.prefix, PARTITIONS);
   for (const spec of options.copies) run.start(spec);
   // Traffic starts once every copy has its partitions, so faults at the n-th batch land mid-stream.
   for (const copy of run.copies) await waitForLog(copy, PROCESSING, 90_000);
