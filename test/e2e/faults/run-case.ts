@@ -5,11 +5,8 @@ import { FaultCase, PARTITIONS } from './fault-case.ts';
 import type { LoadSpec } from './fault-case.ts';
 import { judge, recordVerdict } from './fault-report.ts';
 import type { Expectation, FaultOutcome, FaultVerdict } from './fault-report.ts';
-import { waitForLog } from './supervised-copy.ts';
+import { waitForReady } from './supervised-copy.ts';
 import type { CaseStack, CopySpec } from './supervised-copy.ts';
-
-/** What a copy logs once it owns partitions and is about to handle records. */
-export const PROCESSING = /restored state store|positions synced/;
 
 export interface CaseOptions {
   fault: string;
@@ -35,7 +32,7 @@ export async function runFaultCase(options: CaseOptions): Promise<FaultVerdict> 
   await createPipelineTopics(options.stack.brokers, run.prefix, PARTITIONS);
   for (const spec of options.copies) run.start(spec);
   // Traffic starts once every copy has its partitions, so faults at the n-th batch land mid-stream.
-  for (const copy of run.copies) await waitForLog(copy, PROCESSING, 90_000);
+  for (const copy of run.copies) await waitForReady(copy, 90_000);
   const loading = run.load(options.load);
   await options.during?.(run, loading);
   const truth = await loading;

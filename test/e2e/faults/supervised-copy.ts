@@ -114,3 +114,28 @@ export async function waitForLog(copy: SupervisedCopy, pattern: RegExp, timeoutM
 export function logMatches(copy: SupervisedCopy, pattern: RegExp): boolean {
   return existsSync(copy.logFile) && pattern.test(readFileSync(copy.logFile, 'utf8'));
 }
+
+/** The health port the copy's current run logged at start, if it has. */
+function healthPort(copy: SupervisedCopy): number | undefined {
+  if (!existsSync(copy.logFile)) return undefined;
+  const ports = [...readFileSync(copy.logFile, 'utf8').matchAll(/health and metrics on [^"]*:(\d+)"/g)];
+  const last = ports.at(-1)?.[1];
+  return last === undefined ? undefined : Number(last);
+}
+
+/** Waits until the copy's /readyz answers 200 (assigned, restored, caught up); false on timeout. */
+export async function waitForReady(copy: SupervisedCopy, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const port = healthPort(copy);
+    if (port !== undefined) {
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
+      if (ready) return true;
+    }
+    await sleep(500);
+  }
+  return false;
+}
