@@ -16,7 +16,7 @@ import type { ReconcileCheck, Truth } from '../../../loadgen/index.ts';
 import { waitForGroupCaughtUp } from '../../../runtime/kafka/index.ts';
 import { uniquePrefix } from '../../../runtime/testing/kafka-test-kit.ts';
 import type { FaultOutcome } from './fault-report.ts';
-import { SupervisedCopy, caseEnv } from './supervised-copy.ts';
+import { SupervisedCopy, caseEnv, waitForReady } from './supervised-copy.ts';
 import type { CaseStack, CopyExit, CopySpec } from './supervised-copy.ts';
 
 export const PARTITIONS = 6;
@@ -115,6 +115,8 @@ export class FaultCase {
 
   /** Stops every copy (SIGTERM), then reconciles topics and ClickHouse with the truth. */
   async finish(truth: Truth): Promise<FaultOutcome> {
+    // A copy restarted moments ago may still be starting: stop it once it runs, as an operator would.
+    await Promise.all(this.copies.map((c) => waitForReady(c, 30_000)));
     const stopCodes = await Promise.all(this.copies.map((c) => c.stop()));
     const topics = await reconcileIngestTopics({
       brokers: this.stack.brokers,
