@@ -136,6 +136,7 @@ export class TransactionLoop {
   }
 
   private async produceAll(result: BatchResult): Promise<void> {
+    if (faultPoint('processor.produce')) return;
     for (const message of result.messages) await this.deps.producer.produce(message);
   }
 

@@ -15,6 +15,8 @@ import { writeSync } from 'node:fs';
 import { TributaryError } from '../errors.ts';
 
 export const FAULT_POINTS = [
+  /** Processor: a transaction is open, the batch's outputs are about to be produced into it. */
+  'processor.produce',
   /** Processor: outputs produced in the open transaction, input offsets not yet sent. */
   'processor.send-offsets',
   /** Processor: offsets sent to the transaction, commit not yet called. */

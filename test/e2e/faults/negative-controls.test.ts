@@ -25,10 +25,10 @@ describe('negative controls: a broken guarantee must fail reconciliation', () =>
     expect(verdict.outcome.missing.clickhouse).toBeGreaterThan(0);
   });
 
-  it('the processor skips the rewind after an abort (processor.rewind:skip): caught', async () => {
-    const fault = 'processor.send-offsets:fail@3,processor.rewind:skip';
+  it('the processor commits a batch whose outputs it skipped (processor.produce:skip@3): caught', async () => {
+    const fault = 'processor.produce:skip@3';
     const verdict = await runFaultCase({
-      fault: `CONTROL processor skips the rewind after an abort (${fault})`,
+      fault: `CONTROL processor commits offsets of a batch it never produced (${fault})`,
       stack,
       reportFile,
       copies: [
@@ -40,5 +40,22 @@ describe('negative controls: a broken guarantee must fail reconciliation', () =>
     });
     expect(verdict.passed, describeVerdict(verdict)).toBe(true);
     expect(verdict.outcome.missing.kafka).toBeGreaterThan(0);
+  });
+
+  // Skipping only the rewind no longer breaks anything: the consumer refuses to consume past an
+  // uncommitted position (TRIBUTARY_KAFKA_POSITION_UNCOMMITTED), the copy stops, restarts, and is exact.
+  it('the processor skips the rewind after an abort: the position guard stops it, exact', async () => {
+    const fault = 'processor.send-offsets:fail@3,processor.rewind:skip';
+    const verdict = await runFaultCase({
+      fault: `processor skips the rewind after an abort (${fault})`,
+      stack,
+      reportFile,
+      copies: [
+        { processor: 'ingest', instanceId: '0', fault },
+        { processor: 'sink', instanceId: '0' },
+      ],
+      load: LOAD,
+    });
+    expect(verdict.passed, describeVerdict(verdict)).toBe(true);
   });
 });
