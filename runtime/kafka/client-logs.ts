@@ -1,6 +1,7 @@
 // Every log line of the Kafka client library (librdkafka's own, and the KafkaJS-style admin's) goes
 // through pino as a structured record, never to the console as a raw object. One sink per process: the
-// process lifecycle points it at its logger once; until then (tools, tests) a JSON logger at warn.
+// process lifecycle points it at its logger once; until then (tools, tests) a JSON logger at warn on
+// stderr, so a command's stdout (tables, query results) stays clean for pipes.
 import type { KafkaJS as KafkaJSTypes } from '@confluentinc/kafka-javascript';
 import { createLogger } from '../observability/index.ts';
 import type { Logger } from '../observability/index.ts';
@@ -13,7 +14,7 @@ export function setClientLogger(log: Logger): void {
 }
 
 function clientLogger(): Logger {
-  sink ??= createLogger({ name: 'kafka-client', level: 'warn', pretty: false });
+  sink ??= createLogger({ name: 'kafka-client', level: 'warn', pretty: false, fd: 2 });
   return sink;
 }
 

@@ -11,6 +11,8 @@ export interface LoggerOptions {
   level?: string;
   /** Force pretty or JSON output; by default pretty only when stdout is a TTY. */
   pretty?: boolean;
+  /** File descriptor of JSON output; default 1 (stdout). Tools log to 2 so their stdout stays data. */
+  fd?: number;
 }
 
 export function createLogger(options: LoggerOptions): Logger {
@@ -22,5 +24,5 @@ export function createLogger(options: LoggerOptions): Logger {
       pretty({ colorize: colourOn(), sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }),
     );
   }
-  return pino(base, pino.destination({ sync: false }));
+  return pino(base, pino.destination({ fd: options.fd ?? 1, sync: false }));
 }
