@@ -22,6 +22,10 @@ export const ERROR_CODES = {
   TRIBUTARY_RECORD_INVALID: { retryable: false },
   TRIBUTARY_STATE_RESTORE_FAILED: { retryable: true },
   TRIBUTARY_INSTANCE_LOCKED: { retryable: false },
+  /** A processor's own declaration mistake (an undeclared output, store, table or outcome): exit 2. */
+  TRIBUTARY_DEFINITION_INVALID: { retryable: false },
+  /** A processor's `open` hook could not load a start-time resource (a rules file, say): exit 2. */
+  TRIBUTARY_DEFINITION_OPEN_FAILED: { retryable: false },
   TRIBUTARY_SHUTDOWN_TIMEOUT: { retryable: false },
   /** A sink's store is down or refusing writes (backpressure): retry with backoff, partitions paused. */
   TRIBUTARY_SINK_UNAVAILABLE: { retryable: true },
@@ -108,6 +112,30 @@ export class ValidationError extends TributaryError {
     readonly detail: string,
   ) {
     super('TRIBUTARY_RECORD_INVALID', `${reason}: ${detail}`, { context: { reason } });
+  }
+}
+
+export type DefinitionErrorCode = Extract<ErrorCode, `TRIBUTARY_DEFINITION_${string}`>;
+
+/** A processor that cannot run as written or configured: the process stops at start with exit 2. */
+export class DefinitionError extends TributaryError {
+  constructor(code: DefinitionErrorCode, message: string, options: TributaryErrorOptions = {}) {
+    super(code, message, options);
+  }
+}
+
+/** What an `open` hook throws: which resource (a file path, say), what is wrong, and what to do. */
+export class ResourceError extends DefinitionError {
+  constructor(
+    readonly resource: string,
+    readonly problem: string,
+    readonly fix: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super('TRIBUTARY_DEFINITION_OPEN_FAILED', `${resource}: ${problem}; ${fix}`, {
+      ...options,
+      context: { resource, problem, fix },
+    });
   }
 }
 

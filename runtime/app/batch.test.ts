@@ -12,6 +12,7 @@ const shouter = defineProcessor({
   input: { topic: 'in', value: bytes() },
   outputs: { loud: { topic: 'out', value: avro('RequestEvent') } },
   deadLetter: { topic: 'in.dlq' },
+  outcomes: { dropped: ['skip'] },
   config: { prefix: z.string().default('svc-') },
   handle(record, ctx) {
     const text = record.value.toString();

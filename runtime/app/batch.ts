@@ -2,10 +2,11 @@
 // Pure apart from the handler itself: the Kafka loop and the in-memory harness both call it.
 import { SerdeError, ValidationError, describeError } from '../errors.ts';
 import type { Logger } from '../observability/index.ts';
-import type { AnyProcessorDefinition, EmitOptions, InputRecord } from './definition.ts';
+import type { AnyProcessorDefinition, EmitOptions, InputRecord, TableView } from './definition.ts';
+import { declaredOutcomes, undeclared } from './definition-checks.ts';
 import type { OutgoingMessage } from '../kafka/index.ts';
 import type { RuntimeConfig } from '../config/index.ts';
-import type { StateManager } from '../state/index.ts';
+import type { KeyedStore, StateManager } from '../state/index.ts';
 import type { DeadLetter } from '../contracts/records.ts';
 
 export interface RawRecord {
@@ -36,6 +37,10 @@ export interface BatchEnvironment {
   now(): number;
   /** Present when the processor declares stores; its changelog writes join the batch's messages. */
   state?: StateManager;
+  /** The declared reference tables by name, when the processor declares any. */
+  tables?: ReadonlyMap<string, TableView<unknown>>;
+  /** What the definition's `open` hook returned at start. */
+  resources?: unknown;
 }
 
 export interface BatchResult {
@@ -71,76 +76,136 @@ export function processBatch(
     deadLetters: new Map(),
     counted: new Map(),
   };
-  let pending: OutgoingMessage[] = [];
-  let partition = 0;
-  const ctx = {
-    config: env.config,
-    log: env.log,
-    emit(output: string, key: string | Buffer | null, value: unknown, options?: EmitOptions): void {
-      if (!(output in definition.outputs))
-        throw new Error(`${definition.name} emitted to undeclared output "${output}"`);
-      const message: OutgoingMessage = {
-        topic: env.topicFor(output),
-        key: toKeyBuffer(key),
-        value: env.codecs.encodeOutput(output, value),
-      };
-      if (options?.timestamp !== undefined) message.timestamp = options.timestamp;
-      pending.push(message);
-    },
-    count(outcome: string, reason?: string): void {
-      increment(result.counted, reason === undefined ? outcome : `${outcome}:${reason}`);
-    },
-    store(name: string) {
-      if (env.state === undefined) throw new Error(`${definition.name} declares no stores`);
-      return env.state.store(name, partition);
-    },
-  };
-
+  const ctx = new BatchContext(definition, env, result);
   for (const raw of records) {
     result.nextOffsets.set(`${raw.topic}/${raw.partition}`, {
       topic: raw.topic,
       partition: raw.partition,
       offset: raw.offset + 1,
     });
-    pending = [];
-    partition = raw.partition;
-    const savepoint = env.state?.savepoint() ?? 0;
-    try {
-      const value =
-        definition.input.value.kind === 'bytes'
-          ? (raw.value ?? Buffer.alloc(0))
-          : env.codecs.decodeInput(raw.value);
-      const record: InputRecord<unknown> = {
-        topic: raw.topic,
-        partition: raw.partition,
-        offset: raw.offset,
-        key: raw.key,
-        value,
-        timestamp: raw.timestamp,
-      };
-      definition.handle(record, ctx);
-    } catch (error) {
-      const rejection = asRejection(error);
-      if (rejection === undefined) throw error;
-      if (definition.deadLetter === undefined) {
-        throw new Error(
-          `${definition.name} rejected ${raw.topic}/${raw.partition}@${raw.offset} but declares no dead-letter topic`,
-          { cause: error },
-        );
-      }
-      // A rejected record's partial emits and state writes are dropped: it becomes exactly one dead letter.
-      env.state?.rollbackTo(savepoint);
-      result.messages.push(deadLetterMessage(definition.name, raw, rejection, env));
-      increment(result.deadLetters, rejection.reason);
-      continue;
-    }
-    for (const message of pending) {
-      increment(result.emitted, message.topic);
-      result.messages.push(message);
-    }
+    handleOne(definition, raw, env, ctx, result);
   }
   if (env.state !== undefined) result.messages.push(...env.state.changelogMessages());
   return result;
+}
+
+/** Runs the handler on one record: its emits join the batch, or a rejection becomes one dead letter. */
+function handleOne(
+  definition: AnyProcessorDefinition,
+  raw: RawRecord,
+  env: BatchEnvironment,
+  ctx: BatchContext,
+  result: BatchResult,
+): void {
+  ctx.startRecord(raw.partition);
+  const savepoint = env.state?.savepoint() ?? 0;
+  try {
+    definition.handle(decodeRecord(definition, raw, env), ctx);
+  } catch (error) {
+    const rejection = asRejection(error);
+    if (rejection === undefined) throw error;
+    if (definition.deadLetter === undefined)
+      throw undeclared(
+        definition,
+        `rejected ${raw.topic}/${raw.partition}@${raw.offset} but declares no dead-letter topic`,
+      );
+    // A rejected record's partial emits, counts and state writes are dropped: it becomes exactly one dead letter.
+    env.state?.rollbackTo(savepoint);
+    result.messages.push(deadLetterMessage(definition.name, raw, rejection, env));
+    increment(result.deadLetters, rejection.reason);
+    return;
+  }
+  ctx.keepRecord();
+}
+
+function decodeRecord(
+  definition: AnyProcessorDefinition,
+  raw: RawRecord,
+  env: BatchEnvironment,
+): InputRecord<unknown> {
+  const value =
+    definition.input.value.kind === 'bytes'
+      ? (raw.value ?? Buffer.alloc(0))
+      : env.codecs.decodeInput(raw.value);
+  return {
+    topic: raw.topic,
+    partition: raw.partition,
+    offset: raw.offset,
+    key: raw.key,
+    value,
+    timestamp: raw.timestamp,
+  };
+}
+
+/** The `ctx` a handler sees; what one record emits and counts is held until the record is accepted. */
+class BatchContext {
+  readonly config: BatchEnvironment['config'];
+  readonly log: Logger;
+  readonly resources: unknown;
+  private readonly outcomes: ReadonlySet<string>;
+  private pending: OutgoingMessage[] = [];
+  private pendingCounts: string[] = [];
+  private partition = 0;
+
+  constructor(
+    private readonly definition: AnyProcessorDefinition,
+    private readonly env: BatchEnvironment,
+    private readonly result: BatchResult,
+  ) {
+    this.config = env.config;
+    this.log = env.log;
+    this.resources = env.resources;
+    this.outcomes = new Set(declaredOutcomes(definition).map(countKey));
+  }
+
+  startRecord(partition: number): void {
+    this.partition = partition;
+    this.pending = [];
+    this.pendingCounts = [];
+  }
+
+  keepRecord(): void {
+    for (const message of this.pending) {
+      increment(this.result.emitted, message.topic);
+      this.result.messages.push(message);
+    }
+    for (const key of this.pendingCounts) increment(this.result.counted, key);
+  }
+
+  emit = (output: string, key: string | Buffer | null, value: unknown, options?: EmitOptions): void => {
+    if (!(output in this.definition.outputs))
+      throw undeclared(this.definition, `emitted to undeclared output "${output}"`);
+    const message: OutgoingMessage = {
+      topic: this.env.topicFor(output),
+      key: toKeyBuffer(key),
+      value: this.env.codecs.encodeOutput(output, value),
+    };
+    if (options?.timestamp !== undefined) message.timestamp = options.timestamp;
+    this.pending.push(message);
+  };
+
+  count = (outcome: string, reason?: string): void => {
+    const key = countKey({ outcome, reason: reason ?? '' });
+    if (!this.outcomes.has(key)) throw undeclared(this.definition, `counted undeclared outcome "${key}"`);
+    this.pendingCounts.push(key);
+  };
+
+  store = (name: string): KeyedStore<unknown> => {
+    if (this.env.state === undefined || !this.env.state.storeNames.includes(name))
+      throw undeclared(this.definition, `used undeclared store "${name}"`);
+    return this.env.state.store(name, this.partition);
+  };
+
+  table = (name: string): TableView<unknown> => {
+    const table = this.env.tables?.get(name);
+    if (table === undefined) throw undeclared(this.definition, `read undeclared reference table "${name}"`);
+    return table;
+  };
+}
+
+/** `outcome` or `outcome:reason`: the key of BatchResult.counted. */
+function countKey({ outcome, reason }: { outcome: string; reason: string }): string {
+  return reason === '' ? outcome : `${outcome}:${reason}`;
 }
 
 function asRejection(error: unknown): { reason: string; detail: string } | undefined {

@@ -9,7 +9,14 @@ export type {
   ValueCodec,
   ValueOf,
   EmitOptions,
+  OutcomesSpec,
+  CountOutcome,
+  OutputsOf,
+  TablesOf,
+  TableDeclaration,
+  TableView,
 } from './definition.ts';
+export { checkDefinition, declaredOutcomes, openResources } from './definition-checks.ts';
 export { processBatch, DEAD_LETTER_OUTPUT, UNDECODABLE_REASON } from './batch.ts';
 export type { RawRecord, DeadLetterValue, BatchResult, BatchCodecs } from './batch.ts';
 export { buildCodecs } from './codecs.ts';
