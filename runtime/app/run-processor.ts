@@ -1,7 +1,7 @@
 // Runs one copy of a processor as an OS process: config, logging, health, topics, schemas, clients,
 // the transaction loop, signals and a bounded clean shutdown.
 import { z } from 'zod';
-import { describeError, isTributaryError } from '../errors.ts';
+import { DefinitionError, describeError, isTributaryError } from '../errors.ts';
 import type { ProcessorConfig } from './definition.ts';
 import type { AnyProcessorDefinition } from './definition.ts';
 import { loadConfig, redactConfig, runtimeConfigShape } from '../config/index.ts';
@@ -15,7 +15,15 @@ import { HttpSchemaRegistry } from '../serde/index.ts';
 import { createStateManager, ensureProcessorTopics, topicResolver } from './processor-topics.ts';
 import { liveness, readiness } from './processor-health.ts';
 import { TransactionLoop } from './transaction-loop.ts';
-import { EXIT_FAILED, EXIT_FENCED, EXIT_OK, onStopSignal, runAsProcess } from './process-lifecycle.ts';
+import {
+  EXIT_BAD_CONFIG,
+  EXIT_FAILED,
+  EXIT_FENCED,
+  EXIT_OK,
+  onStopSignal,
+  runAsProcess,
+} from './process-lifecycle.ts';
+import { checkDefinition, declaredOutcomes, openResources } from './definition-checks.ts';
 import { claimInstanceSlot } from './instance-slot.ts';
 import type { InstanceSlot } from './instance-slot.ts';
 
@@ -45,6 +53,8 @@ async function runWithConfig(
   config: Config,
   log: Logger,
 ): Promise<number> {
+  const opened = await openDefinition(definition, config, log);
+  if (opened === undefined) return EXIT_BAD_CONFIG;
   const group = config.topicPrefix + definition.name;
   let slot: InstanceSlot | undefined;
   const instanceId = config.instanceId ?? (slot = claimInstanceSlot(config.stateDir, group)).id;
@@ -52,6 +62,7 @@ async function runWithConfig(
   processLog.info({ config: redactConfig(config) }, `starting ${definition.name}`);
 
   const metrics = new ProcessorMetrics(definition.name);
+  metrics.declareOutcomes(config.topicPrefix + definition.input.topic, declaredOutcomes(definition));
   const { consumer, producer } = createGroupClients({
     brokers: config.kafkaBrokers,
     group,
@@ -109,6 +120,7 @@ async function runWithConfig(
         codecs,
         topicFor,
         now: Date.now,
+        resources: opened.resources,
         ...(state === undefined ? {} : { state }),
       },
     });
@@ -116,6 +128,8 @@ async function runWithConfig(
     processLog.info('loop stopped cleanly');
   } catch (error) {
     exitCode = isTributaryError(error) && error.code === 'TRIBUTARY_KAFKA_FENCED' ? EXIT_FENCED : EXIT_FAILED;
+    // The handler did what its definition does not declare: a definition error, like one found at start.
+    if (error instanceof DefinitionError) exitCode = EXIT_BAD_CONFIG;
     const message =
       exitCode === EXIT_FENCED
         ? 'fenced: another copy took over this transactional id; stopping'
@@ -130,6 +144,22 @@ async function runWithConfig(
   }
   processLog.info({ exitCode }, 'stopped');
   return exitCode;
+}
+
+/** Checks the declaration and runs `open` before anything touches Kafka; a mistake is logged, exit 2. */
+async function openDefinition(
+  definition: AnyProcessorDefinition,
+  config: Config,
+  log: Logger,
+): Promise<{ resources: unknown } | undefined> {
+  try {
+    checkDefinition(definition, { tablesSupported: false });
+    return { resources: await openResources(definition, config) };
+  } catch (error) {
+    if (!(error instanceof DefinitionError)) throw error;
+    log.error({ err: error }, `${definition.name} cannot start: ${error.message}`);
+    return undefined;
+  }
 }
 
 async function closeQuietly(log: Logger, what: string, close: () => Promise<void>): Promise<void> {
