@@ -48,6 +48,8 @@ export interface EmitOptions {
 }
 
 export type StoresSpec = Record<string, StoreDeclaration<unknown>>;
+/** What a processor that declares no stores (or tables) may name: nothing. */
+export type NoneDeclared = Record<never, never>;
 export type StoreValue<D> = D extends StoreDeclaration<infer V> ? V : never;
 
 /**
@@ -77,10 +79,10 @@ export interface TableView<V> {
 export interface ProcessorContext<
   O extends OutputsSpec,
   C,
-  S extends StoresSpec = StoresSpec,
+  S extends StoresSpec = NoneDeclared,
   U extends OutcomesSpec = readonly [],
   R = undefined,
-  B extends TablesSpec = TablesSpec,
+  B extends TablesSpec = NoneDeclared,
 > {
   readonly config: C;
   readonly log: Logger;
@@ -107,10 +109,10 @@ export interface ProcessorDefinition<
   I,
   O extends OutputsSpec,
   S extends ConfigShape,
-  T extends StoresSpec = StoresSpec,
+  T extends StoresSpec = NoneDeclared,
   U extends OutcomesSpec = readonly [],
   R = undefined,
-  B extends TablesSpec = TablesSpec,
+  B extends TablesSpec = NoneDeclared,
 > {
   /** Also the consumer group and the transactional-id prefix. */
   name: string;
@@ -140,10 +142,10 @@ export function defineProcessor<
   I,
   O extends OutputsSpec,
   S extends ConfigShape,
-  T extends StoresSpec = StoresSpec,
+  T extends StoresSpec = NoneDeclared,
   const U extends OutcomesSpec = readonly [],
   R = undefined,
-  B extends TablesSpec = TablesSpec,
+  B extends TablesSpec = NoneDeclared,
 >(definition: ProcessorDefinition<I, O, S, T, U, R, B>): ProcessorDefinition<I, O, S, T, U, R, B> {
   return definition;
 }
