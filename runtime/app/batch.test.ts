@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ValidationError } from '../errors.ts';
 import { runInMemory } from '../testing/run-in-memory.ts';
-import type { RequestEvent } from '../contracts/index.ts';
 import { avro, bytes, defineProcessor } from './definition.ts';
 
 // A tiny processor exercising every path of the batch code: emit, reject, count, config.
@@ -50,7 +49,7 @@ describe('processBatch through the in-memory harness', () => {
         now: () => 42,
       },
     );
-    expect(run.outputs['loud']?.map((o) => [o.key, (o.value as RequestEvent).service])).toEqual([
+    expect(run.outputs['loud']?.map((o) => [o.key, o.value.service])).toEqual([
       ['hi', 'x-HI'],
       ['yo', 'x-YO'],
     ]);
