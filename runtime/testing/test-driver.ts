@@ -108,7 +108,7 @@ export class TestDriver<D extends AnyProcessorDefinition> {
   table<K extends keyof TablesOf<D> & string>(name: K): TestTable<TableValue<D, K>> {
     const table = this.tables.get(name);
     if (table === undefined) throw undeclared(this.definition, `has no reference table "${name}"`);
-    return table as TestTable<TableValue<D, K>>;
+    return table;
   }
 
   /** The values written to an output so far, decoded, typed from the definition. */
