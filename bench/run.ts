@@ -12,10 +12,14 @@ import type { TestRecord } from '../runtime/testing/kafka-test-kit.ts';
 import { measureProcessor } from './processor-throughput.ts';
 import { benchSink } from './sink-bench.ts';
 import { benchEndToEnd } from './e2e-bench.ts';
+import { benchRestore } from './restore-bench.ts';
+import { benchTable } from './table-bench.ts';
 
 const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url));
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 300_000);
 const PARTITIONS = 6;
+/** `restore` runs only the state-restore benchmark (a few minutes instead of the whole suite). */
+const ONLY = process.env['BENCH_ONLY'];
 
 function say(line: string): void {
   process.stderr.write(`▶ ${line}\n`);
@@ -44,59 +48,9 @@ async function main(): Promise<void> {
   });
   const figures: Record<string, number> = {};
   try {
-    say(`load generator: 500,000 events as fast as it can`);
-    const loadgen = await runLoadgen({
-      brokers: stack.brokers,
-      topicPrefix: 'bench-loadgen.',
-      partitions: PARTITIONS,
-      generator: generatorOptionsSchema.parse({
-        seed: 5,
-        count: 500_000,
-        rate: 2_000_000,
-        startMs: Date.now(),
-      }),
-      runsDir: join(workDir, 'runs'),
-      progress: false,
-    });
-    figures['loadgen_events_per_s'] = loadgen.summary.achievedRate;
-
-    say(`pre-producing ${EVENTS.toLocaleString()} raw events for ingest and for the pass-through baseline`);
-    const events = rawEvents(EVENTS);
-    for (const topic of ['bench.requests.raw', 'bench.passthrough.in']) {
-      await createTopics(stack.brokers, [{ name: topic, partitions: PARTITIONS, cleanupPolicy: 'delete' }]);
-      await produceRecords(stack.brokers, topic, events);
-    }
-    const common = {
-      brokers: stack.brokers,
-      registryUrl: stack.registryUrl,
-      topicPrefix: 'bench.',
-      records: events.length,
-      workDir,
-    };
-    say('pass-through (baseline: same records, same client settings and transactions)');
-    const passthrough = await measureProcessor({
-      ...common,
-      name: 'passthrough',
-      inputTopic: 'passthrough.in',
-    });
-    say('ingest');
-    const ingest = await measureProcessor({ ...common, name: 'ingest', inputTopic: 'requests.raw' });
-    figures['passthrough_events_per_s'] = passthrough.eventsPerS;
-    figures['ingest_events_per_s'] = ingest.eventsPerS;
-    figures['ingest_ratio'] = ingest.eventsPerS / passthrough.eventsPerS;
-    figures['ingest_rss_steady_mb'] = ingest.rssSteadyMb;
-    figures['ingest_rss_max_mb'] = ingest.rssMaxMb;
-    figures['passthrough_rss_steady_mb'] = passthrough.rssSteadyMb;
-    say('ClickHouse sink against a direct bulk insert of the same rows');
-    Object.assign(
-      figures,
-      await benchSink({ brokers: stack.brokers, registryUrl: stack.registryUrl, workDir }),
-    );
-    say('end to end: load generator → ingest ×2 → ClickHouse sink');
-    Object.assign(
-      figures,
-      await benchEndToEnd({ brokers: stack.brokers, registryUrl: stack.registryUrl, workDir }),
-    );
+    if (ONLY !== 'restore') await benchProcessing(stack, workDir, figures);
+    say('state restore: ingest dedup store, history hours long, against its live state');
+    Object.assign(figures, await benchRestore({ brokers: stack.brokers, say }));
   } finally {
     await stopStack(join(workDir, 'stack'));
     rmSync(workDir, { recursive: true, force: true });
@@ -110,6 +64,71 @@ async function main(): Promise<void> {
   say(`figures written to ${RESULTS}`);
 }
 
+async function benchProcessing(
+  stack: { brokers: string; registryUrl: string },
+  workDir: string,
+  figures: Record<string, number>,
+): Promise<void> {
+  say(`load generator: 500,000 events as fast as it can`);
+  const loadgen = await runLoadgen({
+    brokers: stack.brokers,
+    topicPrefix: 'bench-loadgen.',
+    partitions: PARTITIONS,
+    generator: generatorOptionsSchema.parse({
+      seed: 5,
+      count: 500_000,
+      rate: 2_000_000,
+      startMs: Date.now(),
+    }),
+    runsDir: join(workDir, 'runs'),
+    progress: false,
+  });
+  figures['loadgen_events_per_s'] = loadgen.summary.achievedRate;
+
+  say(`pre-producing ${EVENTS.toLocaleString()} raw events for ingest and for the pass-through baseline`);
+  const events = rawEvents(EVENTS);
+  for (const topic of ['bench.requests.raw', 'bench.passthrough.in']) {
+    await createTopics(stack.brokers, [{ name: topic, partitions: PARTITIONS, cleanupPolicy: 'delete' }]);
+    await produceRecords(stack.brokers, topic, events);
+  }
+  const common = {
+    brokers: stack.brokers,
+    registryUrl: stack.registryUrl,
+    topicPrefix: 'bench.',
+    records: events.length,
+    workDir,
+  };
+  say('pass-through (baseline: same records, same client settings and transactions)');
+  const passthrough = await measureProcessor({
+    ...common,
+    name: 'passthrough',
+    inputTopic: 'passthrough.in',
+  });
+  say('ingest');
+  const ingest = await measureProcessor({ ...common, name: 'ingest', inputTopic: 'requests.raw' });
+  figures['passthrough_events_per_s'] = passthrough.eventsPerS;
+  figures['ingest_events_per_s'] = ingest.eventsPerS;
+  figures['ingest_ratio'] = ingest.eventsPerS / passthrough.eventsPerS;
+  figures['ingest_rss_steady_mb'] = ingest.rssSteadyMb;
+  figures['ingest_rss_max_mb'] = ingest.rssMaxMb;
+  figures['passthrough_rss_steady_mb'] = passthrough.rssSteadyMb;
+  say('ClickHouse sink against a direct bulk insert of the same rows');
+  Object.assign(
+    figures,
+    await benchSink({ brokers: stack.brokers, registryUrl: stack.registryUrl, workDir }),
+  );
+  say('reference table: 1,000,000 customers through the broker into a table');
+  Object.assign(
+    figures,
+    await benchTable({ brokers: stack.brokers, registryUrl: stack.registryUrl, progress: say }),
+  );
+  say('end to end: load generator → ingest ×2 → ClickHouse sink');
+  Object.assign(
+    figures,
+    await benchEndToEnd({ brokers: stack.brokers, registryUrl: stack.registryUrl, workDir }),
+  );
+}
+
 function printTable(figures: Record<string, number>): void {
   const goals: Record<string, string> = {
     loadgen_events_per_s: '≥ 100,000',
@@ -118,10 +137,15 @@ function printTable(figures: Record<string, number>): void {
     sink_ratio: '≥ 0.80 of direct insert',
     queryable_latency_p99_ms: '< 2,000 ms',
     e2e_events_per_s: '≥ 20,000',
+    restore_read_mb: '≤ 2 × restore_state_mb',
+    restore_seconds: '≪ max.poll.interval.ms (300 s)',
   };
   const table = textTable({ head: ['figure', 'value', 'goal'] });
   for (const [key, value] of Object.entries(figures)) {
-    const shown = key.endsWith('_ratio') ? value.toFixed(2) : Math.round(value).toLocaleString();
+    const shown =
+      key.endsWith('_ratio') || key.endsWith('_seconds')
+        ? value.toFixed(2)
+        : Math.round(value).toLocaleString();
     table.push([key, shown, goals[key] ?? '']);
   }
   console.log(table.toString());

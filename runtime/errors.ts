@@ -15,17 +15,36 @@ export const ERROR_CODES = {
   TRIBUTARY_SCHEMA_INVALID: { retryable: false },
   TRIBUTARY_REGISTRY_UNAVAILABLE: { retryable: true },
   TRIBUTARY_REGISTRY_REQUEST_FAILED: { retryable: false },
+  /** The registry did not answer within the start deadline (TRIBUTARY_STARTUP_DEADLINE_MS). */
+  TRIBUTARY_REGISTRY_UNREACHABLE: { retryable: false },
+  /** librdkafka marks it retriable (a broker moving, a timeout): the batch is aborted and retried. */
   TRIBUTARY_KAFKA_TRANSIENT: { retryable: true },
+  /** The transaction must be aborted (librdkafka's txn_requires_abort); the batch is retried after it. */
+  TRIBUTARY_KAFKA_ABORTABLE: { retryable: true },
+  /** A record larger than the producer's or the topic's message size limit: no retry ever fits it. */
+  TRIBUTARY_KAFKA_RECORD_TOO_LARGE: { retryable: false },
+  /** Retrying cannot help: authorization, invalid config or record, unsupported by the broker. */
+  TRIBUTARY_KAFKA_PERMANENT: { retryable: false },
+  /** No broker answered within the start deadline (TRIBUTARY_STARTUP_DEADLINE_MS). */
+  TRIBUTARY_KAFKA_UNREACHABLE: { retryable: false },
   TRIBUTARY_KAFKA_FENCED: { retryable: false },
   TRIBUTARY_KAFKA_FATAL: { retryable: false },
   TRIBUTARY_KAFKA_TOPIC_MISMATCH: { retryable: false },
+  /** A topic the process reads (a reference table's) does not exist. */
+  TRIBUTARY_KAFKA_TOPIC_MISSING: { retryable: false },
   TRIBUTARY_RECORD_INVALID: { retryable: false },
   TRIBUTARY_STATE_RESTORE_FAILED: { retryable: true },
+  /** A changelog record this store kind cannot have written (another store's topic, a foreign writer). */
+  TRIBUTARY_STATE_CHANGELOG_CORRUPT: { retryable: false },
+  /** A handler asked for a state store its definition does not declare (a bug in the processor). */
+  TRIBUTARY_STATE_UNDECLARED: { retryable: false },
   TRIBUTARY_INSTANCE_LOCKED: { retryable: false },
   /** A processor's own declaration mistake (an undeclared output, store, table or outcome): exit 2. */
   TRIBUTARY_DEFINITION_INVALID: { retryable: false },
   /** A processor's `open` hook could not load a start-time resource (a rules file, say): exit 2. */
   TRIBUTARY_DEFINITION_OPEN_FAILED: { retryable: false },
+  /** Another live copy (often on another host) runs with this copy's instance id: they would fence each other. */
+  TRIBUTARY_INSTANCE_ID_IN_USE: { retryable: false },
   TRIBUTARY_SHUTDOWN_TIMEOUT: { retryable: false },
   /** A sink's store is down or refusing writes (backpressure): retry with backoff, partitions paused. */
   TRIBUTARY_SINK_UNAVAILABLE: { retryable: true },
@@ -33,12 +52,22 @@ export const ERROR_CODES = {
   TRIBUTARY_SINK_ROW_REJECTED: { retryable: false },
   /** A sink's write failed in a way retrying cannot fix (a bug, a missing table, bad credentials): it stops. */
   TRIBUTARY_SINK_WRITE_FAILED: { retryable: false },
+  /** A reference table stopped before it was loaded (closed, or its topic could not be followed). */
+  TRIBUTARY_TABLE_LOAD_FAILED: { retryable: false },
   /** A versioned ClickHouse migration failed; the sink stops at start. */
   TRIBUTARY_CLICKHOUSE_MIGRATION_FAILED: { retryable: false },
   /** The embedded ClickHouse data directory is owned by another live process. */
   TRIBUTARY_CLICKHOUSE_DATA_DIR_LOCKED: { retryable: false },
   /** The query endpoint refused a statement (writes, settings that lift read-only, several statements). */
   TRIBUTARY_CLICKHOUSE_QUERY_REFUSED: { retryable: false },
+  /** The query endpoint would listen beyond loopback without a password: refused at start. */
+  TRIBUTARY_CLICKHOUSE_QUERY_UNSAFE_BIND: { retryable: false },
+  /** A query endpoint request with a wrong user or password, or from a browser page of another site. */
+  TRIBUTARY_CLICKHOUSE_QUERY_UNAUTHORIZED: { retryable: false },
+  /** A query endpoint request over one of its own limits (body size, concurrent queries). */
+  TRIBUTARY_CLICKHOUSE_QUERY_LIMIT: { retryable: true },
+  /** A query endpoint request asks for something it does not speak (ClickHouse block compression, a type in Native). */
+  TRIBUTARY_CLICKHOUSE_QUERY_UNSUPPORTED: { retryable: false },
 } as const satisfies Record<string, { retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

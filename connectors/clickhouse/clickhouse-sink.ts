@@ -1,7 +1,7 @@
 // clickhouse-sink: lands topics in ClickHouse tables, one declared binding per topic. Adding a table is
 // a migration plus a binding here; the runtime's sink loop does the batching, retries, dead letters and
 // offsets, and this file only opens the store.
-import { avro, defineSink } from '../../runtime/index.ts';
+import { avro, defineSink, isTributaryError } from '../../runtime/index.ts';
 import type { SinkConfig, SinkConnector, SinkOpenContext } from '../../runtime/index.ts';
 import { version as chdbVersion } from 'chdb';
 import { clickhouseConfigShape } from './config.ts';
@@ -67,7 +67,25 @@ async function maybeStartEndpoint(
     readOnly: true,
     version: engineVersion(),
     log: ctx.log,
+    access: {
+      user: config.queryUser,
+      password: config.queryPassword,
+      allowedOrigins: config.queryAllowedOrigins
+        .split(',')
+        .map((o) => o.trim())
+        .filter((o) => o !== ''),
+    },
+    limits: {
+      maxExecutionTimeS: config.queryMaxExecutionTimeS,
+      maxMemoryBytes: config.queryMaxMemoryBytes,
+      maxResultRows: config.queryMaxResultRows,
+      maxResultBytes: config.queryMaxResultBytes,
+      maxThreads: config.queryMaxThreads,
+      maxConcurrentQueries: config.queryMaxConcurrent,
+      maxBodyBytes: config.queryMaxBodyBytes,
+    },
   }).catch((error: unknown) => {
+    if (isTributaryError(error)) throw error;
     throw new Error(
       `cannot serve the query endpoint on ${config.queryHost}:${config.queryPort} (${String(error)}); ` +
         'set TRIBUTARY_QUERY_PORT to a free port, 0 for any, or -1 for none',

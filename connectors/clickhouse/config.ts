@@ -27,6 +27,49 @@ export const clickhouseConfigShape = {
     .describe(
       'embedded mode: port of the ClickHouse-compatible read-only HTTP endpoint; 0 = any free, -1 = none',
     ),
+  queryUser: z.string().min(1).default('default').describe('embedded mode: the query endpoint user'),
+  queryPassword: z
+    .string()
+    .default('')
+    .describe('embedded mode: the query endpoint password (required to bind beyond loopback)'),
+  queryAllowedOrigins: z
+    .string()
+    .default('')
+    .describe(
+      'embedded mode: browser origins allowed to query, comma-separated (e.g. http://localhost:3000)',
+    ),
+  queryMaxExecutionTimeS: z
+    .number()
+    .int()
+    .min(1)
+    .default(30)
+    .describe('query endpoint: seconds a query may run'),
+  queryMaxMemoryBytes: z
+    .number()
+    .int()
+    .min(1 << 20)
+    .default(1 << 30)
+    .describe('query endpoint: bytes of memory one query may use'),
+  queryMaxResultRows: z
+    .number()
+    .int()
+    .min(1)
+    .default(1_000_000)
+    .describe('query endpoint: rows in one result'),
+  queryMaxResultBytes: z
+    .number()
+    .int()
+    .min(1 << 10)
+    .default(128 << 20)
+    .describe('query endpoint: uncompressed bytes in one result'),
+  queryMaxThreads: z.number().int().min(1).default(2).describe('query endpoint: threads one query may use'),
+  queryMaxConcurrent: z.number().int().min(1).default(4).describe('query endpoint: queries running at once'),
+  queryMaxBodyBytes: z
+    .number()
+    .int()
+    .min(1 << 10)
+    .default(1 << 20)
+    .describe('query endpoint: largest request body, in bytes'),
 };
 
 export type ClickHouseSettings = {

@@ -2,13 +2,13 @@
 // and what to do; a lock left by a process that died is taken over.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isTributaryError } from '../../runtime/index.ts';
-import { LOCK_FILE, lockDataDir, lockOwner } from './data-dir-lock.ts';
+import { LOCK_NAME, lockDataDir, lockOwner } from './data-dir-lock.ts';
 
 const LOCK_MODULE = fileURLToPath(new URL('./data-dir-lock.ts', import.meta.url));
 const children: ChildProcess[] = [];
@@ -18,6 +18,15 @@ afterEach(() => {
   for (const child of children.splice(0)) child.kill('SIGKILL');
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
+
+/** The directory's one current lock file (its highest generation). */
+function lockFileIn(dir: string): string {
+  const files = readdirSync(dir).filter((f) => f.startsWith(`${LOCK_NAME}.`) && f.endsWith('.claim'));
+  const generation = (f: string): number => Number(f.split('.').at(-2));
+  const newest = files.sort((a, b) => generation(b) - generation(a))[0];
+  if (newest === undefined) throw new Error(`no lock file in ${dir}`);
+  return join(dir, newest);
+}
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-lock-'));
@@ -60,7 +69,8 @@ describe('lockDataDir', () => {
       queryUrl: 'http://127.0.0.1:8123',
     });
     lock.release();
-    expect(existsSync(join(dir, 'clickhouse', LOCK_FILE))).toBe(false);
+    expect(existsSync(lock.path)).toBe(false);
+    expect(lockOwner(join(dir, 'clickhouse'))).toBeUndefined();
   });
 
   it('refuses a second holder while the first is alive, naming it and what to do', async () => {
@@ -80,14 +90,14 @@ describe('lockDataDir', () => {
         'TRIBUTARY_CLICKHOUSE_DATA_DIR to another directory.',
     );
     // The refusal leaves the owner's lock as it was.
-    expect(JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8'))).toMatchObject({ pid: owner.pid });
+    expect(JSON.parse(readFileSync(lockFileIn(dir), 'utf8'))).toMatchObject({ pid: owner.pid });
   });
 
   it('takes over the lock of an owner that died without releasing it', async () => {
     const dir = tempDir();
     const owner = await lockInAnotherProcess(dir, 'clickhouse-sink', 0);
     await new Promise((resolve) => owner.once('exit', resolve));
-    expect(JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8'))).toMatchObject({ pid: owner.pid });
+    expect(JSON.parse(readFileSync(lockFileIn(dir), 'utf8'))).toMatchObject({ pid: owner.pid });
     expect(lockOwner(dir)).toBeUndefined();
     const lock = lockDataDir(dir, 'query');
     expect(JSON.parse(readFileSync(lock.path, 'utf8'))).toEqual({ pid: process.pid, holder: 'query' });

@@ -1,10 +1,10 @@
-// One process owns an embedded ClickHouse data directory at a time: a lock file holding the owner's pid
-// (and where its query endpoint answers). A lock whose process is gone is taken over.
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
-import { TributaryError } from '../../runtime/index.ts';
+// One process owns an embedded ClickHouse data directory at a time: a lock holding the owner's pid (and
+// where its query endpoint answers), taken with atomic file operations (runtime/app/exclusive-claim.ts),
+// so two processes can never both take it, nor one read it half written. A dead owner's lock is taken over.
+import { TributaryError, claimOwner, tryClaim } from '../../runtime/index.ts';
 
-export const LOCK_FILE = 'tributary.lock';
+/** The lock's name inside the data directory: generation files `tributary.lock.<n>.claim`. */
+export const LOCK_NAME = 'tributary.lock';
 
 export interface LockOwner {
   pid: number;
@@ -21,67 +21,39 @@ export interface DataDirLock {
   release(): void;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+// A lock under this process's own pid is a previous life's (a restarted container reuses pids).
+const OPTIONS = { ownPid: 'stale' } as const;
 
 /** The live owner of the directory, or undefined when it is free (no lock, or a dead owner's). */
 export function lockOwner(dataDir: string): LockOwner | undefined {
-  let owner: Partial<LockOwner>;
-  try {
-    owner = JSON.parse(readFileSync(join(dataDir, LOCK_FILE), 'utf8')) as Partial<LockOwner>;
-  } catch {
-    return undefined;
-  }
-  if (typeof owner.pid !== 'number' || owner.pid === process.pid || !isAlive(owner.pid)) return undefined;
+  const owner = claimOwner(dataDir, LOCK_NAME, OPTIONS);
+  if (owner === undefined) return undefined;
+  const { holder, queryUrl } = owner as Partial<LockOwner>;
   return {
     pid: owner.pid,
-    holder: owner.holder ?? 'unknown',
-    ...(owner.queryUrl ? { queryUrl: owner.queryUrl } : {}),
+    holder: typeof holder === 'string' ? holder : 'unknown',
+    ...(typeof queryUrl === 'string' && queryUrl !== '' ? { queryUrl } : {}),
   };
-}
-
-function write(path: string, owner: LockOwner, exclusive: boolean): void {
-  const fd = openSync(path, exclusive ? 'wx' : 'w');
-  try {
-    writeSync(fd, JSON.stringify(owner));
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Takes the directory or throws TRIBUTARY_CLICKHOUSE_DATA_DIR_LOCKED naming the owner. */
 export function lockDataDir(dataDir: string, holder: string): DataDirLock {
-  mkdirSync(dataDir, { recursive: true });
-  const path = join(dataDir, LOCK_FILE);
   const owner: LockOwner = { pid: process.pid, holder };
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      write(path, owner, true);
-      return {
-        path,
-        setQueryUrl: (url) => write(path, { ...owner, queryUrl: url }, false),
-        release: () => rmSync(path, { force: true }),
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const live = lockOwner(dataDir);
-    if (live !== undefined) {
-      throw new TributaryError(
-        'TRIBUTARY_CLICKHOUSE_DATA_DIR_LOCKED',
-        `the embedded ClickHouse data directory ${dataDir} is in use by ${live.holder} (pid ${live.pid}); ` +
-          'only one process may own it. Stop that process, query through its endpoint, or set ' +
-          'TRIBUTARY_CLICKHOUSE_DATA_DIR to another directory.',
-        { context: { dataDir, ...live } },
-      );
-    }
-    rmSync(path, { force: true }); // its owner died without releasing it
+  const result = tryClaim(dataDir, LOCK_NAME, { ...owner }, OPTIONS);
+  if (result.claimed) {
+    const { claim } = result;
+    return {
+      path: claim.path,
+      setQueryUrl: (url) => claim.update({ ...owner, queryUrl: url }),
+      release: () => claim.release(),
+    };
   }
-  throw new Error(`could not take the lock ${path}`);
+  const live = lockOwner(dataDir) ?? { pid: result.owner.pid, holder: 'unknown' };
+  throw new TributaryError(
+    'TRIBUTARY_CLICKHOUSE_DATA_DIR_LOCKED',
+    `the embedded ClickHouse data directory ${dataDir} is in use by ${live.holder} (pid ${live.pid}); ` +
+      'only one process may own it. Stop that process, query through its endpoint, or set ' +
+      'TRIBUTARY_CLICKHOUSE_DATA_DIR to another directory.',
+    { context: { dataDir, ...live } },
+  );
 }

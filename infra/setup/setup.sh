@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Prepares a checkout to run Tributary: Debian packages, node_modules, Kafka jars, the schema registry.
+# Prepares a checkout to run Tributary: Debian packages, node_modules, Kafka jars, the schema registry,
+# the real query clients the tests drive (Go clickhouse-go, Python clickhouse-connect).
 #
 #   infra/setup/setup.sh [--quiet]
 #
@@ -36,10 +37,11 @@ if ! flock -n 9; then
 fi
 
 T0=$EPOCHREALTIME
-run_step 1 4 "debian packages" apt_check apt_run
-run_step 2 4 "node modules" node_check node_run "npm ci compiles librdkafka, ~2 min"
-run_step 3 4 "kafka jars" kafka_check kafka_run
-run_step 4 4 "schema registry" registry_check registry_run "downloads Apicurio, ~150 MB"
+run_step 1 5 "debian packages" apt_check apt_run
+run_step 2 5 "node modules" node_check node_run "npm ci compiles librdkafka, ~2 min"
+run_step 3 5 "kafka jars" kafka_check kafka_run
+run_step 4 5 "schema registry" registry_check registry_run "downloads Apicurio, ~150 MB"
+run_step 5 5 "query clients" clients_check clients_run "Go clickhouse-go and Python clickhouse-connect, ~1 min"
 if [ "$QUIET" = 0 ] || [ "$WORKED" = 1 ]; then
   echo "setup complete in $(elapsed "$T0")s (cache: $CACHE)"
 fi

@@ -1,4 +1,5 @@
-# The four setup steps (sourced by setup.sh): Debian packages, node_modules, Kafka jars, schema registry.
+# The five setup steps (sourced by setup.sh): Debian packages, node_modules, Kafka jars, schema registry,
+# query clients.
 # Each has a cheap <step>_check (0 = cached) and a <step>_run (see lib.sh).
 
 # --- a. Debian packages -----------------------------------------------------------------------------
@@ -166,4 +167,46 @@ registry_run() {
   [ -x "$REGISTRY_BUILD" ] || fail "$REGISTRY_BUILD is missing or not executable" "update your checkout (infra/registry/ provides it)"
   "$REGISTRY_BUILD" "$CACHE" ||
     fail "infra/registry/build.sh failed" "check access to Maven Central, then run ./tributary setup again"
+}
+
+# --- e. Query clients -------------------------------------------------------------------------------
+# The real clients the query endpoint's tests drive: a Go program on clickhouse-go (the version Grafana's
+# ClickHouse plugin uses) and a Python venv with clickhouse-connect. Each is rebuilt only when its inputs
+# (sources, pins, toolchain version) change; the stamp is their sha256.
+CLIENTS_SRC="$REPO/test/clients"
+CLIENTS_DIR="$CACHE/clients"
+
+# The toolchains enter the key by their resolved path (it names the version), not by running them: the
+# check runs before every ./tributary command and must stay cheap.
+go_toolchain() {
+  local go
+  go=$(readlink -f "$(command -v go)")
+  echo "$go"
+  cat "$(dirname "$go")/../VERSION" 2>/dev/null || true
+}
+clients_go_key() { { cat "$CLIENTS_SRC/go/go.mod" "$CLIENTS_SRC/go/go.sum" "$CLIENTS_SRC/go/main.go"; go_toolchain; } | sha256; }
+clients_py_key() { { cat "$CLIENTS_SRC/python/requirements.txt"; readlink -f "$(command -v python3)"; } | sha256; }
+
+clients_check() {
+  command -v go >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1 || return 1
+  [ -x "$CLIENTS_DIR/go/clients-go" ] && [ "$(cat "$CLIENTS_DIR/go/stamp" 2>/dev/null)" = "$(clients_go_key)" ] &&
+    [ -x "$CLIENTS_DIR/python/venv/bin/python" ] && [ "$(cat "$CLIENTS_DIR/python/stamp" 2>/dev/null)" = "$(clients_py_key)" ]
+}
+
+clients_run() {
+  need_command go "install Go >= 1.25 (apt-get install golang-go, or from go.dev)"
+  need_command python3 "install Python 3 (apt-get install python3 python3-venv)"
+  mkdir -p "$CLIENTS_DIR/go" "$CLIENTS_DIR/python"
+  (cd "$CLIENTS_SRC/go" && go build -mod=readonly -o "$CLIENTS_DIR/go/clients-go.tmp" .) ||
+    fail "building test/clients/go failed" "check access to the Go module proxy (GOPROXY), then run ./tributary setup again"
+  mv -f "$CLIENTS_DIR/go/clients-go.tmp" "$CLIENTS_DIR/go/clients-go"
+  clients_go_key >"$CLIENTS_DIR/go/stamp"
+  # A venv records its own path, so it is built in place; the stamp is written only once it is complete.
+  rm -rf "$CLIENTS_DIR/python/venv" "$CLIENTS_DIR/python/stamp"
+  python3 -m venv "$CLIENTS_DIR/python/venv" ||
+    fail "python3 -m venv failed" "install python3-venv (apt-get install python3-venv)"
+  "$CLIENTS_DIR/python/venv/bin/pip" install -q --disable-pip-version-check -r "$CLIENTS_SRC/python/requirements.txt" ||
+    fail "pip could not install test/clients/python/requirements.txt" "check access to PyPI, then run ./tributary setup again"
+  clients_py_key >"$CLIENTS_DIR/python/stamp"
+  STEP_NOTE="clickhouse-go $(grep -o 'clickhouse-go/v2 v[0-9.]*' "$CLIENTS_SRC/go/go.mod" | cut -d' ' -f2), $(cat "$CLIENTS_SRC/python/requirements.txt")"
 }

@@ -1,7 +1,7 @@
 // ingest: raw JSON request events → validated, normalised Avro RequestEvents; rejects → requests.dlq
 // with a reason; repeated event_ids within the horizon dropped and counted (upstreams retry).
 import { z } from 'zod';
-import { CHANGELOG_RETENTION_MS, avro, bytes, defineProcessor, keyedStore } from '../../runtime/index.ts';
+import { CHANGELOG_RETENTION_MS, avro, bytes, defineProcessor, recentIds } from '../../runtime/index.ts';
 import { DEFAULT_PARSE_LIMITS, parseRequestEvent } from './parse-event.ts';
 
 const positiveMs = z.number().int().min(1);
@@ -39,19 +39,23 @@ export const ingest = defineProcessor({
     dedupHorizonMs: positiveMs
       .max(CHANGELOG_RETENTION_MS / 2)
       .default(10 * 60_000)
-      .describe('how long an event_id is remembered to drop repeats, in ms of arrival time'),
+      .describe(
+        'how long an event_id is remembered to drop repeats, in ms of arrival time (up to 1/16 longer)',
+      ),
     dedupMaxIdsPerPartition: z
       .number()
       .int()
       .min(1000)
-      .default(100_000)
-      .describe('most event_ids remembered per partition (bounds memory; oldest forgotten first)'),
+      .default(2_000_000)
+      .describe(
+        'most event_ids remembered per partition, ~10-16 bytes each; past it the kept horizon shrinks (logged, /readyz, tributary_state_horizon_seconds)',
+      ),
   },
-  // Forgotten ids need no tombstones: the changelog drops old records by retention.
+  // The store expires ids by arrival time and caps them itself; its changelog holds about the live ids.
   stores: {
-    seenEventIds: keyedStore<number>({
-      localExpiry: true,
-      maxEntries: (c) => Number(c['dedupMaxIdsPerPartition']),
+    recentEventIds: recentIds({
+      horizonMs: (c) => Number(c['dedupHorizonMs']),
+      maxIdsPerPartition: (c) => Number(c['dedupMaxIdsPerPartition']),
     }),
   },
   handle(record, ctx) {
@@ -59,14 +63,12 @@ export const ingest = defineProcessor({
     // clock, so reprocessing after a crash gives exactly the same output.
     const arrivedAt = record.timestamp;
     const event = parseRequestEvent(record.value, ctx.config, arrivedAt);
-    const seen = ctx.store('seenEventIds');
-    seen.expireBefore(arrivedAt - ctx.config.dedupHorizonMs);
-    seen.trimToSize(ctx.config.dedupMaxIdsPerPartition - 1);
-    if (seen.has(event.event_id)) {
+    const seen = ctx.store('recentEventIds');
+    if (seen.has(event.event_id, arrivedAt)) {
       ctx.count('duplicate');
       return;
     }
-    seen.set(event.event_id, event.ts, arrivedAt);
+    seen.add(event.event_id, arrivedAt);
     ctx.emit('valid', event.event_id, event);
   },
 });

@@ -3,6 +3,14 @@ import { z } from 'zod';
 import { ValidationError } from '../errors.ts';
 import { runInMemory } from '../testing/run-in-memory.ts';
 import { avro, bytes, defineProcessor } from './definition.ts';
+import { loadProcessorConfig } from './run-processor.ts';
+import { buildCodecs } from './codecs.ts';
+import { topicResolver } from './processor-topics.ts';
+import { deadLetterMessage } from './batch.ts';
+import { InMemorySchemaRegistry } from '../testing/in-memory-schema-registry.ts';
+import { AvroDecoder } from '../serde/index.ts';
+import { createLogger } from '../observability/index.ts';
+import type { DeadLetterValue } from './batch.ts';
 
 // A tiny processor exercising every path of the batch code: emit, reject, count, config.
 const shouter = defineProcessor({
@@ -73,5 +81,60 @@ describe('processBatch through the in-memory harness', () => {
 
   it('rejects config that does not fit the schema', async () => {
     await expect(runInMemory(shouter, [], { config: { prefix: 7 } })).rejects.toThrow('TRIBUTARY_PREFIX');
+  });
+
+  it('dead-letters a record whose output would exceed the message limit, instead of failing every retry', async () => {
+    const run = await runInMemory(shouter, [{ key: 'big', value: 'a'.repeat(20_000) }, { value: 'ok' }], {
+      config: { maxMessageBytes: 10_000 },
+    });
+    expect(run.outputs['loud']?.map((o) => o.key)).toEqual(['ok']);
+    expect(run.deadLetters).toHaveLength(1);
+    expect(run.deadLetters[0]?.reason).toBe('output_too_large');
+    expect(run.deadLetters[0]?.detail).toMatch(/output "loud" would be \d+ bytes, over the 10000-byte/);
+  });
+});
+
+// Regression (issue 9, finding 10): a dead letter carries the original bytes, so the letter of a record
+// near the size limit was over it, and librdkafka's MSG_SIZE_TOO_LARGE made the batch retry forever.
+describe('deadLetterMessage of a record near the message size limit', () => {
+  async function letterFor(originalBytes: number, maxMessageBytes: number) {
+    const config = loadProcessorConfig(shouter, { env: {}, overrides: { maxMessageBytes } });
+    const registry = new InMemorySchemaRegistry();
+    const topicFor = topicResolver(shouter, '');
+    const log = createLogger({ name: 'test', level: 'silent', pretty: false });
+    const { codecs } = await buildCodecs(shouter, registry, topicFor, log);
+    const original = Buffer.alloc(originalBytes, 'x');
+    const raw = {
+      topic: 'in',
+      partition: 0,
+      offset: 9,
+      key: Buffer.from('k1'),
+      value: original,
+      timestamp: 0,
+    };
+    const env = { codecs, topicFor, now: () => 1, config };
+    const message = deadLetterMessage('shouter', raw, { reason: 'oversized', detail: 'too big' }, env);
+    const letter = await AvroDecoder.forWriterSchema<DeadLetterValue>(registry).decodeAsync(
+      message.value ?? Buffer.alloc(0),
+    );
+    return { message, letter, original };
+  }
+
+  it('keeps the first bytes of an original too big to carry whole, fits the limit and says it truncated', async () => {
+    const { message, letter, original } = await letterFor(1_040_000, 1_000_000);
+    expect((message.key?.length ?? 0) + (message.value?.length ?? 0)).toBeLessThanOrEqual(1_000_000 - 512);
+    expect(letter.detail).toBe(
+      'original_value truncated from 1040000 bytes to fit the 1000000-byte message limit; too big',
+    );
+    const kept = letter.original_value ?? Buffer.alloc(0);
+    expect(kept.length).toBeGreaterThan(990_000);
+    expect(original.subarray(0, kept.length).equals(kept)).toBe(true);
+    expect(letter).toMatchObject({ reason: 'oversized', source_offset: 9 });
+  });
+
+  it('carries an original that fits whole untouched', async () => {
+    const { letter } = await letterFor(5000, 1_000_000);
+    expect(letter.detail).toBe('too big');
+    expect(letter.original_value?.length).toBe(5000);
   });
 });

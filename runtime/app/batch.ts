@@ -6,7 +6,7 @@ import type { AnyProcessorDefinition, EmitOptions, InputRecord, TableView } from
 import { declaredOutcomes, undeclared } from './definition-checks.ts';
 import type { OutgoingMessage } from '../kafka/index.ts';
 import type { RuntimeConfig } from '../config/index.ts';
-import type { KeyedStore, StateManager } from '../state/index.ts';
+import type { AnyPartitionStore, StateManager } from '../state/index.ts';
 import type { DeadLetter } from '../contracts/records.ts';
 
 export interface RawRecord {
@@ -55,6 +55,8 @@ export interface BatchResult {
 export const DEAD_LETTER_OUTPUT = '$deadLetter';
 /** Reason code for input bytes the runtime could not decode (bad Avro, unknown schema id, …). */
 export const UNDECODABLE_REASON = 'undecodable';
+/** Reason code for a record whose output would exceed the message size limit (TRIBUTARY_MAX_MESSAGE_BYTES). */
+export const OUTPUT_TOO_LARGE_REASON = 'output_too_large';
 
 function increment(map: Map<string, number>, key: string, by = 1): void {
   map.set(key, (map.get(key) ?? 0) + by);
@@ -180,6 +182,14 @@ class BatchContext {
       key: toKeyBuffer(key),
       value: this.env.codecs.encodeOutput(output, value),
     };
+    // Kafka would refuse it on every retry (MSG_SIZE_TOO_LARGE): the input record is dead-lettered.
+    const bytes = messageBytes(message.key, message.value);
+    if (bytes > this.env.config.maxMessageBytes) {
+      throw new ValidationError(
+        OUTPUT_TOO_LARGE_REASON,
+        `output "${output}" would be ${bytes} bytes, over the ${this.env.config.maxMessageBytes}-byte message limit`,
+      );
+    }
     if (options?.timestamp !== undefined) message.timestamp = options.timestamp;
     this.pending.push(message);
   };
@@ -190,7 +200,7 @@ class BatchContext {
     this.pendingCounts.push(key);
   };
 
-  store = (name: string): KeyedStore<unknown> => {
+  store = (name: string): AnyPartitionStore => {
     if (this.env.state === undefined || !this.env.state.storeNames.includes(name))
       throw undeclared(this.definition, `used undeclared store "${name}"`);
     return this.env.state.store(name, this.partition);
@@ -215,15 +225,25 @@ function asRejection(error: unknown): { reason: string; detail: string } | undef
   return undefined;
 }
 
-function deadLetterMessage(
+/** Room for a record's framing inside librdkafka's size check (record headers, varints, timestamps). */
+const RECORD_OVERHEAD_BYTES = 512;
+const MAX_DETAIL_CHARS = 2000;
+
+/** Bytes of a message as librdkafka measures it against message.max.bytes, plus a margin for framing. */
+function messageBytes(key: Buffer | null, value: Buffer | null): number {
+  return (key?.length ?? 0) + (value?.length ?? 0) + RECORD_OVERHEAD_BYTES;
+}
+
+/** The dead letter of a rejected record, fitted to the message size limit (see fitDeadLetter). */
+export function deadLetterMessage(
   processor: string,
   raw: RawRecord,
   rejection: { reason: string; detail: string },
-  env: BatchEnvironment,
+  env: Pick<BatchEnvironment, 'codecs' | 'topicFor' | 'now' | 'config'>,
 ): OutgoingMessage {
   const value: DeadLetterValue = {
     reason: rejection.reason,
-    detail: rejection.detail.slice(0, 2000),
+    detail: rejection.detail.slice(0, MAX_DETAIL_CHARS),
     source_topic: raw.topic,
     source_partition: raw.partition,
     source_offset: raw.offset,
@@ -232,5 +252,34 @@ function deadLetterMessage(
     processor,
     failed_at: env.now(),
   };
-  return { topic: env.topicFor(DEAD_LETTER_OUTPUT), key: raw.key, value: env.codecs.encodeDeadLetter(value) };
+  const encoded = fitDeadLetter(value, raw.key, env.config.maxMessageBytes, (v) =>
+    env.codecs.encodeDeadLetter(v),
+  );
+  return { topic: env.topicFor(DEAD_LETTER_OUTPUT), key: raw.key, value: encoded };
+}
+
+/**
+ * Encodes a dead letter so that, under `key`, it fits `limitBytes`. A dead letter carries the original
+ * bytes, so the letter of a record that was near the limit is over it, and Kafka would refuse it on every
+ * retry (MSG_SIZE_TOO_LARGE). Such an original keeps its first bytes, and the detail says it was truncated
+ * and from how many bytes. For every writer of dead letters (processors and sinks).
+ */
+export function fitDeadLetter(
+  value: DeadLetterValue,
+  key: Buffer | null,
+  limitBytes: number,
+  encode: (value: DeadLetterValue) => Buffer,
+): Buffer {
+  const encoded = encode(value);
+  const excess = messageBytes(key, encoded) - limitBytes;
+  const original = value.original_value;
+  if (excess <= 0 || original === null) return encoded;
+  const note = `original_value truncated from ${original.length} bytes to fit the ${limitBytes}-byte message limit; `;
+  // The note lengthens the detail (ASCII), and shorter lengths may shrink a varint: room for both.
+  const keep = Math.max(0, original.length - excess - Buffer.byteLength(note) - 16);
+  return encode({
+    ...value,
+    detail: (note + value.detail).slice(0, MAX_DETAIL_CHARS),
+    original_value: original.subarray(0, keep),
+  });
 }

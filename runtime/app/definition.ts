@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import type { ConfigShape } from '../config/index.ts';
 import type { RuntimeConfig } from '../config/index.ts';
 import type { Logger } from '../observability/index.ts';
-import type { KeyedStore, StoreDeclaration } from '../state/index.ts';
+import type { StoreDeclaration, StoreOf } from '../state/index.ts';
 import type { SchemaName, SchemaRecords } from '../contracts/records.ts';
 
 /** How a topic's values are encoded: raw bytes (e.g. JSON from services) or Avro by schema record name. */
@@ -50,7 +50,6 @@ export interface EmitOptions {
 export type StoresSpec = Record<string, StoreDeclaration<unknown>>;
 /** What a processor that declares no stores (or tables) may name: nothing. */
 export type NoneDeclared = Record<never, never>;
-export type StoreValue<D> = D extends StoreDeclaration<infer V> ? V : never;
 
 /**
  * The outcomes a processor counts (records that produce no output), a closed set that becomes metric
@@ -98,7 +97,7 @@ export interface ProcessorContext<
   /** Counts a declared outcome that produces no record (e.g. a dropped duplicate); shows in metrics. */
   readonly count: CountOutcome<U>;
   /** The current record's partition's view of a declared store; writes commit with the batch. */
-  store<K extends keyof S & string>(name: K): KeyedStore<StoreValue<S[K]>>;
+  store<K extends keyof S & string>(name: K): StoreOf<S[K]>;
   /** A declared reference table. */
   table<K extends keyof B & string>(name: K): TableView<ValueOf<B[K]['value']>>;
 }
@@ -122,7 +121,7 @@ export interface ProcessorDefinition<
   /** Where records the handler rejects (ValidationError) or cannot decode go, as Avro `DeadLetter`. */
   deadLetter?: { topic: string; partitions?: number };
   config: S;
-  /** Keyed state, per input partition, backed by compacted `<processor>.<store>.changelog` topics. */
+  /** State per input partition (keyed stores, recent-id sets), backed by `<processor>.<store>.changelog` topics. */
   stores?: T;
   /** Reference tables the handler reads (`ctx.table(name)`). */
   tables?: B;

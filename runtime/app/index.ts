@@ -17,9 +17,17 @@ export type {
   TableView,
 } from './definition.ts';
 export { checkDefinition, declaredOutcomes, openResources } from './definition-checks.ts';
-export { processBatch, DEAD_LETTER_OUTPUT, UNDECODABLE_REASON } from './batch.ts';
+export {
+  processBatch,
+  fitDeadLetter,
+  DEAD_LETTER_OUTPUT,
+  UNDECODABLE_REASON,
+  OUTPUT_TOO_LARGE_REASON,
+} from './batch.ts';
 export type { RawRecord, DeadLetterValue, BatchResult, BatchCodecs } from './batch.ts';
 export { buildCodecs } from './codecs.ts';
+export { tryClaim, claimOwner } from './exclusive-claim.ts';
+export type { Claim, ClaimContent, ClaimResult } from './exclusive-claim.ts';
 export { topicResolver, changelogTopicFor } from './processor-topics.ts';
 export {
   runProcessor,

@@ -1,47 +1,25 @@
 // Gives each copy of a processor on this machine a stable slot number: a restarted copy gets its old
 // slot back (so its transactional id fences its own zombie and aborts its dangling transaction at once),
-// while copies running side by side get different ones.
-import { mkdirSync, openSync, closeSync, readFileSync, rmSync, writeSync } from 'node:fs';
+// while copies running side by side get different ones. Slots are host-local: copies on several hosts
+// (or containers that do not share the state dir) need TRIBUTARY_INSTANCE_ID each (see the README).
 import { join } from 'node:path';
+import { TributaryError } from '../errors.ts';
+import { tryClaim } from './exclusive-claim.ts';
 
 export interface InstanceSlot {
   id: string;
   release(): void;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function tryClaim(path: string): boolean {
-  try {
-    const fd = openSync(path, 'wx');
-    writeSync(fd, String(process.pid));
-    closeSync(fd);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
-  const owner = Number(readFileSync(path, 'utf8').trim());
-  if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) return false;
-  // The previous owner died (SIGKILL, crash): take its slot over.
-  rmSync(path, { force: true });
-  return tryClaim(path);
-}
-
 export function claimInstanceSlot(stateDir: string, group: string, maxSlots = 256): InstanceSlot {
   const dir = join(stateDir, 'instances', group);
-  mkdirSync(dir, { recursive: true });
   for (let slot = 0; slot < maxSlots; slot++) {
-    const path = join(dir, `${slot}.pid`);
-    if (tryClaim(path)) {
-      return { id: String(slot), release: () => rmSync(path, { force: true }) };
-    }
+    const result = tryClaim(dir, `slot-${slot}`, { pid: process.pid });
+    if (result.claimed) return { id: String(slot), release: () => result.claim.release() };
   }
-  throw new Error(`no free instance slot for ${group} under ${dir} (${maxSlots} copies alive?)`);
+  throw new TributaryError(
+    'TRIBUTARY_INSTANCE_LOCKED',
+    `no free instance slot for ${group} under ${dir} (${maxSlots} copies alive?)`,
+    { context: { group, dir, maxSlots } },
+  );
 }

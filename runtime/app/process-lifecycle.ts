@@ -1,13 +1,30 @@
 // What every long-running runtime process (processor or sink) does the same way: refuse bad config
 // before touching anything, log fatal surprises, and stop on SIGTERM/SIGINT within a bounded time.
-import { ConfigError } from '../errors.ts';
+import { ConfigError, isTributaryError } from '../errors.ts';
+import type { ErrorCode } from '../errors.ts';
 import { createLogger } from '../observability/index.ts';
+import { setClientLogger } from '../kafka/index.ts';
 import type { Logger } from '../observability/index.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_BAD_CONFIG = 2;
 export const EXIT_FENCED = 3;
+
+/** Errors a restart cannot fix until someone changes config or starts what is missing: exit 2, like bad config. */
+const NEEDS_A_PERSON = new Set<ErrorCode>([
+  'TRIBUTARY_KAFKA_UNREACHABLE',
+  'TRIBUTARY_REGISTRY_UNREACHABLE',
+  'TRIBUTARY_INSTANCE_ID_IN_USE',
+  'TRIBUTARY_DEFINITION_INVALID',
+  'TRIBUTARY_DEFINITION_OPEN_FAILED',
+]);
+
+export function exitCodeFor(error: unknown): number {
+  if (!isTributaryError(error)) return EXIT_FAILED;
+  if (error.code === 'TRIBUTARY_KAFKA_FENCED') return EXIT_FENCED;
+  return NEEDS_A_PERSON.has(error.code) ? EXIT_BAD_CONFIG : EXIT_FAILED;
+}
 
 /** Loads config (exit 2 with the message on a ConfigError), then runs `body` and exits with its code. */
 export async function runAsProcess<C extends { logLevel: string }>(
@@ -24,6 +41,7 @@ export async function runAsProcess<C extends { logLevel: string }>(
     process.exit(EXIT_BAD_CONFIG);
   }
   const log = createLogger({ name, level: config.logLevel });
+  setClientLogger(log);
   process.on('uncaughtException', (error) => {
     log.fatal({ err: error }, 'uncaught exception');
     process.exit(EXIT_FAILED);

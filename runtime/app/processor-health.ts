@@ -3,6 +3,7 @@ import type { HealthStatus, ProcessorMetrics } from '../observability/index.ts';
 import type { InputConsumer } from '../kafka/index.ts';
 import type { StateManager } from '../state/index.ts';
 import type { TransactionLoop } from './transaction-loop.ts';
+import type { StartupProgress } from './startup-wait.ts';
 
 const LIVENESS_STALL_MS = 180_000;
 
@@ -20,15 +21,19 @@ export function readiness(
   state: StateManager | undefined,
   maxLag: number,
   metrics: ProcessorMetrics,
+  startup?: StartupProgress,
 ): HealthStatus {
   const status = ((): HealthStatus => {
-    if (loop === undefined) return { ok: false, reason: 'starting' };
+    if (loop === undefined) return { ok: false, reason: startup?.phase ?? 'starting' };
     if (state?.isRestoring === true) return { ok: false, reason: 'restoring state from changelogs' };
     if (!consumer.hasJoinedGroup) return { ok: false, reason: 'waiting for a partition assignment' };
     const worst = Math.max(0, ...consumer.lag().values());
     metrics.assignedPartitions.set(consumer.assignment.length);
-    if (worst > maxLag) return { ok: false, reason: `catching up: lag ${worst} > ${maxLag}` };
-    return { ok: true, reason: `assigned ${consumer.assignment.length} partition(s), lag ${worst}` };
+    // A dedup horizon cut short by its id cap does not stop the copy, but /readyz says so.
+    const shortfall = state?.horizonShortfall();
+    const note = shortfall === undefined || shortfall === null ? '' : `; ${shortfall}`;
+    if (worst > maxLag) return { ok: false, reason: `catching up: lag ${worst} > ${maxLag}${note}` };
+    return { ok: true, reason: `assigned ${consumer.assignment.length} partition(s), lag ${worst}${note}` };
   })();
   metrics.ready.set(status.ok ? 1 : 0);
   return status;

@@ -4,7 +4,7 @@ import type { AnyProcessorDefinition, ProcessorConfig } from './definition.ts';
 import { DEAD_LETTER_OUTPUT } from './batch.ts';
 import { ensureTopics, partitionCount, readPartitionsToEnd, withAdmin } from '../kafka/index.ts';
 import type { TopicSpec } from '../kafka/index.ts';
-import { CHANGELOG_RETENTION_MS, StateManager } from '../state/index.ts';
+import { StateManager, changelogTopicConfig } from '../state/index.ts';
 import type { ChangelogReader, StoreDeclaration } from '../state/index.ts';
 import type { Logger } from '../observability/index.ts';
 import type { ConfigShape } from '../config/index.ts';
@@ -81,7 +81,7 @@ export async function ensureProcessorTopics(
     const found = await ensureTopics(admin, topicSpecs(definition, config));
     const partitions = await partitionCount(admin, config.topicPrefix + definition.input.topic);
     const changelogs = Object.entries(storeDeclarations(definition)).map(([store, declaration]) =>
-      changelogSpec(changelogFor(store), partitions, declaration),
+      changelogSpec(changelogFor(store), partitions, declaration, config),
     );
     return [...found, ...(await ensureTopics(admin, changelogs))];
   });
@@ -112,16 +112,15 @@ export function createStateManager(
 function changelogSpec(
   name: string,
   partitions: number,
-  declaration: StoreDeclaration<unknown> | undefined,
+  declaration: StoreDeclaration,
+  config: Config,
 ): TopicSpec {
-  if (declaration?.localExpiry !== true) return { name, partitions, cleanupPolicy: 'compact' };
-  return {
-    name,
-    partitions,
-    cleanupPolicy: 'compact,delete',
-    retentionMs: CHANGELOG_RETENTION_MS,
-    segmentMs: CHANGELOG_RETENTION_MS / 4,
-  };
+  const { cleanupPolicy, retentionMs, segmentMs, extra } = changelogTopicConfig(declaration, config);
+  const spec: TopicSpec = { name, partitions, cleanupPolicy };
+  if (retentionMs !== undefined) spec.retentionMs = retentionMs;
+  if (segmentMs !== undefined) spec.segmentMs = segmentMs;
+  if (extra !== undefined) spec.extraConfig = extra;
+  return spec;
 }
 
 function toBuffer(key: string | Buffer | null | undefined): Buffer | null {

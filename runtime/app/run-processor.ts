@@ -1,7 +1,7 @@
 // Runs one copy of a processor as an OS process: config, logging, health, topics, schemas, clients,
 // the transaction loop, signals and a bounded clean shutdown.
 import { z } from 'zod';
-import { DefinitionError, describeError, isTributaryError } from '../errors.ts';
+import { DefinitionError, describeError } from '../errors.ts';
 import type { ProcessorConfig } from './definition.ts';
 import type { AnyProcessorDefinition } from './definition.ts';
 import { loadConfig, redactConfig, runtimeConfigShape } from '../config/index.ts';
@@ -17,13 +17,15 @@ import { liveness, readiness } from './processor-health.ts';
 import { TransactionLoop } from './transaction-loop.ts';
 import {
   EXIT_BAD_CONFIG,
-  EXIT_FAILED,
   EXIT_FENCED,
   EXIT_OK,
+  exitCodeFor,
   onStopSignal,
   runAsProcess,
 } from './process-lifecycle.ts';
 import { checkDefinition, declaredOutcomes, openResources } from './definition-checks.ts';
+import { recordFenced, refuseDuplicateInstance } from './instance-identity.ts';
+import { StartupProgress, kafkaDependency, registryDependency, waitForDependency } from './startup-wait.ts';
 import { claimInstanceSlot } from './instance-slot.ts';
 import type { InstanceSlot } from './instance-slot.ts';
 
@@ -59,6 +61,13 @@ async function runWithConfig(
   let slot: InstanceSlot | undefined;
   const instanceId = config.instanceId ?? (slot = claimInstanceSlot(config.stateDir, group)).id;
   const processLog = log.child({ instance: instanceId });
+  const identity = {
+    stateDir: config.stateDir,
+    group,
+    instanceId,
+    brokers: config.kafkaBrokers,
+    sessionTimeoutMs: config.sessionTimeoutMs,
+  };
   processLog.info({ config: redactConfig(config) }, `starting ${definition.name}`);
 
   const metrics = new ProcessorMetrics(definition.name);
@@ -74,6 +83,7 @@ async function runWithConfig(
   let state: StateManager | undefined;
   let health: HealthServer | undefined;
   let exitCode = EXIT_OK;
+  const startup = new StartupProgress();
   const stopSignal = onStopSignal(
     processLog,
     config.shutdownTimeoutMs,
@@ -88,15 +98,34 @@ async function runWithConfig(
     health = await startHealthServer(config.httpHost, config.httpPort, {
       metrics: metrics.registry,
       live: () => liveness(loop),
-      ready: () => readiness(consumer, loop, state, config.readyMaxLag, metrics),
+      ready: () => readiness(consumer, loop, state, config.readyMaxLag, metrics, startup),
     });
     processLog.info({ port: health.port }, `health and metrics on http://${config.httpHost}:${health.port}`);
     const topicFor = topicResolver(definition, config.topicPrefix);
-    await ensureProcessorTopics(definition, config, processLog);
+    const wait = { deadlineMs: config.startupDeadlineMs, log: processLog, progress: startup };
+    await waitForDependency(
+      kafkaDependency(config.kafkaBrokers),
+      'creating topics',
+      () => ensureProcessorTopics(definition, config, processLog),
+      wait,
+    );
+    await refuseDuplicateInstance(identity, processLog);
     state = createStateManager(definition, config, processLog);
     const inputTopic = config.topicPrefix + definition.input.topic;
+    // A revoked partition's state is dropped at once: it is restored afresh if it comes back.
+    if (state !== undefined) {
+      consumer.addRebalanceListener(state.rebalanceListener(inputTopic));
+      const held = state;
+      metrics.stateHorizons = () => held.horizons();
+    }
     const registry = new HttpSchemaRegistry(config.registryUrl);
-    const { codecs, prepareInput } = await buildCodecs(definition, registry, topicFor, processLog);
+    const { codecs, prepareInput } = await waitForDependency(
+      registryDependency(registry.baseUrl),
+      'registering schemas',
+      () => buildCodecs(definition, registry, topicFor, processLog),
+      wait,
+    );
+    startup.phase = 'joining the consumer group';
     await producer.connect();
     consumer.onLag((lag) => {
       metrics.consumerLag.reset();
@@ -127,12 +156,12 @@ async function runWithConfig(
     await loop.run();
     processLog.info('loop stopped cleanly');
   } catch (error) {
-    exitCode = isTributaryError(error) && error.code === 'TRIBUTARY_KAFKA_FENCED' ? EXIT_FENCED : EXIT_FAILED;
-    // The handler did what its definition does not declare: a definition error, like one found at start.
-    if (error instanceof DefinitionError) exitCode = EXIT_BAD_CONFIG;
+    exitCode = exitCodeFor(error);
+    if (exitCode === EXIT_FENCED) recordFenced(identity);
     const message =
       exitCode === EXIT_FENCED
-        ? 'fenced: another copy took over this transactional id; stopping'
+        ? 'fenced: another copy took over this transactional id; stopping (if that copy is alive and not ' +
+          'a replacement of this one, give each copy its own TRIBUTARY_INSTANCE_ID)'
         : `stopping on error: ${describeError(error)}`;
     processLog.error({ err: error }, message);
   } finally {

@@ -12,7 +12,9 @@ import type { TopicSpec } from '../kafka/index.ts';
 import { HttpSchemaRegistry } from '../serde/index.ts';
 import { claimInstanceSlot } from './instance-slot.ts';
 import type { InstanceSlot } from './instance-slot.ts';
-import { EXIT_FAILED, EXIT_FENCED, EXIT_OK, onStopSignal, runAsProcess } from './process-lifecycle.ts';
+import { EXIT_FENCED, EXIT_OK, exitCodeFor, onStopSignal, runAsProcess } from './process-lifecycle.ts';
+import { recordFenced, refuseDuplicateInstance } from './instance-identity.ts';
+import { StartupProgress, kafkaDependency, registryDependency, waitForDependency } from './startup-wait.ts';
 import type { AnySinkDefinition, SinkConfig, SinkConnector } from './sink-definition.ts';
 import { sinkConfigShape } from './sink-definition.ts';
 import type { BoundTopic } from './sink-flush.ts';
@@ -50,6 +52,7 @@ export async function runSink(definition: AnySinkDefinition, source?: ConfigSour
 }
 
 interface Running {
+  startup: StartupProgress;
   loop?: SinkLoop;
   connector?: SinkConnector;
   health?: HealthServer;
@@ -62,9 +65,16 @@ async function runSinkWithConfig(
   log: Logger,
 ): Promise<number> {
   const group = config.topicPrefix + definition.name;
-  const running: Running = {};
+  const running: Running = { startup: new StartupProgress() };
   const instanceId = config.instanceId ?? (running.slot = claimInstanceSlot(config.stateDir, group)).id;
   const processLog = log.child({ instance: instanceId });
+  const identity = {
+    stateDir: config.stateDir,
+    group,
+    instanceId,
+    brokers: config.kafkaBrokers,
+    sessionTimeoutMs: config.sessionTimeoutMs,
+  };
   processLog.info({ config: redactConfig(config) }, `starting ${definition.name}`);
   const metrics = new SinkMetrics(definition.name);
   const { consumer, producer } = createGroupClients({
@@ -90,13 +100,28 @@ async function runSinkWithConfig(
     processLog.info({ port: running.health.port }, `health and metrics on :${running.health.port}`);
     const bound = boundTopics(definition, config.topicPrefix);
     const deadLetterTopics = [...new Set([...bound.values()].map((b) => b.deadLetterTopic))];
-    await ensureSinkTopics(config, [...new Set([...bound.keys(), ...deadLetterTopics])]);
-    const codecs = await buildSinkCodecs(
-      [...bound].map(([physicalTopic, { binding }]) => ({ physicalTopic, binding })),
-      deadLetterTopics,
-      new HttpSchemaRegistry(config.registryUrl),
-      processLog,
+    const wait = { deadlineMs: config.startupDeadlineMs, log: processLog, progress: running.startup };
+    await waitForDependency(
+      kafkaDependency(config.kafkaBrokers),
+      'creating topics',
+      () => ensureSinkTopics(config, [...new Set([...bound.keys(), ...deadLetterTopics])]),
+      wait,
     );
+    await refuseDuplicateInstance(identity, processLog);
+    const registry = new HttpSchemaRegistry(config.registryUrl);
+    const codecs = await waitForDependency(
+      registryDependency(registry.baseUrl),
+      'resolving schemas',
+      () =>
+        buildSinkCodecs(
+          [...bound].map(([physicalTopic, { binding }]) => ({ physicalTopic, binding })),
+          deadLetterTopics,
+          registry,
+          processLog,
+        ),
+      wait,
+    );
+    running.startup.phase = 'opening the store';
     running.connector = await definition.open({ config, log: processLog, metrics: metrics.registry });
     await producer.connect();
     await consumer.connect([...bound.keys()], Math.min(config.maxBatchWaitMs, config.flushIntervalMs));
@@ -116,6 +141,7 @@ async function runSinkWithConfig(
     processLog.info('loop stopped cleanly');
   } catch (error) {
     exitCode = exitCodeFor(error);
+    if (exitCode === EXIT_FENCED) recordFenced(identity);
     processLog.error({ err: error }, `stopping on error: ${describeError(error)}`);
   } finally {
     await closeAll(running, consumer, producer, processLog);
@@ -123,11 +149,6 @@ async function runSinkWithConfig(
   }
   processLog.info({ exitCode }, 'stopped');
   return exitCode;
-}
-
-function exitCodeFor(error: unknown): number {
-  const code = (error as { code?: unknown }).code;
-  return code === 'TRIBUTARY_KAFKA_FENCED' ? EXIT_FENCED : EXIT_FAILED;
 }
 
 async function ensureSinkTopics(config: Config, topics: string[]): Promise<void> {
@@ -180,7 +201,7 @@ function readiness(
 ): HealthStatus {
   const status = ((): HealthStatus => {
     const { loop, connector } = running;
-    if (loop === undefined || connector === undefined) return { ok: false, reason: 'starting' };
+    if (loop === undefined || connector === undefined) return { ok: false, reason: running.startup.phase };
     const fromLoop = loop.health();
     if (fromLoop !== undefined) return fromLoop;
     const fromConnector = connector.ready?.();

@@ -83,6 +83,27 @@ export const runtimeConfigShape = {
     .min(0)
     .default(10_000)
     .describe('records of lag above which /readyz says not ready'),
+  maxMessageBytes: z
+    .number()
+    .int()
+    .min(10_000)
+    .max(1_000_000)
+    .default(1_000_000)
+    .describe(
+      "largest record (key + value) this process writes, in bytes; at most librdkafka's message.max.bytes " +
+        "(1,000,000). Lower it to a topic's max.message.bytes when that is smaller. A dead letter over it keeps " +
+        'a truncated original; an output over it is dead-lettered',
+    ),
+  startupDeadlineMs: z
+    .number()
+    .int()
+    .min(1000)
+    .max(3_600_000)
+    .default(120_000)
+    .describe(
+      'how long a starting process waits, with backoff, for Kafka and the schema registry to answer ' +
+        'before it stops (exit 2) saying what to check, in ms',
+    ),
   stateDir: z
     .string()
     .min(1)

@@ -45,7 +45,8 @@ describe('BulkProducer', () => {
     // Not a legal topic name: the broker's metadata answer makes the client fail the record.
     await producer.produce(`${prefix}no such topic!`, 'a', Buffer.from('{}'), 'a');
     await producer.close();
-    expect(outcomes).toEqual([['a', 'TRIBUTARY_KAFKA_TRANSIENT']]);
+    // An illegal topic name (ERR_TOPIC_EXCEPTION) never becomes legal: permanent, not transient (issue 9, finding 10).
+    expect(outcomes).toEqual([['a', 'TRIBUTARY_KAFKA_PERMANENT']]);
     expect(producer.failed).toBe(1);
     expect(producer.acknowledged).toBe(0);
   });

@@ -8,6 +8,7 @@ export type { TopicSpec, TopicDrift, KafkaAdmin } from './topics.ts';
 export { consumerConfig, producerConfig } from './client-config.ts';
 export type { ConsumerSettings, ProducerSettings } from './client-config.ts';
 export { toTributaryError, KafkaJS } from './librdkafka.ts';
+export { setClientLogger } from './client-logs.ts';
 export type { Message, TopicPartition, TopicPartitionOffset } from './librdkafka.ts';
 export { readPartitionsToEnd } from './partition-reader.ts';
 export type { ReadToEndOptions } from './partition-reader.ts';

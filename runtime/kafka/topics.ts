@@ -1,5 +1,6 @@
 // Declarative topics: created when missing, reported when an existing one differs from its declaration.
-import { KafkaJS } from './librdkafka.ts';
+import { KafkaJS, toTributaryError } from './librdkafka.ts';
+import { kafkaJsLogger } from './client-logs.ts';
 import { TributaryError } from '../errors.ts';
 
 export interface TopicSpec {
@@ -10,6 +11,8 @@ export interface TopicSpec {
   retentionMs?: number;
   /** Segment roll time in ms: time-based retention only deletes whole closed segments. */
   segmentMs?: number;
+  /** Further topic configs by their Kafka names (e.g. `min.cleanable.dirty.ratio`). */
+  extraConfig?: Record<string, string>;
   replicationFactor?: number;
 }
 
@@ -22,15 +25,29 @@ export type KafkaAdmin = ReturnType<InstanceType<typeof KafkaJS.Kafka>['admin']>
 
 export async function withAdmin<T>(brokers: string, use: (admin: KafkaAdmin) => Promise<T>): Promise<T> {
   const kafka = new KafkaJS.Kafka({
-    kafkaJS: { brokers: brokers.split(','), logLevel: KafkaJS.logLevel.ERROR },
+    kafkaJS: { brokers: brokers.split(','), logLevel: KafkaJS.logLevel.ERROR, logger: kafkaJsLogger() },
   });
   const admin = kafka.admin();
-  await admin.connect();
+  try {
+    await admin.connect();
+  } catch (error) {
+    // Unreachable brokers answer ERR__TRANSPORT: transient, so a starting process waits for them.
+    throw toTributaryError(error, `connecting to Kafka at ${brokers}`);
+  }
   try {
     return await use(admin);
+  } catch (error) {
+    throw toTributaryError(error, `Kafka admin at ${brokers}`);
   } finally {
     await admin.disconnect();
   }
+}
+
+/** The admin wraps per-topic failures in an aggregate; its first client error carries the code. */
+function classified(error: unknown, operation: string): TributaryError {
+  const first = (error as { errors?: unknown[] }).errors?.[0] ?? error;
+  const { code, message, context, retryable } = toTributaryError(first, operation);
+  return new TributaryError(code, message, { cause: error, context, retryable });
 }
 
 function configEntries(spec: TopicSpec): Array<{ name: string; value: string }> {
@@ -39,6 +56,7 @@ function configEntries(spec: TopicSpec): Array<{ name: string; value: string }> 
   ];
   if (spec.retentionMs !== undefined) entries.push({ name: 'retention.ms', value: String(spec.retentionMs) });
   if (spec.segmentMs !== undefined) entries.push({ name: 'segment.ms', value: String(spec.segmentMs) });
+  for (const [name, value] of Object.entries(spec.extraConfig ?? {})) entries.push({ name, value });
   return entries;
 }
 
@@ -60,14 +78,9 @@ export async function ensureTopics(admin: KafkaAdmin, specs: readonly TopicSpec[
         })),
       });
     } catch (error) {
-      // Another copy may have created it a moment ago; anything else is real.
-      if (!String((error as Error).message).includes('already exists')) {
-        throw new TributaryError(
-          'TRIBUTARY_KAFKA_FATAL',
-          `creating topics ${missing.map((s) => s.name).join(', ')}: ${String(error)}`,
-          { cause: error },
-        );
-      }
+      // A topic another copy created a moment ago is not an error: the client skips ERR_TOPIC_ALREADY_EXISTS
+      // itself (kafkajs/_admin.js createTopics). Anything else is classified by its first client error code.
+      throw classified(error, `creating topics ${missing.map((s) => s.name).join(', ')}`);
     }
   }
   const present = specs.filter((spec) => existing.has(spec.name));

@@ -14,6 +14,9 @@ export class ProcessorMetrics {
   readonly consumerLag: Gauge<'processor' | 'topic' | 'partition'>;
   readonly assignedPartitions: Gauge<'processor'>;
   readonly ready: Gauge<'processor'>;
+  readonly stateHorizonSeconds: Gauge<'processor' | 'store' | 'horizon'>;
+  /** What the horizon gauge reports at each scrape (set by the runtime when the processor has state). */
+  stateHorizons: () => ReadonlyArray<{ store: string; configuredMs: number; keptMs: number }> = () => [];
 
   constructor(readonly processor: string) {
     this.registry.setDefaultLabels({ processor });
@@ -63,6 +66,19 @@ export class ProcessorMetrics {
       help: '1 when /readyz answers ready',
       labelNames: ['processor'],
       registers,
+    });
+    const horizons = (): ReturnType<typeof this.stateHorizons> => this.stateHorizons();
+    this.stateHorizonSeconds = new Gauge({
+      name: 'tributary_state_horizon_seconds',
+      help: 'Dedup horizon per store: configured, and kept (shortest over partitions; less when the id cap bites)',
+      labelNames: ['processor', 'store', 'horizon'],
+      registers,
+      collect() {
+        for (const { store, configuredMs, keptMs } of horizons()) {
+          this.set({ store, horizon: 'configured' }, configuredMs / 1000);
+          this.set({ store, horizon: 'kept' }, keptMs / 1000);
+        }
+      },
     });
   }
 

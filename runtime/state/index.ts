@@ -1,4 +1,14 @@
-export { CHANGELOG_RETENTION_MS, StateManager, keyedStore } from './state-manager.ts';
-export type { StoreDeclaration, ChangelogReader } from './state-manager.ts';
+export { StateManager } from './state-manager.ts';
+export type { AnyPartitionStore, ChangelogReader } from './state-manager.ts';
+export { CHANGELOG_RETENTION_MS, changelogTopicConfig, keyedStore, recentIds } from './declarations.ts';
+export type {
+  ChangelogTopicConfig,
+  KeyedStoreDeclaration,
+  RecentIdsDeclaration,
+  StoreDeclaration,
+  StoreOf,
+} from './declarations.ts';
 export { PartitionStore } from './keyed-store.ts';
 export type { KeyedStore, StoredEntry } from './keyed-store.ts';
+export { PartitionRecentIds } from './recent-ids.ts';
+export type { RecentIds } from './recent-ids.ts';

@@ -1,5 +1,6 @@
 // A keyed state store for one input partition. Every write is journaled so the runtime can roll a
 // rejected record or an aborted batch back, and turn the batch's net changes into changelog records.
+import type { ChangelogRecord, JournalEntry, JournaledStore } from './journal.ts';
 
 export interface KeyedStore<V> {
   get(key: string): V | undefined;
@@ -20,16 +21,17 @@ export interface StoredEntry<V> {
   time: number;
 }
 
-/** One write, with what the key held before it (undefined: absent). */
-export interface JournalEntry {
-  store: PartitionStore<unknown>;
-  key: string;
-  previous: StoredEntry<unknown> | undefined;
-  /** False for expiry of a store whose changelog forgets old records by retention: undo only. */
-  logged: boolean;
+function encode(entry: StoredEntry<unknown> | undefined): Buffer | null {
+  return entry === undefined ? null : Buffer.from(JSON.stringify({ v: entry.value, t: entry.time }));
 }
 
-export class PartitionStore<V> implements KeyedStore<V> {
+function decode(value: Buffer | null): StoredEntry<unknown> | undefined {
+  if (value === null) return undefined;
+  const parsed = JSON.parse(value.toString('utf8')) as { v: unknown; t: number };
+  return { value: parsed.v, time: parsed.t };
+}
+
+export class PartitionStore<V> implements KeyedStore<V>, JournaledStore {
   private readonly data = new Map<string, StoredEntry<V>>();
 
   constructor(
@@ -38,6 +40,8 @@ export class PartitionStore<V> implements KeyedStore<V> {
     private readonly journal: JournalEntry[],
     /** Expiry and trimming stay local (no tombstones): the changelog drops old records by retention. */
     private readonly localExpiry = false,
+    /** Most entries kept while restoring (oldest dropped first), for a changelog longer than the store. */
+    private readonly maxEntries = Number.POSITIVE_INFINITY,
   ) {}
 
   get size(): number {
@@ -93,29 +97,39 @@ export class PartitionStore<V> implements KeyedStore<V> {
     for (const [key, entry] of this.data) yield [key, entry.value];
   }
 
-  /** Current entry, for building the changelog record of a key. */
-  current(key: string): StoredEntry<V> | undefined {
-    return this.data.get(key);
+  changelogRecords(changedKeys: ReadonlySet<string>): ChangelogRecord[] {
+    return [...changedKeys].map((key) => ({ key: Buffer.from(key), value: encode(this.data.get(key)) }));
   }
 
-  /** Applies a changelog record during restore (no journal: restored state is committed state). */
-  restore(key: string, entry: StoredEntry<V> | undefined): void {
+  commit(): void {
+    // Writes are applied in place; the journal alone remembers what to undo.
+  }
+
+  applyRestored(key: Buffer, value: Buffer | null): void {
+    this.put(key.toString('utf8'), decode(value) as StoredEntry<V> | undefined);
+    // Keeps memory bounded when the changelog holds more than the store may keep (local expiry).
+    if (this.data.size > this.maxEntries) {
+      const oldest = this.data.keys().next();
+      if (oldest.done !== true) this.data.delete(oldest.value);
+    }
+  }
+
+  finishRestore(): void {
+    // Restored entries are the committed state as they are.
+  }
+
+  private put(key: string, entry: StoredEntry<V> | undefined): void {
     this.data.delete(key);
     if (entry !== undefined) this.data.set(key, entry);
   }
 
-  /** Forgets the oldest entry without journaling it (restore only). */
-  dropOldest(): void {
-    const oldest = this.data.keys().next();
-    if (oldest.done !== true) this.data.delete(oldest.value);
-  }
-
-  /** Puts back what a journaled write replaced. */
-  undo(key: string, previous: StoredEntry<unknown> | undefined): void {
-    this.restore(key, previous as StoredEntry<V> | undefined);
-  }
-
   private record(key: string, logged = true): void {
-    this.journal.push({ store: this, key, previous: this.data.get(key), logged });
+    const previous = this.data.get(key);
+    this.journal.push({
+      store: this,
+      // Undo-only entries (local expiry) write nothing to the changelog.
+      key: logged ? key : undefined,
+      undo: () => this.put(key, previous),
+    });
   }
 }

@@ -1,16 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../observability/index.ts';
-import { StateManager, keyedStore } from './state-manager.ts';
+import { StateManager } from './state-manager.ts';
 import type { ChangelogReader } from './state-manager.ts';
+import { keyedStore } from './declarations.ts';
+import { PartitionStore } from './keyed-store.ts';
 
 const log = createLogger({ name: 'test', level: 'silent', pretty: false });
 const changelogFor = (store: string): string => `p.${store}.changelog`;
+
+function keyed(state: StateManager, name: string, partition: number): PartitionStore<unknown> {
+  const store = state.store(name, partition);
+  if (!(store instanceof PartitionStore)) throw new TypeError(`${name} is not a keyed store`);
+  return store;
+}
 
 describe('StateManager', () => {
   it('turns a batch of writes into one changelog record per key with its final value', async () => {
     const state = new StateManager({ seen: keyedStore() }, changelogFor, undefined, log);
     await state.sync([0, 3]);
-    const seen = state.store('seen', 3);
+    const seen = keyed(state, 'seen', 3);
     seen.set('a', 1, 100);
     seen.set('a', 2, 100);
     seen.set('b', 5, 200);
@@ -29,7 +37,7 @@ describe('StateManager', () => {
   it('rolls back a rejected record to its savepoint and an aborted batch entirely', async () => {
     const state = new StateManager({ seen: keyedStore() }, changelogFor, undefined, log);
     await state.sync([0]);
-    const seen = state.store('seen', 0);
+    const seen = keyed(state, 'seen', 0);
     seen.set('kept', 1);
     state.commit();
     seen.set('batch', 1);
@@ -45,7 +53,7 @@ describe('StateManager', () => {
   it('expires the oldest entries by time and journals the deletions', async () => {
     const state = new StateManager({ seen: keyedStore() }, changelogFor, undefined, log);
     await state.sync([0]);
-    const seen = state.store('seen', 0);
+    const seen = keyed(state, 'seen', 0);
     for (let t = 0; t < 10; t++) seen.set(`id${t}`, t, t * 1000);
     state.commit();
     expect(seen.expireBefore(4000)).toBe(4);
@@ -71,15 +79,15 @@ describe('StateManager', () => {
       return Promise.resolve();
     };
     const state = new StateManager({ seen: keyedStore() }, changelogFor, reader, log);
-    expect(() => state.store('seen', 1)).toThrow('not restored');
+    expect(() => keyed(state, 'seen', 1)).toThrow('not restored');
     await state.sync([1]);
-    expect(state.store('seen', 1).get('x')).toBe('second');
-    expect(state.store('seen', 1).has('gone')).toBe(false);
+    expect(keyed(state, 'seen', 1).get('x')).toBe('second');
+    expect(keyed(state, 'seen', 1).has('gone')).toBe(false);
     await state.sync([1]);
     expect(reads).toBe(1);
     await state.sync([2]);
-    expect(state.store('seen', 2).get('y')).toBe('other');
-    expect(() => state.store('seen', 1)).toThrow('not restored');
+    expect(keyed(state, 'seen', 2).get('y')).toBe('other');
+    expect(() => keyed(state, 'seen', 1)).toThrow('not restored');
   });
 
   it('expires a local-expiry store without tombstones, still undoable, and caps it while restoring', async () => {
@@ -90,7 +98,7 @@ describe('StateManager', () => {
       log,
     );
     await state.sync([0]);
-    const seen = state.store('seen', 0);
+    const seen = keyed(state, 'seen', 0);
     for (let t = 0; t < 5; t++) seen.set(`id${t}`, t, t);
     state.commit();
     expect(seen.expireBefore(2)).toBe(2);
@@ -109,6 +117,40 @@ describe('StateManager', () => {
       log,
     );
     await restored.sync([0]);
-    expect([...restored.store('seen', 0).entries()].map(([k]) => k)).toEqual(['id7', 'id8', 'id9']);
+    expect([...keyed(restored, 'seen', 0).entries()].map(([k]) => k)).toEqual(['id7', 'id8', 'id9']);
+  });
+
+  it('drops a revoked partition at once, so one assigned back with no batch between is restored afresh (finding 6)', async () => {
+    const changelog: Array<[number, string, string]> = [[1, 'x', '{"v":"ours","t":1}']];
+    const reader: ChangelogReader = (_topic, partitions, onRecord) => {
+      for (const [p, k, v] of changelog)
+        if (partitions.includes(p)) onRecord(p, Buffer.from(k), Buffer.from(v));
+      return Promise.resolve();
+    };
+    const state = new StateManager({ seen: keyedStore() }, changelogFor, reader, log);
+    const listener = state.rebalanceListener('in');
+    await state.sync([1]);
+    expect(keyed(state, 'seen', 1).get('x')).toBe('ours');
+    // Revoked, then given back before this copy's next batch: sync() only ever sees [1].
+    listener.onRevoked?.([{ topic: 'in', partition: 1 }]);
+    expect(() => keyed(state, 'seen', 1)).toThrow('not restored');
+    changelog.push([1, 'x', '{"v":"written by the other copy meanwhile","t":2}']);
+    listener.onAssigned?.([{ topic: 'in', partition: 1 }]);
+    await state.sync([1]);
+    expect(keyed(state, 'seen', 1).get('x')).toBe('written by the other copy meanwhile');
+  });
+
+  it('does not install a restore that a revocation overtook', async () => {
+    let release: () => void = () => undefined;
+    const reader: ChangelogReader = (_topic, _partitions, onRecord) => {
+      onRecord(1, Buffer.from('x'), Buffer.from('{"v":"stale","t":1}'));
+      return new Promise((resolve) => (release = resolve));
+    };
+    const state = new StateManager({ seen: keyedStore() }, changelogFor, reader, log);
+    const restoring = state.sync([1]);
+    state.rebalanceListener('in').onRevoked?.([{ topic: 'in', partition: 1 }]);
+    release();
+    await restoring;
+    expect(() => keyed(state, 'seen', 1)).toThrow('not restored');
   });
 });

@@ -1,34 +1,13 @@
 // Owns a processor's state stores for the partitions this copy is assigned: restores them from their
 // compacted changelog topics, journals writes, and turns a batch's net changes into changelog records
 // that go out in the batch's transaction (so state and offsets commit together).
-import type { OutgoingMessage } from '../kafka/index.ts';
+import type { OutgoingMessage, RebalanceListener } from '../kafka/index.ts';
 import type { Logger } from '../observability/index.ts';
 import { TributaryError } from '../errors.ts';
 import { PartitionStore } from './keyed-store.ts';
-import type { JournalEntry, StoredEntry } from './keyed-store.ts';
-
-/** Declares a keyed store in a processor definition; `V` is what the handler keeps per key. */
-export interface StoreDeclaration<V> {
-  readonly kind: 'keyed';
-  /**
-   * Entries removed by expireBefore/trimToSize are not written as tombstones; instead the changelog
-   * is `compact,delete` with CHANGELOG_RETENTION_MS, so it stays bounded at one write per set().
-   */
-  readonly localExpiry: boolean;
-  /** Most entries kept per partition, also while restoring (oldest dropped first); from the config. */
-  readonly maxEntries?: (config: Record<string, unknown>) => number;
-  readonly _value?: V;
-}
-
-/** How long a local-expiry store's changelog keeps a record; its entries must expire sooner. */
-export const CHANGELOG_RETENTION_MS = 24 * 60 * 60 * 1000;
-
-export function keyedStore<V>(
-  options: { localExpiry?: boolean; maxEntries?: (config: Record<string, unknown>) => number } = {},
-): StoreDeclaration<V> {
-  const declaration = { kind: 'keyed' as const, localExpiry: options.localExpiry ?? false };
-  return options.maxEntries === undefined ? declaration : { ...declaration, maxEntries: options.maxEntries };
-}
+import { PartitionRecentIds } from './recent-ids.ts';
+import type { JournalEntry, JournaledStore } from './journal.ts';
+import type { StoreDeclaration } from './declarations.ts';
 
 /** Where restore reads committed changelog records from (Kafka in production, nothing in memory). */
 export type ChangelogReader = (
@@ -37,52 +16,113 @@ export type ChangelogReader = (
   onRecord: (partition: number, key: Buffer | null, value: Buffer | null) => void,
 ) => Promise<void>;
 
-function encode(entry: StoredEntry<unknown> | undefined): Buffer | null {
-  return entry === undefined ? null : Buffer.from(JSON.stringify({ v: entry.value, t: entry.time }));
-}
-
-function decode(value: Buffer | null): StoredEntry<unknown> | undefined {
-  if (value === null) return undefined;
-  const parsed = JSON.parse(value.toString('utf8')) as { v: unknown; t: number };
-  return { value: parsed.v, time: parsed.t };
-}
+export type AnyPartitionStore = PartitionStore<unknown> | PartitionRecentIds;
 
 export class StateManager {
   private readonly journal: JournalEntry[] = [];
-  private readonly stores = new Map<string, PartitionStore<unknown>>();
+  private readonly stores = new Map<string, AnyPartitionStore>();
   private readonly ready = new Set<number>();
+  /** Bumped per partition on revocation, so a restore that raced it does not install stale stores. */
+  private readonly releases = new Map<number, number>();
   private restoring = false;
+  /** Stores whose kept horizon was short at the last commit (logged on change only). */
+  private readonly shortHorizons = new Set<string>();
 
   readonly storeNames: readonly string[];
 
   constructor(
-    private readonly declarations: Readonly<Record<string, StoreDeclaration<unknown>>>,
+    private readonly declarations: Readonly<Record<string, StoreDeclaration>>,
     private readonly changelogTopicFor: (store: string) => string,
     private readonly readChangelog: ChangelogReader | undefined,
     private readonly log: Logger,
     private readonly config: Record<string, unknown> = {},
   ) {
     this.storeNames = Object.keys(declarations);
+    for (const { store, configuredMs, maxIds } of this.horizonDeclarations()) {
+      const perSecond = Math.floor(maxIds / (configuredMs / 1000));
+      log.info(
+        {
+          store,
+          horizonMs: configuredMs,
+          maxIdsPerPartition: maxIds,
+          holdsUpToPerSecondPerPartition: perSecond,
+        },
+        `state store ${store} remembers ids for ${configuredMs / 1000} s, at most ${maxIds} per partition: ` +
+          `the horizon holds up to ${perSecond} records/s per partition, above that it keeps less and says so ` +
+          `(log, /readyz, tributary_state_horizon_seconds)`,
+      );
+    }
   }
 
-  private newStore(name: string, partition: number): PartitionStore<unknown> {
-    return new PartitionStore<unknown>(
-      name,
-      partition,
-      this.journal,
-      this.declarations[name]?.localExpiry === true,
+  private horizonDeclarations(): Array<{ store: string; configuredMs: number; maxIds: number }> {
+    return Object.entries(this.declarations).flatMap(([store, d]) =>
+      d.kind === 'recentIds'
+        ? [{ store, configuredMs: d.horizonMs(this.config), maxIds: d.maxIdsPerPartition(this.config) }]
+        : [],
     );
+  }
+
+  /** Per recent-ids store: its configured horizon and the shortest one a held partition really keeps. */
+  horizons(): Array<{ store: string; configuredMs: number; keptMs: number }> {
+    return this.horizonDeclarations().map(({ store, configuredMs }) => {
+      let keptMs = configuredMs;
+      for (const held of this.stores.values())
+        if (held.name === store && held instanceof PartitionRecentIds)
+          keptMs = Math.min(keptMs, held.keptHorizonMs);
+      return { store, configuredMs, keptMs };
+    });
+  }
+
+  /** Null when every horizon holds; otherwise what to say in /readyz. */
+  horizonShortfall(): string | null {
+    const short = this.horizons().filter((h) => h.keptMs < h.configuredMs);
+    if (short.length === 0) return null;
+    return short
+      .map(
+        (h) => `${h.store} keeps ${Math.round(h.keptMs / 1000)} s of its ${h.configuredMs / 1000} s horizon`,
+      )
+      .join('; ');
+  }
+
+  private logHorizonChanges(): void {
+    for (const { store, configuredMs, keptMs } of this.horizons()) {
+      const short = keptMs < configuredMs;
+      if (short === this.shortHorizons.has(store)) continue;
+      if (short) this.shortHorizons.add(store);
+      else this.shortHorizons.delete(store);
+      const fields = { store, horizonMs: configuredMs, keptHorizonMs: keptMs };
+      if (short)
+        this.log.warn(
+          fields,
+          `state store ${store} hit its id cap: it keeps only ${Math.round(keptMs / 1000)} s of its ${configuredMs / 1000} s horizon`,
+        );
+      else
+        this.log.info(fields, `state store ${store} keeps its whole ${configuredMs / 1000} s horizon again`);
+    }
+  }
+
+  private newStore(name: string, partition: number): AnyPartitionStore {
+    const declaration = this.declarations[name];
+    if (declaration?.kind === 'recentIds') {
+      return new PartitionRecentIds(name, partition, this.journal, {
+        horizonMs: declaration.horizonMs(this.config),
+        maxIds: declaration.maxIdsPerPartition(this.config),
+      });
+    }
+    const maxEntries = declaration?.maxEntries?.(this.config) ?? Number.POSITIVE_INFINITY;
+    return new PartitionStore(name, partition, this.journal, declaration?.localExpiry === true, maxEntries);
   }
 
   get isRestoring(): boolean {
     return this.restoring;
   }
 
-  store(name: string, partition: number): PartitionStore<unknown> {
+  store(name: string, partition: number): AnyPartitionStore {
     const key = `${name}/${partition}`;
     let store = this.stores.get(key);
     if (store === undefined) {
-      if (!this.storeNames.includes(name)) throw new Error(`no state store "${name}" is declared`);
+      if (!this.storeNames.includes(name))
+        throw new TributaryError('TRIBUTARY_STATE_UNDECLARED', `no state store "${name}" is declared`);
       if (this.readChangelog !== undefined && !this.ready.has(partition)) {
         throw new TributaryError(
           'TRIBUTARY_STATE_RESTORE_FAILED',
@@ -95,47 +135,74 @@ export class StateManager {
     return store;
   }
 
+  /** The stores this copy holds now (all partitions, all names). */
+  heldStores(): IterableIterator<AnyPartitionStore> {
+    return this.stores.values();
+  }
+
+  /**
+   * Forgets the partitions' stores at once (they were revoked: another copy may change their changelog
+   * before they come back, so a later assignment must restore them).
+   */
+  release(partitions: readonly number[]): void {
+    const gone = new Set(partitions);
+    for (const [key, store] of this.stores) if (gone.has(store.partition)) this.stores.delete(key);
+    for (const partition of gone) {
+      this.ready.delete(partition);
+      this.releases.set(partition, (this.releases.get(partition) ?? 0) + 1);
+    }
+  }
+
+  /** Releases the input topic's partitions on revocation, for `InputConsumer.addRebalanceListener`. */
+  rebalanceListener(inputTopic: string): RebalanceListener {
+    return {
+      onRevoked: (revoked) =>
+        this.release(revoked.filter((tp) => tp.topic === inputTopic).map((tp) => tp.partition)),
+    };
+  }
+
   /** Drops state of partitions no longer assigned and restores newly assigned ones from the changelog. */
   async sync(assigned: readonly number[]): Promise<void> {
     if (this.storeNames.length === 0) return;
     const keep = new Set(assigned);
-    for (const [key, store] of this.stores) {
-      if (!keep.has(store.partition)) this.stores.delete(key);
-    }
-    for (const partition of [...this.ready]) if (!keep.has(partition)) this.ready.delete(partition);
+    this.release([...this.ready].filter((p) => !keep.has(p)));
     const missing = assigned.filter((p) => !this.ready.has(p));
     if (missing.length === 0 || this.readChangelog === undefined) {
       for (const p of missing) this.ready.add(p);
       return;
     }
+    const releasesBefore = new Map(missing.map((p) => [p, this.releases.get(p) ?? 0]));
     this.restoring = true;
+    let restored: AnyPartitionStore[] = [];
     try {
-      for (const name of this.storeNames) await this.restoreStore(name, missing);
+      for (const name of this.storeNames) restored = restored.concat(await this.restoreStore(name, missing));
     } finally {
       this.restoring = false;
     }
-    for (const p of missing) this.ready.add(p);
+    const stillOwned = missing.filter((p) => (this.releases.get(p) ?? 0) === releasesBefore.get(p));
+    for (const store of restored)
+      if (stillOwned.includes(store.partition)) this.stores.set(`${store.name}/${store.partition}`, store);
+    for (const p of stillOwned) this.ready.add(p);
   }
 
-  private async restoreStore(name: string, partitions: number[]): Promise<void> {
+  private async restoreStore(name: string, partitions: number[]): Promise<AnyPartitionStore[]> {
     const started = Date.now();
     let records = 0;
+    let bytes = 0;
     const stores = new Map(partitions.map((p) => [p, this.newStore(name, p)]));
-    const limit = this.declarations[name]?.maxEntries?.(this.config) ?? Number.POSITIVE_INFINITY;
     await this.readChangelog?.(this.changelogTopicFor(name), partitions, (partition, key, value) => {
       if (key === null) return;
-      const store = stores.get(partition);
-      store?.restore(key.toString('utf8'), decode(value));
-      // Keeps memory bounded when the changelog holds more than the store may keep (local expiry).
-      if (store !== undefined && store.size > limit) store.dropOldest();
+      stores.get(partition)?.applyRestored(key, value);
       records++;
+      bytes += key.length + (value?.length ?? 0);
     });
-    for (const [partition, store] of stores) this.stores.set(`${name}/${partition}`, store);
+    for (const store of stores.values()) store.finishRestore();
     const entries = [...stores.values()].reduce((sum, s) => sum + s.size, 0);
     this.log.info(
-      { store: name, partitions, records, entries, ms: Date.now() - started },
+      { store: name, partitions, records, bytes, entries, ms: Date.now() - started },
       `restored state store ${name}`,
     );
+    return [...stores.values()];
   }
 
   /** A point to roll back to if the current record is rejected. */
@@ -144,34 +211,35 @@ export class StateManager {
   }
 
   rollbackTo(savepoint: number): void {
-    while (this.journal.length > savepoint) {
-      const entry = this.journal.pop();
-      entry?.store.undo(entry.key, entry.previous);
-    }
+    while (this.journal.length > savepoint) this.journal.pop()?.undo();
   }
 
-  /** The net change of every key written since the last commit, as changelog records. */
+  /** The net change of every store written since the last commit, as changelog records. */
   changelogMessages(): OutgoingMessage[] {
-    const seen = new Set<string>();
+    const changedKeys = new Map<JournaledStore, Set<string>>();
+    for (const { store, key } of this.journal) {
+      let keys = changedKeys.get(store);
+      if (keys === undefined) changedKeys.set(store, (keys = new Set()));
+      if (key !== undefined) keys.add(key);
+    }
     const messages: OutgoingMessage[] = [];
-    for (const { store, key, logged } of this.journal) {
-      if (!logged) continue;
-      const id = `${store.name}/${store.partition}/${key}`;
-      if (seen.has(id)) continue;
-      seen.add(id);
+    // Every held store, not only the journaled ones: a restored store may owe tombstones (stale keys).
+    for (const store of new Set<JournaledStore>([...changedKeys.keys(), ...this.stores.values()])) {
       const topic = this.changelogTopicFor(store.name);
-      messages.push({
-        topic,
-        partition: store.partition,
-        key: Buffer.from(key),
-        value: encode(store.current(key)),
-      });
+      for (const record of store.changelogRecords(changedKeys.get(store) ?? new Set()))
+        messages.push({ topic, partition: store.partition, ...record });
     }
     return messages;
   }
 
   commit(): void {
+    for (const store of new Set<JournaledStore>([
+      ...this.journal.map((e) => e.store),
+      ...this.stores.values(),
+    ]))
+      store.commit();
     this.journal.length = 0;
+    this.logHorizonChanges();
   }
 
   rollback(): void {

@@ -1,13 +1,8 @@
-// The harness side of a declared reference table: versions per key by valid time, fed by the test like
-// a compacted topic (put / delete), read by the handler through `ctx.table(name).get(key, atMs)`.
-// Kept to the small TableView interface so runtime/tables' VersionedTable can replace it unchanged.
+// The harness side of a declared reference table: runtime/tables' VersionedTable (versions per key by
+// valid time, history bounded against the driver's wall clock), fed by the test like its compacted
+// topic (put / delete), read by the handler through `ctx.table(name).get(key, atMs)`.
 import type { TableView } from '../app/index.ts';
-
-interface Version<V> {
-  validFromMs: number;
-  /** null: deleted from validFromMs on (a tombstone). */
-  value: V | null;
-}
+import { REFERENCE_TABLE_DEFAULTS, VersionedTable } from '../tables/index.ts';
 
 /** What a test feeds a reference table with. */
 export interface TestTable<V> {
@@ -16,29 +11,21 @@ export interface TestTable<V> {
 }
 
 export class InMemoryTable<V> implements TestTable<V>, TableView<V> {
-  private readonly versions = new Map<string, Array<Version<V>>>();
+  private readonly table: VersionedTable<V>;
+
+  constructor(now: () => number) {
+    this.table = new VersionedTable<V>({ historyMs: REFERENCE_TABLE_DEFAULTS.historyMs, now });
+  }
 
   put(key: string, value: V, validFromMs: number): void {
-    this.insert(key, { validFromMs, value });
+    this.table.put(key, validFromMs, value);
   }
 
   delete(key: string, atMs: number): void {
-    this.insert(key, { validFromMs: atMs, value: null });
+    this.table.delete(key, atMs);
   }
 
-  /** The version valid at `atMs`: the newest with validFromMs <= atMs, unless it is a tombstone. */
   get(key: string, atMs: number): V | undefined {
-    const history = this.versions.get(key) ?? [];
-    let found: Version<V> | undefined;
-    for (const version of history) if (version.validFromMs <= atMs) found = version;
-    return found?.value ?? undefined;
-  }
-
-  private insert(key: string, version: Version<V>): void {
-    // A later record for the same valid time replaces the earlier one, as compaction would.
-    const history = (this.versions.get(key) ?? []).filter((v) => v.validFromMs !== version.validFromMs);
-    history.push(version);
-    history.sort((a, b) => a.validFromMs - b.validFromMs);
-    this.versions.set(key, history);
+    return this.table.get(key, atMs);
   }
 }

@@ -72,6 +72,8 @@ export interface TestRecord {
   key: string | null;
   value: Buffer | string | null;
   partition?: number;
+  /** Record time (ms); unset: now. */
+  timestamp?: number;
 }
 
 /** Produces with an idempotent producer and waits until every record is acknowledged. */
@@ -99,7 +101,7 @@ export async function produceRecords(
     const value = record.value === null ? null : Buffer.from(record.value);
     for (;;) {
       try {
-        producer.produce(topic, record.partition ?? null, value, record.key);
+        producer.produce(topic, record.partition ?? null, value, record.key, record.timestamp);
         break;
       } catch {
         await new Promise((resolve) => setTimeout(resolve, 5)); // local queue full

@@ -54,10 +54,8 @@ describe('TestDriver', () => {
     await driver
       .input()
       .send([event, { ...event, key: 'b', value: rawEvent({ event_id: '"b"' }), partition: 1 }]);
-    expect(driver.changelog('seenEventIds').map((r) => [r.partition, r.key?.toString()])).toEqual([
-      [0, 'a'],
-      [1, 'b'],
-    ]);
+    // The store's changelog records (chunks of id hashes) are what the restart restores from.
+    expect(new Set(driver.changelog('recentEventIds').map((r) => r.partition))).toEqual(new Set([0, 1]));
     await driver.restart();
     await driver.input().send([
       { ...event, timestamp: NOW + 5 },
@@ -87,7 +85,7 @@ describe('TestDriver', () => {
   });
 
   it('feeds a reference table like its topic: versions by valid time, deletes as tombstones', async () => {
-    const driver = await TestDriver.create(teamTagger);
+    const driver = await TestDriver.create(teamTagger, { wallClockMs: 1_000 });
     const services = driver.table('services');
     services.put('checkout', service('checkout', 'payments'), 100);
     services.put('checkout', service('checkout', 'orders'), 200);

@@ -66,7 +66,7 @@ export class TestDriver<D extends AnyProcessorDefinition> {
     );
     this.inputs.set(definition.input.topic, input);
     for (const name of Object.keys((definition.tables ?? {}) as object))
-      this.tables.set(name, new InMemoryTable());
+      this.tables.set(name, new InMemoryTable(() => this.wallClockMs));
   }
 
   /** Checks the definition, loads its config, runs its `open` hook, resolves codecs: what a start does. */

@@ -1,34 +1,16 @@
 // The read-only query endpoint against a real embedded engine: answers SELECTs the ClickHouse way,
 // refuses writes and read-only escapes, and reports bad SQL as ClickHouse does.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createClient } from '@clickhouse/client';
-import { Session } from 'chdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../runtime/index.ts';
-import { chdbExecutor } from './chdb-executor.ts';
-import { startQueryEndpoint } from './http-endpoint.ts';
-import type { QueryEndpoint } from './http-endpoint.ts';
+import { startEndpointFixture } from '../testing/query-endpoint-fixture.ts';
+import type { EndpointFixture } from '../testing/query-endpoint-fixture.ts';
 
-const dataDir = mkdtempSync(join(tmpdir(), 'tributary-query-'));
-let endpoint: QueryEndpoint;
+let fixture: EndpointFixture;
+let endpoint: EndpointFixture['endpoint'];
 
 beforeAll(async () => {
-  const session = new Session(dataDir);
-  await session.queryAsync(
-    'CREATE TABLE requests (service String, status UInt16) ENGINE = MergeTree ORDER BY service',
-  );
-  await session.queryAsync("INSERT INTO requests VALUES ('a', 200), ('a', 500), ('b', 200)");
-  session.close();
-  endpoint = await startQueryEndpoint({
-    host: '127.0.0.1',
-    port: 0,
-    executor: chdbExecutor(dataDir, true),
-    readOnly: true,
-    version: 'test',
-    log: createLogger({ name: 'test', level: 'silent', pretty: false }),
-  });
+  fixture = await startEndpointFixture();
+  endpoint = fixture.endpoint;
 });
 
 afterAll(async () => {
@@ -36,7 +18,7 @@ afterAll(async () => {
 });
 
 async function get(query: string, extra = ''): Promise<Response> {
-  return fetch(`${endpoint.url}/?query=${encodeURIComponent(query)}${extra}`);
+  return fixture.get(query, extra);
 }
 
 describe('read-only query endpoint', () => {
@@ -74,7 +56,6 @@ describe('read-only query endpoint', () => {
     ['CREATE', 'CREATE TABLE x (a UInt8) ENGINE = Memory', ''],
     ['SYSTEM', 'SYSTEM STOP MERGES', ''],
     ['SET', 'SET readonly = 0', ''],
-    ['a second statement', 'SELECT 1; DROP TABLE requests', ''],
     ['readonly=0 in the URL', 'SELECT 1', '&readonly=0'],
     ['readonly=0 in SETTINGS', 'SELECT 1 SETTINGS readonly = 0', ''],
     ['INTO OUTFILE', "SELECT 1 INTO OUTFILE '/tmp/x'", ''],
@@ -84,6 +65,14 @@ describe('read-only query endpoint', () => {
     expect(response.status).toBe(403);
     expect(response.headers.get('x-clickhouse-exception-code')).toBe('164');
     expect(await response.text()).toMatch(/^Code: 164\. DB::Exception: /);
+  });
+
+  it('refuses a second statement with the engine multi-statement error (400, code 62), running neither', async () => {
+    const response = await get('SELECT 1; DROP TABLE requests');
+    expect(response.status).toBe(400);
+    expect(response.headers.get('x-clickhouse-exception-code')).toBe('62');
+    expect(await response.text()).toMatch(/Multi-statements are not allowed/);
+    expect(await (await get('SELECT count() FROM requests')).text()).toBe('3\n');
   });
 
   it('returns ClickHouse-style errors for bad SQL and unknown tables', async () => {

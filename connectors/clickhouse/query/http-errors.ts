@@ -12,8 +12,22 @@ export interface HttpError {
 const NOT_FOUND = new Set([46, 47, 50, 60, 63, 73, 81, 115, 181]);
 const BAD_REQUEST = new Set([6, 26, 27, 36, 38, 41, 42, 43, 53, 62, 69, 70, 72, 117, 457]);
 
+/** ClickHouse's names for the codes this endpoint raises itself. */
+const CODE_NAMES: Record<number, string> = {
+  1: 'UNSUPPORTED_METHOD',
+  50: 'UNKNOWN_TYPE',
+  164: 'READONLY',
+  202: 'TOO_MANY_SIMULTANEOUS_QUERIES',
+  393: 'QUERY_IS_TOO_LARGE',
+  497: 'ACCESS_DENIED',
+  516: 'AUTHENTICATION_FAILED',
+};
+
 export function statusFor(code: number): number {
   if (code === 164 || code === 497) return 403;
+  if (code === 516) return 401;
+  if (code === 202) return 503;
+  if (code === 393) return 413;
   if (NOT_FOUND.has(code)) return 404;
   if (BAD_REQUEST.has(code)) return 400;
   if (code === 159) return 408;
@@ -33,7 +47,7 @@ export function toHttpError(error: unknown, version: string): HttpError {
   const resolved = code ?? 1001; // STD_EXCEPTION
   const text = CODE_IN_MESSAGE.test(message)
     ? message
-    : `Code: ${resolved}. DB::Exception: ${message}. (${resolved === 164 ? 'READONLY' : 'STD_EXCEPTION'})`;
+    : `Code: ${resolved}. DB::Exception: ${message}. (${CODE_NAMES[resolved] ?? 'STD_EXCEPTION'})`;
   const withVersion = / \(version [^)]*\)$/.test(text) ? text : `${text} (version ${version})`;
   return { status: statusFor(resolved), code: resolved, body: `${withVersion}\n` };
 }

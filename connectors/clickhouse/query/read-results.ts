@@ -5,6 +5,9 @@ import { lockDataDir, lockOwner } from '../data-dir-lock.ts';
 
 export interface ResultsSettings extends ClickHouseSettings {
   queryPort: number;
+  /** The running endpoint's credentials, when it has a password (TRIBUTARY_QUERY_PASSWORD). */
+  queryUser?: string;
+  queryPassword?: string;
 }
 
 export class QueryFailed extends Error {}
@@ -58,7 +61,7 @@ async function direct(dataDir: string, sql: string, format: string): Promise<str
       settings: new Map(),
       params: {},
     });
-    return result.toString('utf8');
+    return result.body.toString('utf8');
   } catch (error) {
     throw new QueryFailed(error instanceof Error ? error.message : String(error));
   } finally {
@@ -80,7 +83,12 @@ export async function readResults(
     });
   }
   const url = await runningEndpoint(settings.clickhouseDataDir, settings.queryPort);
-  return url !== undefined ? post(url, sql, format) : direct(settings.clickhouseDataDir, sql, format);
+  if (url === undefined) return direct(settings.clickhouseDataDir, sql, format);
+  const user = settings.queryUser ?? 'default';
+  return post(url, sql, format, {
+    'x-clickhouse-user': user,
+    'x-clickhouse-key': settings.queryPassword ?? '',
+  });
 }
 
 export async function selectRows(sql: string, settings: ResultsSettings): Promise<CompactResult> {
