@@ -2,11 +2,12 @@
 // Pure apart from the handler itself: the Kafka loop and the in-memory harness both call it.
 import { SerdeError, ValidationError, describeError } from '../errors.ts';
 import type { Logger } from '../observability/index.ts';
-import type { AnyProcessorDefinition, EmitOptions, InputRecord, TableView } from './definition.ts';
-import { declaredOutcomes, undeclared } from './definition-checks.ts';
+import type { AnyProcessorDefinition, InputRecord, TableView } from './definition.ts';
+import { undeclared } from './definition-checks.ts';
+import { BatchContext, increment, messageBytes } from './batch-context.ts';
 import type { OutgoingMessage } from '../kafka/index.ts';
 import type { RuntimeConfig } from '../config/index.ts';
-import type { AnyPartitionStore, StateManager } from '../state/index.ts';
+import type { StateManager } from '../state/index.ts';
 import type { DeadLetter } from '../contracts/records.ts';
 
 export interface RawRecord {
@@ -55,16 +56,7 @@ export interface BatchResult {
 export const DEAD_LETTER_OUTPUT = '$deadLetter';
 /** Reason code for input bytes the runtime could not decode (bad Avro, unknown schema id, …). */
 export const UNDECODABLE_REASON = 'undecodable';
-/** Reason code for a record whose output would exceed the message size limit (TRIBUTARY_MAX_MESSAGE_BYTES). */
-export const OUTPUT_TOO_LARGE_REASON = 'output_too_large';
-
-function increment(map: Map<string, number>, key: string, by = 1): void {
-  map.set(key, (map.get(key) ?? 0) + by);
-}
-
-function toKeyBuffer(key: string | Buffer | null): Buffer | null {
-  return typeof key === 'string' ? Buffer.from(key) : key;
-}
+export { OUTPUT_TOO_LARGE_REASON } from './batch-context.ts';
 
 export function processBatch(
   definition: AnyProcessorDefinition,
@@ -139,85 +131,6 @@ function decodeRecord(
   };
 }
 
-/** The `ctx` a handler sees; what one record emits and counts is held until the record is accepted. */
-class BatchContext {
-  readonly config: BatchEnvironment['config'];
-  readonly log: Logger;
-  readonly resources: unknown;
-  private readonly outcomes: ReadonlySet<string>;
-  private pending: OutgoingMessage[] = [];
-  private pendingCounts: string[] = [];
-  private partition = 0;
-
-  constructor(
-    private readonly definition: AnyProcessorDefinition,
-    private readonly env: BatchEnvironment,
-    private readonly result: BatchResult,
-  ) {
-    this.config = env.config;
-    this.log = env.log;
-    this.resources = env.resources;
-    this.outcomes = new Set(declaredOutcomes(definition).map(countKey));
-  }
-
-  startRecord(partition: number): void {
-    this.partition = partition;
-    this.pending = [];
-    this.pendingCounts = [];
-  }
-
-  keepRecord(): void {
-    for (const message of this.pending) {
-      increment(this.result.emitted, message.topic);
-      this.result.messages.push(message);
-    }
-    for (const key of this.pendingCounts) increment(this.result.counted, key);
-  }
-
-  emit = (output: string, key: string | Buffer | null, value: unknown, options?: EmitOptions): void => {
-    if (!(output in this.definition.outputs))
-      throw undeclared(this.definition, `emitted to undeclared output "${output}"`);
-    const message: OutgoingMessage = {
-      topic: this.env.topicFor(output),
-      key: toKeyBuffer(key),
-      value: this.env.codecs.encodeOutput(output, value),
-    };
-    // Kafka would refuse it on every retry (MSG_SIZE_TOO_LARGE): the input record is dead-lettered.
-    const bytes = messageBytes(message.key, message.value);
-    if (bytes > this.env.config.maxMessageBytes) {
-      throw new ValidationError(
-        OUTPUT_TOO_LARGE_REASON,
-        `output "${output}" would be ${bytes} bytes, over the ${this.env.config.maxMessageBytes}-byte message limit`,
-      );
-    }
-    if (options?.timestamp !== undefined) message.timestamp = options.timestamp;
-    this.pending.push(message);
-  };
-
-  count = (outcome: string, reason?: string): void => {
-    const key = countKey({ outcome, reason: reason ?? '' });
-    if (!this.outcomes.has(key)) throw undeclared(this.definition, `counted undeclared outcome "${key}"`);
-    this.pendingCounts.push(key);
-  };
-
-  store = (name: string): AnyPartitionStore => {
-    if (this.env.state === undefined || !this.env.state.storeNames.includes(name))
-      throw undeclared(this.definition, `used undeclared store "${name}"`);
-    return this.env.state.store(name, this.partition);
-  };
-
-  table = (name: string): TableView<unknown> => {
-    const table = this.env.tables?.get(name);
-    if (table === undefined) throw undeclared(this.definition, `read undeclared reference table "${name}"`);
-    return table;
-  };
-}
-
-/** `outcome` or `outcome:reason`: the key of BatchResult.counted. */
-function countKey({ outcome, reason }: { outcome: string; reason: string }): string {
-  return reason === '' ? outcome : `${outcome}:${reason}`;
-}
-
 function asRejection(error: unknown): { reason: string; detail: string } | undefined {
   if (error instanceof ValidationError) return { reason: error.reason, detail: error.detail };
   if (error instanceof SerdeError)
@@ -225,14 +138,7 @@ function asRejection(error: unknown): { reason: string; detail: string } | undef
   return undefined;
 }
 
-/** Room for a record's framing inside librdkafka's size check (record headers, varints, timestamps). */
-const RECORD_OVERHEAD_BYTES = 512;
 const MAX_DETAIL_CHARS = 2000;
-
-/** Bytes of a message as librdkafka measures it against message.max.bytes, plus a margin for framing. */
-function messageBytes(key: Buffer | null, value: Buffer | null): number {
-  return (key?.length ?? 0) + (value?.length ?? 0) + RECORD_OVERHEAD_BYTES;
-}
 
 /** The dead letter of a rejected record, fitted to the message size limit (see fitDeadLetter). */
 export function deadLetterMessage(
