@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: `unit` needs nothing running; `stack` starts one real Kafka + registry for the whole run.
+// Three projects: `unit` needs nothing running; `stack` starts one real Kafka + registry for the whole run;
+// `faults` (the fault suite, test/e2e/faults) starts its own, and some cases start a private stack to break.
 export default defineConfig({
   test: {
     projects: [
@@ -15,11 +16,22 @@ export default defineConfig({
         test: {
           name: 'stack',
           include: ['**/*.integration.test.ts', 'test/e2e/**/*.test.ts'],
-          exclude: ['node_modules/**', '.tributary/**'],
+          exclude: ['test/e2e/faults/**', 'node_modules/**', '.tributary/**'],
           globalSetup: ['test/stack-setup.ts'],
           testTimeout: 300_000,
           hookTimeout: 120_000,
           // One broker on a 2-core machine: files run one at a time so their timings stay meaningful.
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'faults',
+          include: ['test/e2e/faults/**/*.test.ts'],
+          globalSetup: ['test/stack-setup.ts', 'test/e2e/faults/fault-suite-setup.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 180_000,
+          // Cases kill, freeze and time processes: one at a time, or they disturb each other.
           fileParallelism: false,
         },
       },

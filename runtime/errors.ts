@@ -32,6 +32,10 @@ export const ERROR_CODES = {
   TRIBUTARY_KAFKA_TOPIC_MISMATCH: { retryable: false },
   /** A topic the process reads (a reference table's) does not exist. */
   TRIBUTARY_KAFKA_TOPIC_MISSING: { retryable: false },
+  /** The consumer could not be moved back to the committed offsets after an abort within the bound. */
+  TRIBUTARY_KAFKA_REWIND_FAILED: { retryable: false },
+  /** A batch was about to be consumed from a position past records no transaction committed (a bug). */
+  TRIBUTARY_KAFKA_POSITION_UNCOMMITTED: { retryable: false },
   TRIBUTARY_RECORD_INVALID: { retryable: false },
   TRIBUTARY_STATE_RESTORE_FAILED: { retryable: true },
   /** A changelog record this store kind cannot have written (another store's topic, a foreign writer). */
@@ -68,6 +72,8 @@ export const ERROR_CODES = {
   TRIBUTARY_CLICKHOUSE_QUERY_LIMIT: { retryable: true },
   /** A query endpoint request asks for something it does not speak (ClickHouse block compression, a type in Native). */
   TRIBUTARY_CLICKHOUSE_QUERY_UNSUPPORTED: { retryable: false },
+  /** Thrown only by the test-only fault switch (runtime/testing/fault-points.ts): a transient failure. */
+  TRIBUTARY_TEST_FAULT_INJECTED: { retryable: true },
 } as const satisfies Record<string, { retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

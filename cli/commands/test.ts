@@ -1,9 +1,11 @@
-// `tributary test`: typecheck, lint, format check, unit tests, then the tests against a real stack.
+// `tributary test`: typecheck, lint, format check, unit tests, then the tests against a real stack, then
+// the fault suite (`--faults` runs the fault suite alone).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { textTable } from '../../runtime/observability/terminal.ts';
+import { faultReport, readVerdicts } from '../../test/e2e/faults/fault-report.ts';
 import type { Command } from '../command.ts';
 import { parseArgs } from '../command.ts';
 
@@ -12,6 +14,9 @@ interface Step {
   command: string[];
   /** Where vitest writes its JSON report, to count tests. */
   report?: string;
+  env?: Record<string, string>;
+  /** Printed after the step, whatever its result (the fault suite's table). */
+  after?: () => string;
 }
 
 interface StepResult {
@@ -22,10 +27,10 @@ interface StepResult {
   failed: number;
 }
 
-function run(command: string[]): Promise<number> {
+function run(command: string[], env: Record<string, string> = {}): Promise<number> {
   const [bin = '', ...args] = command;
   return new Promise((resolve) => {
-    const child = spawn(bin, args, { stdio: 'inherit' });
+    const child = spawn(bin, args, { stdio: 'inherit', env: { ...process.env, ...env } });
     child.once('exit', (code) => resolve(code ?? 1));
   });
 }
@@ -61,33 +66,54 @@ function vitestStep(name: string, project: string, dir: string, filters: string[
   };
 }
 
+/** The fault suite (test/e2e/faults): its verdicts go to a file, printed as one table after the step. */
+function faultStep(dir: string, filters: string[]): Step {
+  const verdicts = join(dir, 'fault-verdicts.jsonl');
+  return {
+    ...vitestStep('fault suite', 'faults', dir, filters),
+    env: { TRIBUTARY_FAULT_REPORT: verdicts },
+    after: () => faultReport(readVerdicts(verdicts)),
+  };
+}
+
+function plannedSteps(dir: string, positional: string[], options: Map<string, string | true>): Step[] {
+  const faults = options.get('faults');
+  // `--faults zombie` reads as an option value: it is a filter all the same.
+  if (faults !== undefined)
+    return [faultStep(dir, typeof faults === 'string' ? [faults, ...positional] : positional)];
+  const steps: Step[] = [
+    { name: 'typecheck', command: ['node_modules/.bin/tsc', '-p', 'tsconfig.json', '--noEmit'] },
+    { name: 'lint', command: ['node_modules/.bin/eslint', '--max-warnings=0', '.'] },
+    { name: 'format', command: ['node_modules/.bin/prettier', '--check', '--log-level=warn', '.'] },
+    vitestStep('unit tests', 'unit', dir, positional),
+  ];
+  if (options.get('unit-only') === undefined)
+    steps.push(vitestStep('integration + e2e tests', 'stack', dir, positional), faultStep(dir, positional));
+  return steps;
+}
+
 export const testCommand: Command = {
   name: 'test',
-  usage: 'test [--unit-only] [vitest filters…]',
-  summary: 'typecheck, lint, unit tests, then integration and end-to-end tests against a real local stack',
+  usage: 'test [--unit-only | --faults] [vitest filters…]',
+  summary:
+    'typecheck, lint, unit tests, integration and end-to-end tests against a real local stack, then the fault suite (--faults: only that)',
   async run(args) {
     const { positional, options } = parseArgs(args);
     const dir = mkdtempSync(join(tmpdir(), 'tributary-test-'));
-    const steps: Step[] = [
-      { name: 'typecheck', command: ['node_modules/.bin/tsc', '-p', 'tsconfig.json', '--noEmit'] },
-      { name: 'lint', command: ['node_modules/.bin/eslint', '--max-warnings=0', '.'] },
-      { name: 'format', command: ['node_modules/.bin/prettier', '--check', '--log-level=warn', '.'] },
-      vitestStep('unit tests', 'unit', dir, positional),
-    ];
-    if (options.get('unit-only') === undefined)
-      steps.push(vitestStep('integration + e2e tests', 'stack', dir, positional));
+    const steps = plannedSteps(dir, positional, options);
 
     const results: StepResult[] = [];
     for (const step of steps) {
       process.stdout.write(`\n▶ ${step.name}: ${step.command.join(' ')}\n`);
       const started = Date.now();
-      const code = await run(step.command);
+      const code = await run(step.command, step.env);
       results.push({
         name: step.name,
         ok: code === 0,
         seconds: (Date.now() - started) / 1000,
         ...countTests(step.report),
       });
+      if (step.after !== undefined) console.log(`\n${step.after()}`);
     }
     const table = textTable({ head: ['step', 'result', 'tests passed', 'tests failed', 'time'] });
     for (const r of results)

@@ -5,14 +5,10 @@ import type { StateManager } from '../state/index.ts';
 import type { TransactionLoop } from './transaction-loop.ts';
 import type { StartupProgress } from './startup-wait.ts';
 
-const LIVENESS_STALL_MS = 180_000;
-
+/** Live while starting, then while the loop keeps completing turns (see LoopProgress). */
 export function liveness(loop: TransactionLoop | undefined): HealthStatus {
   if (loop === undefined) return { ok: true, reason: 'starting' };
-  const idleMs = Date.now() - loop.lastTurnAt;
-  return idleMs < LIVENESS_STALL_MS
-    ? { ok: true, reason: 'loop turning' }
-    : { ok: false, reason: `loop has not turned for ${idleMs} ms` };
+  return loop.progress.status();
 }
 
 export function readiness(

@@ -9,6 +9,7 @@ import type { SinkCodecs } from './sink-codecs.ts';
 import type { SinkBinding, SinkConnector, SinkRow } from './sink-definition.ts';
 import type { SinkMetrics } from './sink-metrics.ts';
 import { dedupToken, splitInHalves } from './sink-batch.ts';
+import { faultPoint } from '../testing/fault-points.ts';
 
 /** Reason code for a row the store refused as a value it can never hold. */
 export const REJECTED_BY_STORE_REASON = 'rejected_by_store';
@@ -146,6 +147,7 @@ export class SinkWrites {
     const request = { target, rows, dedupToken: dedupToken(target, rows) };
     for (;;) {
       if (this.deps.abandoned()) throw new FlushAbandoned();
+      if (faultPoint('sink.insert')) return;
       const startedAt = performance.now();
       this.deps.metrics.writesInFlight.set(1);
       try {

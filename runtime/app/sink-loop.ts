@@ -14,6 +14,7 @@ import type {
 import type { HealthStatus, Logger } from '../observability/index.ts';
 import type { BatchLimits } from './sink-batch.ts';
 import { PendingBatch } from './sink-batch.ts';
+import { faultPoint } from '../testing/fault-points.ts';
 import type { SinkCodecs } from './sink-codecs.ts';
 import type { SinkConnector } from './sink-definition.ts';
 import type { SinkMetrics } from './sink-metrics.ts';
@@ -203,6 +204,7 @@ export class SinkLoop {
   /** Dead letters and offsets in one transaction: both or neither, retried until they commit. */
   private async commit(plan: FlushPlan, epoch: number): Promise<void> {
     const { producer, consumer, metrics } = this.deps;
+    faultPoint('sink.commit');
     const deadLetters = plan.rejections.map((r) => this.deadLetterMessage(r));
     await this.retryTransient('committing offsets', async () => {
       if (consumer.assignmentEpoch !== epoch) throw new FlushAbandoned();

@@ -1,7 +1,10 @@
 // The processor loop: consume a batch, run the handler, produce the outputs and commit the input offsets
 // in one Kafka transaction. Any failure aborts and rewinds to the committed offsets, so nothing is lost
 // and nothing is written twice.
-import { TributaryError, isTributaryError } from '../errors.ts';
+import { TributaryError, describeError, isRetryable, isTributaryError } from '../errors.ts';
+import { nextBackoffMs, sleep } from '../kafka/index.ts';
+import { LoopProgress } from './loop-progress.ts';
+import { faultPoint } from '../testing/fault-points.ts';
 import type { InputConsumer, Message, TransactionalProducer } from '../kafka/index.ts';
 import type { Logger, ProcessorMetrics } from '../observability/index.ts';
 import type { AnyProcessorDefinition } from './definition.ts';
@@ -18,12 +21,26 @@ export interface TransactionLoopDeps {
   maxBatchRecords: number;
   /** Fetches what decoding the batch needs (writer schemas by id) before the sync decode loop. */
   prepareInput(values: ReadonlyArray<Buffer | null>): Promise<void>;
+  /** How long a failing rewind after an abort is retried before the process stops. Default 120 000 ms. */
+  rewindGiveUpMs?: number;
+  /** No completed loop turn for this long and /healthz goes false. Default DEFAULT_STALL_MS. */
+  stallMs?: number;
 }
 
 /** The batch straddled a rebalance: its offsets may belong to another copy now, so it must not commit. */
 class RebalancedDuringBatch extends Error {}
 
 const MAX_BACKOFF_MS = 10_000;
+// Below max.poll.interval.ms (300 s): a copy that cannot rewind stops before the group drops it.
+const REWIND_GIVE_UP_MS = 120_000;
+
+/** What the loop does after a failed batch or consume, decided by error code (never by message). */
+export type Recovery = 'rewind' | 'back-off-and-rewind' | 'stop';
+
+export function recoveryFor(error: unknown): Recovery {
+  if (error instanceof RebalancedDuringBatch) return 'rewind';
+  return isRetryable(error) ? 'back-off-and-rewind' : 'stop';
+}
 
 function toRawRecord(message: Message): RawRecord {
   const key =
@@ -43,15 +60,13 @@ function toRawRecord(message: Message): RawRecord {
 }
 
 export class TransactionLoop {
+  /** /healthz of the processor: a turn that never completes (a commit without end) is no progress. */
+  readonly progress: LoopProgress;
   private stopping = false;
   private backoffMs = 0;
-  private lastTurn = Date.now();
 
-  constructor(private readonly deps: TransactionLoopDeps) {}
-
-  /** Wall-clock time of the last loop turn; /healthz uses it to notice a wedged loop. */
-  get lastTurnAt(): number {
-    return this.lastTurn;
+  constructor(private readonly deps: TransactionLoopDeps) {
+    this.progress = new LoopProgress(deps.stallMs);
   }
 
   /** Finish the batch in hand (commit or abort), then return from run(). */
@@ -62,10 +77,12 @@ export class TransactionLoop {
   async run(): Promise<void> {
     const { consumer, maxBatchRecords } = this.deps;
     while (!this.stopping) {
-      this.lastTurn = Date.now();
+      // Sampled before consume: a rebalance handled while the native consume fills the batch changes it.
+      const epoch = consumer.assignmentEpoch;
       const messages = await this.consume(consumer, maxBatchRecords);
       // A batch in hand when stop() arrives is still committed; the loop ends after it.
-      if (messages.length > 0) await this.processAndCommit(messages);
+      if (messages.length > 0) await this.processAndCommit(messages, epoch);
+      this.progress.progressed();
     }
   }
 
@@ -78,9 +95,9 @@ export class TransactionLoop {
     }
   }
 
-  private async processAndCommit(messages: Message[]): Promise<void> {
+  /** `epoch`: the assignment epoch the batch was consumed under; offsets go out only under that one. */
+  private async processAndCommit(messages: Message[], epoch: number): Promise<void> {
     const { definition, consumer, producer, env, metrics } = this.deps;
-    const epoch = consumer.assignmentEpoch;
     const startedAt = performance.now();
     const records = messages.map(toRawRecord);
     let result: BatchResult;
@@ -91,7 +108,12 @@ export class TransactionLoop {
       await producer.begin();
       await this.produceAll(result);
       if (consumer.assignmentEpoch !== epoch) throw new RebalancedDuringBatch();
+      faultPoint('processor.send-offsets');
       await producer.sendOffsets([...result.nextOffsets.values()], consumer.raw);
+      // sendOffsets reads the group generation off the JS thread; under eager rebalancing a new generation
+      // needs our revoke handled first, so an unchanged epoch here means the offsets went out under ours.
+      if (consumer.assignmentEpoch !== epoch) throw new RebalancedDuringBatch();
+      faultPoint('processor.commit');
       await producer.commit();
     } catch (error) {
       metrics.transactions.inc({ outcome: 'aborted' });
@@ -114,6 +136,7 @@ export class TransactionLoop {
   }
 
   private async produceAll(result: BatchResult): Promise<void> {
+    if (faultPoint('processor.produce')) return;
     for (const message of result.messages) await this.deps.producer.produce(message);
   }
 
@@ -137,39 +160,61 @@ export class TransactionLoop {
     }
   }
 
-  /** Abort, then decide by error code: rewind and retry, or rethrow to stop the process. */
+  /**
+   * Abort, then decide by error code: rewind (at once after a rebalance, after a backoff for a transient
+   * failure) or rethrow to stop the process. It returns only once the consumer is back at the committed
+   * offsets, so the next consume can never start past records no transaction committed.
+   */
   private async recover(error: unknown): Promise<void> {
-    const { producer, log } = this.deps;
+    const { producer, consumer, log } = this.deps;
     this.deps.env.state?.rollback();
+    consumer.markPositionUncommitted();
     try {
-      await producer.abort();
+      await producer.abort(); // throws only fatal errors (the producer's contract)
     } catch (abortError) {
       throw classify(abortError);
     }
-    if (error instanceof RebalancedDuringBatch) {
+    const recovery = recoveryFor(error);
+    if (recovery === 'stop') throw classify(error);
+    if (recovery === 'rewind') {
       log.info(
         'partitions moved during the batch; aborted it, the new owner reprocesses from the committed offsets',
       );
-      await this.deps.consumer.rewindToCommitted();
-      return;
+    } else {
+      this.backoffMs = nextBackoffMs(this.backoffMs, MAX_BACKOFF_MS);
+      log.warn(
+        { err: error, backoffMs: this.backoffMs },
+        'batch failed with a transient error; aborted, rewinding and retrying',
+      );
+      await sleep(this.backoffMs);
     }
-    const failure = classify(error);
-    if (!failure.retryable) throw failure;
-    this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs === 0 ? 100 : this.backoffMs * 2);
-    log.warn(
-      { err: failure, backoffMs: this.backoffMs },
-      'batch failed with a transient error; aborted, rewinding and retrying',
-    );
-    await new Promise((resolve) => setTimeout(resolve, this.backoffMs));
-    await this.rewindQuietly();
+    await this.rewindUntilDone();
   }
 
-  private async rewindQuietly(): Promise<void> {
-    try {
-      await this.deps.consumer.rewindToCommitted();
-    } catch (error) {
-      // The next batch fails the same way and comes back here with backoff.
-      this.deps.log.warn({ err: error }, 'rewind to committed offsets failed; will retry');
+  /** Retries the rewind with backoff; past the bound (or on a permanent failure) the process stops. */
+  private async rewindUntilDone(): Promise<void> {
+    if (faultPoint('processor.rewind')) return;
+    const giveUpAt = Date.now() + (this.deps.rewindGiveUpMs ?? REWIND_GIVE_UP_MS);
+    let backoffMs = 0;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.deps.consumer.rewindToCommitted();
+        return;
+      } catch (error) {
+        if (!isRetryable(error) || Date.now() >= giveUpAt) {
+          throw new TributaryError(
+            'TRIBUTARY_KAFKA_REWIND_FAILED',
+            `could not move the consumer back to the committed offsets (${attempt} attempt(s)): ${describeError(error)}`,
+            { cause: error, context: { attempt } },
+          );
+        }
+        backoffMs = nextBackoffMs(backoffMs, MAX_BACKOFF_MS);
+        this.deps.log.warn(
+          { err: error, attempt, backoffMs },
+          'rewind to the committed offsets failed; retrying it before consuming again',
+        );
+        await sleep(Math.min(backoffMs, Math.max(0, giveUpAt - Date.now())));
+      }
     }
   }
 }

@@ -1,6 +1,7 @@
 export { InputConsumer, partitionKey } from './input-consumer.ts';
 export type { RebalanceListener } from './input-consumer.ts';
 export { TransactionalProducer } from './transactional-producer.ts';
+export type { TransactionalProducerOptions } from './transactional-producer.ts';
 export { BulkProducer, type BulkProducerSettings, type DeliveryListener } from './bulk-producer.ts';
 export type { OutgoingMessage } from './transactional-producer.ts';
 export { ensureTopics, partitionCount, withAdmin } from './topics.ts';
@@ -20,5 +21,6 @@ export {
   withGroupProgress,
 } from './group-progress.ts';
 export type { PartitionProgress } from './group-progress.ts';
-export { createGroupClients } from './group-clients.ts';
+export { createGroupClients, groupClientSettings } from './group-clients.ts';
 export type { GroupClients, GroupClientSettings } from './group-clients.ts';
+export { nextBackoffMs, sleep } from './backoff.ts';

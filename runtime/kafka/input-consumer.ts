@@ -6,6 +6,7 @@ import type {
   TopicPartition,
   TopicPartitionOffset,
 } from './librdkafka.ts';
+import { TributaryError } from '../errors.ts';
 import { ERR, KafkaConsumer, call } from './librdkafka.ts';
 import type { ConsumerSettings } from './client-config.ts';
 import { consumerConfig } from './client-config.ts';
@@ -27,6 +28,7 @@ export class InputConsumer {
   private assigned: TopicPartition[] = [];
   private epoch = 0;
   private joined = false;
+  private positionUncommitted = false;
   private readonly lagByPartition = new Map<string, number>();
   private readonly listeners: RebalanceListener[] = [];
   private readonly lagListeners: Array<(lag: ReadonlyMap<string, number>) => void> = [];
@@ -67,7 +69,18 @@ export class InputConsumer {
     this.raw.subscribe(topics);
   }
 
+  /**
+   * The next records from the current position. Refuses while the position is past records no
+   * transaction committed (after `markPositionUncommitted()`, until `rewindToCommitted()` succeeded).
+   */
   consumeBatch(maxRecords: number): Promise<Message[]> {
+    if (this.positionUncommitted) {
+      const error = new TributaryError(
+        'TRIBUTARY_KAFKA_POSITION_UNCOMMITTED',
+        'consume called after an abort before the rewind to the committed offsets succeeded',
+      );
+      return Promise.reject(error);
+    }
     return call<Message[]>('consume', (done) =>
       this.raw.consume(maxRecords, (error, messages) => done(error, messages)),
     );
@@ -81,9 +94,15 @@ export class InputConsumer {
     );
   }
 
+  /** After an aborted transaction: the position is past what was committed until the next rewind. */
+  markPositionUncommitted(): void {
+    this.positionUncommitted = true;
+  }
+
   /** Moves every assigned partition back to its committed offset (after an aborted transaction). */
   async rewindToCommitted(): Promise<void> {
     await this.seekTo(await this.committed(this.assigned));
+    this.positionUncommitted = false;
   }
 
   /**

@@ -1,6 +1,10 @@
-// Promise API over a transactional librdkafka producer: begin, produce, send offsets, commit or abort.
+// Promise API over a transactional librdkafka producer: begin, produce, send offsets, commit or abort,
+// following librdkafka's transactional API contract (rdkafka.h, rd_kafka_commit_transaction and friends).
+import type { Logger } from '../observability/index.ts';
+import { TributaryError } from '../errors.ts';
 import type { MessageHeader, RdKafkaConsumer, RdKafkaProducer, TopicPartitionOffset } from './librdkafka.ts';
 import { ERR, Producer, call, toTributaryError } from './librdkafka.ts';
+import { nextBackoffMs, sleep } from './backoff.ts';
 import type { ProducerSettings } from './client-config.ts';
 import { producerConfig } from './client-config.ts';
 
@@ -14,14 +18,41 @@ export interface OutgoingMessage {
   headers?: MessageHeader[];
 }
 
-const OPERATION_TIMEOUT_MS = 60_000;
+export interface TransactionalProducerOptions {
+  log?: Logger;
+  /** How long one librdkafka transaction call may wait for the broker before it is resumed. Default 60 000. */
+  operationTimeoutMs?: number;
+}
 
+const MAX_RESUME_BACKOFF_MS = 5_000;
+
+/** What librdkafka says a failed transaction call leaves behind. */
+export type TransactionFailure = 'retriable' | 'abortable' | 'fatal';
+
+/**
+ * One Kafka transaction at a time. The contract callers rely on (the processor loop and the sink):
+ * - `begin()` throws only fatal errors.
+ * - `sendOffsets()` and `commit()` resume a retriable failure themselves (a timeout, a coordinator moving):
+ *   librdkafka keeps that call as the one to resume, and abort or begin would answer ERR__CONFLICT. So they
+ *   throw only `TRIBUTARY_KAFKA_ABORTABLE` (call `abort()`, then retry the batch in a new transaction)
+ *   or a fatal error (`TRIBUTARY_KAFKA_FENCED`, `TRIBUTARY_KAFKA_FATAL`: the producer is unusable, stop).
+ *   While a commit is resumed the call does not return; the caller's liveness notices a wait without end.
+ * - `abort()` resumes retriable failures too and throws only fatal errors.
+ * - `produce()` only enqueues; a failed delivery surfaces as an abortable `commit()`.
+ */
 export class TransactionalProducer {
   private readonly producer: RdKafkaProducer;
+  private readonly log: Logger | undefined;
+  private readonly operationTimeoutMs: number;
   private inTransaction = false;
 
-  constructor(settings: ProducerSettings & { transactionalId: string }) {
+  constructor(
+    settings: ProducerSettings & { transactionalId: string },
+    options: TransactionalProducerOptions = {},
+  ) {
     this.producer = new Producer(producerConfig(settings));
+    this.log = options.log;
+    this.operationTimeoutMs = options.operationTimeoutMs ?? 60_000;
   }
 
   get transactionOpen(): boolean {
@@ -32,11 +63,15 @@ export class TransactionalProducer {
     await call('producer connect', (done) => this.producer.connect({}, (error) => done(error)));
     this.producer.setPollInBackground(true);
     // Fences any older producer with our transactional id and aborts its dangling transaction.
-    await call('initTransactions', (done) => this.producer.initTransactions(OPERATION_TIMEOUT_MS, done));
+    await call('initTransactions', (done) => this.producer.initTransactions(this.operationTimeoutMs, done));
   }
 
   async begin(): Promise<void> {
-    await call('beginTransaction', (done) => this.producer.beginTransaction(done));
+    try {
+      await call('beginTransaction', (done) => this.producer.beginTransaction(done));
+    } catch (error) {
+      throw asFatal(error, 'beginTransaction');
+    }
     this.inTransaction = true;
   }
 
@@ -62,20 +97,29 @@ export class TransactionalProducer {
     }
   }
 
+  /** Adds the input offsets to the transaction, under the consumer's group generation at this call. */
   async sendOffsets(offsets: TopicPartitionOffset[], consumer: RdKafkaConsumer): Promise<void> {
-    await call('sendOffsetsToTransaction', (done) =>
-      this.producer.sendOffsetsToTransaction(offsets, consumer, OPERATION_TIMEOUT_MS, done),
+    await this.resumeUntilSettled('sendOffsetsToTransaction', (done) =>
+      this.producer.sendOffsetsToTransaction(offsets, consumer, this.operationTimeoutMs, done),
     );
   }
 
   async commit(): Promise<void> {
-    await call('commitTransaction', (done) => this.producer.commitTransaction(OPERATION_TIMEOUT_MS, done));
+    await this.resumeUntilSettled('commitTransaction', (done) =>
+      this.producer.commitTransaction(this.operationTimeoutMs, done),
+    );
     this.inTransaction = false;
   }
 
   async abort(): Promise<void> {
     if (!this.inTransaction) return;
-    await call('abortTransaction', (done) => this.producer.abortTransaction(OPERATION_TIMEOUT_MS, done));
+    try {
+      await this.resumeUntilSettled('abortTransaction', (done) =>
+        this.producer.abortTransaction(this.operationTimeoutMs, done),
+      );
+    } catch (error) {
+      throw asFatal(error, 'abortTransaction');
+    }
     this.inTransaction = false;
   }
 
@@ -83,4 +127,80 @@ export class TransactionalProducer {
     if (!this.producer.isConnected()) return;
     await call('producer disconnect', (done) => this.producer.disconnect(10_000, (error) => done(error)));
   }
+
+  /** Calls a transaction operation again while librdkafka answers retriable; throws abortable or fatal. */
+  private async resumeUntilSettled(
+    operation: string,
+    start: (done: (error: unknown) => void) => void,
+  ): Promise<void> {
+    let backoffMs = 0;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await call(operation, start);
+        if (attempt > 1)
+          this.log?.info({ operation, attempt }, `${operation} went through after resuming it`);
+        return;
+      } catch (error) {
+        const failure = transactionFailure(error);
+        if (failure === 'abortable') throw asAbortable(error, operation);
+        if (failure === 'fatal') throw asFatal(error, operation);
+        backoffMs = nextBackoffMs(backoffMs, MAX_RESUME_BACKOFF_MS);
+        this.log?.warn(
+          { err: error, operation, attempt, backoffMs },
+          `${operation} failed retriably; resuming it`,
+        );
+        await sleep(backoffMs);
+      }
+    }
+  }
+}
+
+/** The librdkafka error flags behind a (possibly already classified) failure. */
+function librdkafkaFlags(error: unknown): {
+  code?: number;
+  isFatal?: boolean;
+  isRetriable?: boolean;
+  isTxnRequiresAbort?: boolean;
+} {
+  const raw = error instanceof TributaryError ? error.cause : error;
+  return typeof raw === 'object' && raw !== null ? raw : {};
+}
+
+const NEVER_RETRIED = new Set<string>([
+  'TRIBUTARY_KAFKA_FENCED',
+  'TRIBUTARY_KAFKA_RECORD_TOO_LARGE',
+  'TRIBUTARY_KAFKA_PERMANENT',
+]);
+
+/** How a failed transaction call is handled: resumed, abortable (abort, retry the batch) or fatal. */
+export function transactionFailure(error: unknown): TransactionFailure {
+  // By code first: fenced, a record that can never fit, or a permanent refusal is never retried, even
+  // when librdkafka also flags it abortable (a too-large record fails the commit that way).
+  if (error instanceof TributaryError && NEVER_RETRIED.has(error.code)) return 'fatal';
+  const flags = librdkafkaFlags(error);
+  // Another call is the one to resume, or none may be made now: the call sequence is broken, never retry
+  // (librdkafka marks ERR__CONFLICT retriable, which would loop forever here).
+  if (flags.code === ERR.ERR__CONFLICT || flags.code === ERR.ERR__STATE) return 'fatal';
+  if (flags.isFatal === true) return 'fatal';
+  if (flags.isTxnRequiresAbort === true) return 'abortable';
+  if (flags.isRetriable === true) return 'retriable';
+  // Anything else (ERR__STATE, ERR__CONFLICT, not configured) means the call sequence itself is broken.
+  return 'fatal';
+}
+
+function asAbortable(error: unknown, operation: string): TributaryError {
+  const classified = toTributaryError(error, operation);
+  return new TributaryError('TRIBUTARY_KAFKA_ABORTABLE', classified.message, {
+    cause: classified.cause ?? error,
+    context: classified.context,
+  });
+}
+
+function asFatal(error: unknown, operation: string): TributaryError {
+  const classified = toTributaryError(error, operation);
+  if (!classified.retryable) return classified;
+  return new TributaryError('TRIBUTARY_KAFKA_FATAL', classified.message, {
+    cause: classified.cause ?? error,
+    context: classified.context,
+  });
 }

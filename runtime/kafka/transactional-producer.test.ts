@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { ERR, call } from './librdkafka.ts';
+import { transactionFailure } from './transactional-producer.ts';
+
+/** A failed call as the binding reports it (code and the rd_kafka_error_t flags), classified by `call`. */
+async function failedCall(
+  code: number,
+  flags: { isFatal?: boolean; isRetriable?: boolean; isTxnRequiresAbort?: boolean },
+): Promise<unknown> {
+  const raw = Object.assign(new Error(`librdkafka error ${code}`), { code, ...flags });
+  return call('commitTransaction', (done) => done(raw)).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+}
+
+describe('transactionFailure (librdkafka transactional API contract)', () => {
+  it('resumes a retriable failure, e.g. a commit timing out against a stopped broker', async () => {
+    expect(transactionFailure(await failedCall(ERR.ERR__TIMED_OUT, { isRetriable: true }))).toBe('retriable');
+  });
+
+  it('aborts on txn_requires_abort, even when the error is also marked retriable', async () => {
+    const error = await failedCall(ERR.ERR_INVALID_TXN_STATE, {
+      isTxnRequiresAbort: true,
+      isRetriable: true,
+    });
+    expect(transactionFailure(error)).toBe('abortable');
+  });
+
+  it('stops on fatal and fenced errors, and on errors that carry no transactional flag', async () => {
+    expect(transactionFailure(await failedCall(ERR.ERR__FATAL, { isFatal: true }))).toBe('fatal');
+    expect(transactionFailure(await failedCall(ERR.ERR_PRODUCER_FENCED, { isRetriable: true }))).toBe(
+      'fatal',
+    );
+    expect(transactionFailure(await failedCall(ERR.ERR__STATE, {}))).toBe('fatal');
+    // What abort answered on main while a commit was still the call to resume: retrying it never ends.
+    expect(transactionFailure(await failedCall(ERR.ERR__CONFLICT, { isRetriable: true }))).toBe('fatal');
+    expect(transactionFailure(new TypeError('not a client error'))).toBe('fatal');
+  });
+});
