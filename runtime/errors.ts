@@ -43,6 +43,10 @@ export const ERROR_CODES = {
   /** A handler asked for a state store its definition does not declare (a bug in the processor). */
   TRIBUTARY_STATE_UNDECLARED: { retryable: false },
   TRIBUTARY_INSTANCE_LOCKED: { retryable: false },
+  /** A processor's own declaration mistake (an undeclared output, store, table or outcome): exit 2. */
+  TRIBUTARY_DEFINITION_INVALID: { retryable: false },
+  /** A processor's `open` hook could not load a start-time resource (a rules file, say): exit 2. */
+  TRIBUTARY_DEFINITION_OPEN_FAILED: { retryable: false },
   /** Another live copy (often on another host) runs with this copy's instance id: they would fence each other. */
   TRIBUTARY_INSTANCE_ID_IN_USE: { retryable: false },
   TRIBUTARY_SHUTDOWN_TIMEOUT: { retryable: false },
@@ -143,6 +147,30 @@ export class ValidationError extends TributaryError {
     readonly detail: string,
   ) {
     super('TRIBUTARY_RECORD_INVALID', `${reason}: ${detail}`, { context: { reason } });
+  }
+}
+
+export type DefinitionErrorCode = Extract<ErrorCode, `TRIBUTARY_DEFINITION_${string}`>;
+
+/** A processor that cannot run as written or configured: the process stops at start with exit 2. */
+export class DefinitionError extends TributaryError {
+  constructor(code: DefinitionErrorCode, message: string, options: TributaryErrorOptions = {}) {
+    super(code, message, options);
+  }
+}
+
+/** What an `open` hook throws: which resource (a file path, say), what is wrong, and what to do. */
+export class ResourceError extends DefinitionError {
+  constructor(
+    readonly resource: string,
+    readonly problem: string,
+    readonly fix: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super('TRIBUTARY_DEFINITION_OPEN_FAILED', `${resource}: ${problem}; ${fix}`, {
+      ...options,
+      context: { resource, problem, fix },
+    });
   }
 }
 

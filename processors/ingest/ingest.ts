@@ -13,6 +13,7 @@ export const ingest = defineProcessor({
   input: { topic: 'requests.raw', value: bytes() },
   outputs: { valid: { topic: 'requests.valid', value: avro('RequestEvent') } },
   deadLetter: { topic: 'requests.dlq' },
+  outcomes: ['duplicate'],
   config: {
     maxEventBytes: z
       .number()

@@ -9,7 +9,7 @@ describe('passthrough', () => {
       { key: null, value: Buffer.from([0, 255]), timestamp: 20 },
     ]);
     const copied = run.outputs['copied'] ?? [];
-    expect(copied.map((o) => [o.key, (o.value as Buffer).toString('hex'), o.timestamp])).toEqual([
+    expect(copied.map((o) => [o.key, o.value.toString('hex'), o.timestamp])).toEqual([
       ['k1', Buffer.from('v1').toString('hex'), 10],
       [null, '00ff', 20],
     ]);

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ValidationError } from '../errors.ts';
 import { runInMemory } from '../testing/run-in-memory.ts';
-import type { RequestEvent } from '../contracts/index.ts';
 import { avro, bytes, defineProcessor } from './definition.ts';
 import { loadProcessorConfig } from './run-processor.ts';
 import { buildCodecs } from './codecs.ts';
@@ -20,6 +19,7 @@ const shouter = defineProcessor({
   input: { topic: 'in', value: bytes() },
   outputs: { loud: { topic: 'out', value: avro('RequestEvent') } },
   deadLetter: { topic: 'in.dlq' },
+  outcomes: { dropped: ['skip'] },
   config: { prefix: z.string().default('svc-') },
   handle(record, ctx) {
     const text = record.value.toString();
@@ -57,7 +57,7 @@ describe('processBatch through the in-memory harness', () => {
         now: () => 42,
       },
     );
-    expect(run.outputs['loud']?.map((o) => [o.key, (o.value as RequestEvent).service])).toEqual([
+    expect(run.outputs['loud']?.map((o) => [o.key, o.value.service])).toEqual([
       ['hi', 'x-HI'],
       ['yo', 'x-YO'],
     ]);

@@ -2,7 +2,9 @@
 // Pure apart from the handler itself: the Kafka loop and the in-memory harness both call it.
 import { SerdeError, ValidationError, describeError } from '../errors.ts';
 import type { Logger } from '../observability/index.ts';
-import type { AnyProcessorDefinition, EmitOptions, InputRecord } from './definition.ts';
+import type { AnyProcessorDefinition, InputRecord, TableView } from './definition.ts';
+import { undeclared } from './definition-checks.ts';
+import { BatchContext, increment, messageBytes } from './batch-context.ts';
 import type { OutgoingMessage } from '../kafka/index.ts';
 import type { RuntimeConfig } from '../config/index.ts';
 import type { StateManager } from '../state/index.ts';
@@ -36,6 +38,10 @@ export interface BatchEnvironment {
   now(): number;
   /** Present when the processor declares stores; its changelog writes join the batch's messages. */
   state?: StateManager;
+  /** The declared reference tables by name, when the processor declares any. */
+  tables?: ReadonlyMap<string, TableView<unknown>>;
+  /** What the definition's `open` hook returned at start. */
+  resources?: unknown;
 }
 
 export interface BatchResult {
@@ -50,16 +56,7 @@ export interface BatchResult {
 export const DEAD_LETTER_OUTPUT = '$deadLetter';
 /** Reason code for input bytes the runtime could not decode (bad Avro, unknown schema id, …). */
 export const UNDECODABLE_REASON = 'undecodable';
-/** Reason code for a record whose output would exceed the message size limit (TRIBUTARY_MAX_MESSAGE_BYTES). */
-export const OUTPUT_TOO_LARGE_REASON = 'output_too_large';
-
-function increment(map: Map<string, number>, key: string, by = 1): void {
-  map.set(key, (map.get(key) ?? 0) + by);
-}
-
-function toKeyBuffer(key: string | Buffer | null): Buffer | null {
-  return typeof key === 'string' ? Buffer.from(key) : key;
-}
+export { OUTPUT_TOO_LARGE_REASON } from './batch-context.ts';
 
 export function processBatch(
   definition: AnyProcessorDefinition,
@@ -73,84 +70,65 @@ export function processBatch(
     deadLetters: new Map(),
     counted: new Map(),
   };
-  let pending: OutgoingMessage[] = [];
-  let partition = 0;
-  const ctx = {
-    config: env.config,
-    log: env.log,
-    emit(output: string, key: string | Buffer | null, value: unknown, options?: EmitOptions): void {
-      if (!(output in definition.outputs))
-        throw new Error(`${definition.name} emitted to undeclared output "${output}"`);
-      const message: OutgoingMessage = {
-        topic: env.topicFor(output),
-        key: toKeyBuffer(key),
-        value: env.codecs.encodeOutput(output, value),
-      };
-      // Kafka would refuse it on every retry (MSG_SIZE_TOO_LARGE): the input record is dead-lettered.
-      const bytes = messageBytes(message.key, message.value);
-      if (bytes > env.config.maxMessageBytes) {
-        throw new ValidationError(
-          OUTPUT_TOO_LARGE_REASON,
-          `output "${output}" would be ${bytes} bytes, over the ${env.config.maxMessageBytes}-byte message limit`,
-        );
-      }
-      if (options?.timestamp !== undefined) message.timestamp = options.timestamp;
-      pending.push(message);
-    },
-    count(outcome: string, reason?: string): void {
-      increment(result.counted, reason === undefined ? outcome : `${outcome}:${reason}`);
-    },
-    store(name: string) {
-      if (env.state === undefined) throw new Error(`${definition.name} declares no stores`);
-      return env.state.store(name, partition);
-    },
-  };
-
+  const ctx = new BatchContext(definition, env, result);
   for (const raw of records) {
     result.nextOffsets.set(`${raw.topic}/${raw.partition}`, {
       topic: raw.topic,
       partition: raw.partition,
       offset: raw.offset + 1,
     });
-    pending = [];
-    partition = raw.partition;
-    const savepoint = env.state?.savepoint() ?? 0;
-    try {
-      const value =
-        definition.input.value.kind === 'bytes'
-          ? (raw.value ?? Buffer.alloc(0))
-          : env.codecs.decodeInput(raw.value);
-      const record: InputRecord<unknown> = {
-        topic: raw.topic,
-        partition: raw.partition,
-        offset: raw.offset,
-        key: raw.key,
-        value,
-        timestamp: raw.timestamp,
-      };
-      definition.handle(record, ctx);
-    } catch (error) {
-      const rejection = asRejection(error);
-      if (rejection === undefined) throw error;
-      if (definition.deadLetter === undefined) {
-        throw new Error(
-          `${definition.name} rejected ${raw.topic}/${raw.partition}@${raw.offset} but declares no dead-letter topic`,
-          { cause: error },
-        );
-      }
-      // A rejected record's partial emits and state writes are dropped: it becomes exactly one dead letter.
-      env.state?.rollbackTo(savepoint);
-      result.messages.push(deadLetterMessage(definition.name, raw, rejection, env));
-      increment(result.deadLetters, rejection.reason);
-      continue;
-    }
-    for (const message of pending) {
-      increment(result.emitted, message.topic);
-      result.messages.push(message);
-    }
+    handleOne(definition, raw, env, ctx, result);
   }
   if (env.state !== undefined) result.messages.push(...env.state.changelogMessages());
   return result;
+}
+
+/** Runs the handler on one record: its emits join the batch, or a rejection becomes one dead letter. */
+function handleOne(
+  definition: AnyProcessorDefinition,
+  raw: RawRecord,
+  env: BatchEnvironment,
+  ctx: BatchContext,
+  result: BatchResult,
+): void {
+  ctx.startRecord(raw.partition);
+  const savepoint = env.state?.savepoint() ?? 0;
+  try {
+    definition.handle(decodeRecord(definition, raw, env), ctx);
+  } catch (error) {
+    const rejection = asRejection(error);
+    if (rejection === undefined) throw error;
+    if (definition.deadLetter === undefined)
+      throw undeclared(
+        definition,
+        `rejected ${raw.topic}/${raw.partition}@${raw.offset} but declares no dead-letter topic`,
+      );
+    // A rejected record's partial emits, counts and state writes are dropped: it becomes exactly one dead letter.
+    env.state?.rollbackTo(savepoint);
+    result.messages.push(deadLetterMessage(definition.name, raw, rejection, env));
+    increment(result.deadLetters, rejection.reason);
+    return;
+  }
+  ctx.keepRecord();
+}
+
+function decodeRecord(
+  definition: AnyProcessorDefinition,
+  raw: RawRecord,
+  env: BatchEnvironment,
+): InputRecord<unknown> {
+  const value =
+    definition.input.value.kind === 'bytes'
+      ? (raw.value ?? Buffer.alloc(0))
+      : env.codecs.decodeInput(raw.value);
+  return {
+    topic: raw.topic,
+    partition: raw.partition,
+    offset: raw.offset,
+    key: raw.key,
+    value,
+    timestamp: raw.timestamp,
+  };
 }
 
 function asRejection(error: unknown): { reason: string; detail: string } | undefined {
@@ -160,14 +138,7 @@ function asRejection(error: unknown): { reason: string; detail: string } | undef
   return undefined;
 }
 
-/** Room for a record's framing inside librdkafka's size check (record headers, varints, timestamps). */
-const RECORD_OVERHEAD_BYTES = 512;
 const MAX_DETAIL_CHARS = 2000;
-
-/** Bytes of a message as librdkafka measures it against message.max.bytes, plus a margin for framing. */
-function messageBytes(key: Buffer | null, value: Buffer | null): number {
-  return (key?.length ?? 0) + (value?.length ?? 0) + RECORD_OVERHEAD_BYTES;
-}
 
 /** The dead letter of a rejected record, fitted to the message size limit (see fitDeadLetter). */
 export function deadLetterMessage(

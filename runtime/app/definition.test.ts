@@ -43,6 +43,38 @@ const relay = defineProcessor({
   },
 });
 
+// Outcomes are a closed declared set: a typo, an undeclared reason or a missing one fails the typecheck.
+defineProcessor({
+  name: 'counter',
+  description: 'type-level test processor',
+  input: { topic: 'in', value: bytes() },
+  outputs: {},
+  outcomes: { dropped: ['skip'] },
+  config: {},
+  handle(_record, ctx) {
+    ctx.count('dropped', 'skip');
+    // @ts-expect-error -- "droped" is not a declared outcome
+    ctx.count('droped', 'skip');
+    // @ts-expect-error -- "later" is not a declared reason of "dropped"
+    ctx.count('dropped', 'later');
+  },
+});
+defineProcessor({
+  name: 'silent',
+  description: 'type-level test processor',
+  input: { topic: 'in', value: bytes() },
+  outputs: {},
+  outcomes: ['duplicate'],
+  config: {},
+  handle(_record, ctx) {
+    ctx.count('duplicate');
+    // @ts-expect-error -- "dropped" is not declared
+    ctx.count('dropped');
+    // @ts-expect-error -- a store this processor does not declare
+    ctx.store('seen');
+  },
+});
+
 describe('avro(name): the value type of a topic is the record generated from its schema', () => {
   it('infers each record type from the schema name', () => {
     expectTypeOf<ValueOf<ReturnType<typeof avro<'RequestEvent'>>>>().toEqualTypeOf<RequestEvent>();

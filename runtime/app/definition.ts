@@ -1,5 +1,6 @@
-// What a processor declares: its input, outputs, dead-letter topic, config and handler.
-// The runtime owns everything else (clients, transactions, serde, signals, health).
+// What a processor declares: its input, outputs, dead-letter topic, config, stores, reference tables,
+// the outcomes it counts, start-time resources and its handler. The runtime owns everything else
+// (clients, transactions, serde, signals, health).
 import type { z } from 'zod';
 import type { ConfigShape } from '../config/index.ts';
 import type { RuntimeConfig } from '../config/index.ts';
@@ -47,10 +48,45 @@ export interface EmitOptions {
 }
 
 export type StoresSpec = Record<string, StoreDeclaration<unknown>>;
+/** What a processor that declares no stores (or tables) may name: nothing. */
+export type NoneDeclared = Record<never, never>;
 
-export interface ProcessorContext<O extends OutputsSpec, C, S extends StoresSpec = StoresSpec> {
+/**
+ * The outcomes a processor counts (records that produce no output), a closed set that becomes metric
+ * labels: a list of names (`['duplicate']`), or names with their closed set of reasons
+ * (`{ dropped: ['skip', 'test_traffic'] }`).
+ */
+export type OutcomesSpec = readonly string[] | Readonly<Record<string, readonly string[]>>;
+
+/** `ctx.count`: an outcome from the declared list, or an outcome with one of its declared reasons. */
+export type CountOutcome<U extends OutcomesSpec> = U extends readonly string[]
+  ? (outcome: U[number]) => void
+  : <K extends keyof U & string>(outcome: K, reason: U[K] extends readonly (infer R)[] ? R : never) => void;
+
+/** A compacted reference topic (services, customers) every copy holds, versioned by valid time. */
+export interface TableDeclaration<V> {
+  topic: string;
+  value: ValueCodec<V>;
+}
+export type TablesSpec = Record<string, TableDeclaration<unknown>>;
+
+/** What a handler reads from a reference table: the version valid at a time (e.g. the event's). */
+export interface TableView<V> {
+  get(key: string, atMs: number): V | undefined;
+}
+
+export interface ProcessorContext<
+  O extends OutputsSpec,
+  C,
+  S extends StoresSpec = NoneDeclared,
+  U extends OutcomesSpec = readonly [],
+  R = undefined,
+  B extends TablesSpec = NoneDeclared,
+> {
   readonly config: C;
   readonly log: Logger;
+  /** What the definition's `open` hook returned at start (undefined without one). */
+  readonly resources: R;
   /** Queues an output record; it is written in the same transaction as this batch's input offsets. */
   emit<K extends keyof O & string>(
     output: K,
@@ -58,10 +94,12 @@ export interface ProcessorContext<O extends OutputsSpec, C, S extends StoresSpec
     value: ValueOf<O[K]['value']>,
     options?: EmitOptions,
   ): void;
-  /** Counts an outcome that produces no record (e.g. a dropped duplicate); shows in metrics. */
-  count(outcome: 'duplicate' | 'dropped', reason?: string): void;
+  /** Counts a declared outcome that produces no record (e.g. a dropped duplicate); shows in metrics. */
+  readonly count: CountOutcome<U>;
   /** The current record's partition's view of a declared store; writes commit with the batch. */
   store<K extends keyof S & string>(name: K): StoreOf<S[K]>;
+  /** A declared reference table. */
+  table<K extends keyof B & string>(name: K): TableView<ValueOf<B[K]['value']>>;
 }
 
 export type ProcessorConfig<S extends ConfigShape> = RuntimeConfig & z.infer<z.ZodObject<S>>;
@@ -70,7 +108,10 @@ export interface ProcessorDefinition<
   I,
   O extends OutputsSpec,
   S extends ConfigShape,
-  T extends StoresSpec = StoresSpec,
+  T extends StoresSpec = NoneDeclared,
+  U extends OutcomesSpec = readonly [],
+  R = undefined,
+  B extends TablesSpec = NoneDeclared,
 > {
   /** Also the consumer group and the transactional-id prefix. */
   name: string;
@@ -82,7 +123,17 @@ export interface ProcessorDefinition<
   config: S;
   /** State per input partition (keyed stores, recent-id sets), backed by `<processor>.<store>.changelog` topics. */
   stores?: T;
-  handle(record: InputRecord<I>, ctx: ProcessorContext<O, ProcessorConfig<S>, T>): void;
+  /** Reference tables the handler reads (`ctx.table(name)`). */
+  tables?: B;
+  /** What the handler may `ctx.count`; anything else fails the typecheck. */
+  outcomes?: U;
+  /**
+   * Loads start-time resources (a rules file, say) from the validated config, before the process
+   * touches Kafka; the handler reads the result as `ctx.resources`. Throw a `ResourceError` naming the
+   * file and what to fix: the process stops at start with exit 2.
+   */
+  open?: (config: ProcessorConfig<S>) => R | Promise<R>;
+  handle(record: InputRecord<I>, ctx: ProcessorContext<O, ProcessorConfig<S>, T, U, R, B>): void;
 }
 
 /** Identity function that gives a definition its types; the runtime runs it (`runProcessor`). */
@@ -90,10 +141,22 @@ export function defineProcessor<
   I,
   O extends OutputsSpec,
   S extends ConfigShape,
-  T extends StoresSpec = StoresSpec,
->(definition: ProcessorDefinition<I, O, S, T>): ProcessorDefinition<I, O, S, T> {
+  T extends StoresSpec = NoneDeclared,
+  const U extends OutcomesSpec = readonly [],
+  R = undefined,
+  B extends TablesSpec = NoneDeclared,
+>(definition: ProcessorDefinition<I, O, S, T, U, R, B>): ProcessorDefinition<I, O, S, T, U, R, B> {
   return definition;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any definition, for code that runs them all
-export type AnyProcessorDefinition = ProcessorDefinition<any, any, any, any>;
+export type AnyProcessorDefinition = ProcessorDefinition<any, any, any, any, any, any, any>;
+
+/** The outputs a definition declares, for typed harness results. */
+export type OutputsOf<D> =
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- only O is of interest
+  D extends ProcessorDefinition<any, infer O, any, any, any, any, any> ? O : never;
+/** The reference tables a definition declares. */
+export type TablesOf<D> =
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- only B is of interest
+  D extends ProcessorDefinition<any, any, any, any, any, any, infer B> ? B : never;

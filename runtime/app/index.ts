@@ -9,7 +9,14 @@ export type {
   ValueCodec,
   ValueOf,
   EmitOptions,
+  OutcomesSpec,
+  CountOutcome,
+  OutputsOf,
+  TablesOf,
+  TableDeclaration,
+  TableView,
 } from './definition.ts';
+export { checkDefinition, declaredOutcomes, openResources } from './definition-checks.ts';
 export {
   processBatch,
   fitDeadLetter,

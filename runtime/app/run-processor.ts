@@ -1,7 +1,7 @@
 // Runs one copy of a processor as an OS process: config, logging, health, topics, schemas, clients,
 // the transaction loop, signals and a bounded clean shutdown.
 import { z } from 'zod';
-import { describeError } from '../errors.ts';
+import { DefinitionError, describeError } from '../errors.ts';
 import type { ProcessorConfig } from './definition.ts';
 import type { AnyProcessorDefinition } from './definition.ts';
 import { loadConfig, redactConfig, runtimeConfigShape } from '../config/index.ts';
@@ -15,7 +15,15 @@ import { HttpSchemaRegistry } from '../serde/index.ts';
 import { createStateManager, ensureProcessorTopics, topicResolver } from './processor-topics.ts';
 import { liveness, readiness } from './processor-health.ts';
 import { TransactionLoop } from './transaction-loop.ts';
-import { EXIT_FENCED, EXIT_OK, exitCodeFor, onStopSignal, runAsProcess } from './process-lifecycle.ts';
+import {
+  EXIT_BAD_CONFIG,
+  EXIT_FENCED,
+  EXIT_OK,
+  exitCodeFor,
+  onStopSignal,
+  runAsProcess,
+} from './process-lifecycle.ts';
+import { checkDefinition, declaredOutcomes, openResources } from './definition-checks.ts';
 import { recordFenced, refuseDuplicateInstance } from './instance-identity.ts';
 import { StartupProgress, kafkaDependency, registryDependency, waitForDependency } from './startup-wait.ts';
 import { claimInstanceSlot } from './instance-slot.ts';
@@ -47,6 +55,8 @@ async function runWithConfig(
   config: Config,
   log: Logger,
 ): Promise<number> {
+  const opened = await openDefinition(definition, config, log);
+  if (opened === undefined) return EXIT_BAD_CONFIG;
   const group = config.topicPrefix + definition.name;
   let slot: InstanceSlot | undefined;
   const instanceId = config.instanceId ?? (slot = claimInstanceSlot(config.stateDir, group)).id;
@@ -61,6 +71,7 @@ async function runWithConfig(
   processLog.info({ config: redactConfig(config) }, `starting ${definition.name}`);
 
   const metrics = new ProcessorMetrics(definition.name);
+  metrics.declareOutcomes(config.topicPrefix + definition.input.topic, declaredOutcomes(definition));
   const { consumer, producer } = createGroupClients({
     brokers: config.kafkaBrokers,
     group,
@@ -138,6 +149,7 @@ async function runWithConfig(
         codecs,
         topicFor,
         now: Date.now,
+        resources: opened.resources,
         ...(state === undefined ? {} : { state }),
       },
     });
@@ -161,6 +173,22 @@ async function runWithConfig(
   }
   processLog.info({ exitCode }, 'stopped');
   return exitCode;
+}
+
+/** Checks the declaration and runs `open` before anything touches Kafka; a mistake is logged, exit 2. */
+async function openDefinition(
+  definition: AnyProcessorDefinition,
+  config: Config,
+  log: Logger,
+): Promise<{ resources: unknown } | undefined> {
+  try {
+    checkDefinition(definition, { tablesSupported: false });
+    return { resources: await openResources(definition, config) };
+  } catch (error) {
+    if (!(error instanceof DefinitionError)) throw error;
+    log.error({ err: error }, `${definition.name} cannot start: ${error.message}`);
+    return undefined;
+  }
 }
 
 async function closeQuietly(log: Logger, what: string, close: () => Promise<void>): Promise<void> {

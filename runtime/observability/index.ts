@@ -1,6 +1,6 @@
 export { createLogger } from './logger.ts';
 export type { Logger, LoggerOptions } from './logger.ts';
-export { ProcessorMetrics } from './metrics.ts';
-export type { OutcomeLabel } from './metrics.ts';
+export { ProcessorMetrics, RUNTIME_OUTCOMES } from './metrics.ts';
+export type { RuntimeOutcome } from './metrics.ts';
 export { startHealthServer } from './health-server.ts';
 export type { HealthServer, HealthSources, HealthStatus } from './health-server.ts';

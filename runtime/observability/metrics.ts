@@ -1,7 +1,9 @@
 // Prometheus metrics of one processor process. Labels only from small closed sets (never ids or offsets).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export type OutcomeLabel = 'emitted' | 'dead_letter' | 'duplicate' | 'dropped' | 'consumed';
+/** Outcomes the runtime records itself; a processor's own come from its definition's `outcomes`. */
+export const RUNTIME_OUTCOMES = ['consumed', 'emitted', 'dead_letter'] as const;
+export type RuntimeOutcome = (typeof RUNTIME_OUTCOMES)[number];
 
 export class ProcessorMetrics {
   readonly registry = new Registry();
@@ -78,5 +80,10 @@ export class ProcessorMetrics {
         }
       },
     });
+  }
+
+  /** Shows every declared outcome (and reason) at 0 from start, so the label set is visible and closed. */
+  declareOutcomes(topic: string, labels: ReadonlyArray<{ outcome: string; reason: string }>): void {
+    for (const { outcome, reason } of labels) this.records.inc({ topic, outcome, reason }, 0);
   }
 }

@@ -1,5 +1,6 @@
-// Factories for tests against the real broker: unique names, bulk produce, read a topic to its end,
-// wait for a consumer group to catch up.
+// Factories for tests against the real broker: a scope whose topics and groups delete themselves when
+// the test (or file) ends, unique names, bulk produce, read a topic to its end, wait for a consumer
+// group to catch up.
 import { randomBytes } from 'node:crypto';
 import { Producer, call } from '../kafka/librdkafka.ts';
 import { describeError } from '../errors.ts';
@@ -18,6 +19,50 @@ export async function createTopics(brokers: string, specs: TopicSpec[]): Promise
 
 export async function deleteTopicsWithPrefix(brokers: string, prefix: string): Promise<void> {
   await withAdmin(brokers, async (admin) => {
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+  });
+}
+
+/** Registers what a scope must undo: vitest's `onTestFinished` inside a test, `afterAll` in a hook. */
+export type RegisterCleanup = (cleanup: () => Promise<void>) => void;
+
+/** Names under one unique prefix; everything created under it is deleted when the test ends. */
+export interface KafkaTestScope {
+  readonly brokers: string;
+  readonly prefix: string;
+  /** `<prefix><name>`: for topics a processor creates itself, transactional ids, … */
+  name(name: string): string;
+  /** Creates `<prefix><name>` (default 1 partition, delete policy) and returns its name. */
+  topic(name: string, spec?: Omit<TopicSpec, 'name'>): Promise<string>;
+  /** A consumer group name under the prefix; the group and its offsets go at cleanup. */
+  group(name: string): string;
+}
+
+/**
+ * Like platformatic/kafka's `createTopic(t)`: the scope registers its own cleanup, which deletes every
+ * topic and consumer group under its prefix (also those a processor under test created).
+ */
+export function kafkaTestScope(brokers: string, label: string, onCleanup: RegisterCleanup): KafkaTestScope {
+  const prefix = uniquePrefix(label);
+  onCleanup(() => deleteEverythingWithPrefix(brokers, prefix));
+  return {
+    brokers,
+    prefix,
+    name: (name) => prefix + name,
+    group: (name) => prefix + name,
+    topic: async (name, spec = { partitions: 1, cleanupPolicy: 'delete' }) => {
+      await createTopics(brokers, [{ ...spec, name: prefix + name }]);
+      return prefix + name;
+    },
+  };
+}
+
+async function deleteEverythingWithPrefix(brokers: string, prefix: string): Promise<void> {
+  await withAdmin(brokers, async (admin) => {
+    const { groups } = await admin.listGroups();
+    const ours = groups.map((g) => g.groupId).filter((id) => id.startsWith(prefix));
+    if (ours.length > 0) await admin.deleteGroups(ours);
     const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
     if (topics.length > 0) await admin.deleteTopics({ topics });
   });

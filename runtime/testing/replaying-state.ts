@@ -1,0 +1,25 @@
+// The state of a test driver: a StateManager whose changelog reader replays the records the driver
+// captured from committed batches, so a restart restores through the same code as a Kafka restore.
+import type { AnyProcessorDefinition } from '../app/index.ts';
+import type { Logger } from '../observability/index.ts';
+import { StateManager } from '../state/index.ts';
+import type { ChangelogReader, StoreDeclaration } from '../state/index.ts';
+import type { ChangelogRecord } from './captured-outputs.ts';
+
+export function createReplayingState(
+  definition: AnyProcessorDefinition,
+  changelogs: ReadonlyMap<string, readonly ChangelogRecord[]>,
+  changelogTopicFor: (store: string) => string,
+  log: Logger,
+  config: Record<string, unknown>,
+): StateManager | undefined {
+  const declarations = (definition.stores ?? {}) as Record<string, StoreDeclaration<unknown>>;
+  if (Object.keys(declarations).length === 0) return undefined;
+  const replay: ChangelogReader = (topic, partitions, onRecord) => {
+    const wanted = new Set(partitions);
+    for (const record of changelogs.get(topic) ?? [])
+      if (wanted.has(record.partition)) onRecord(record.partition, record.key, record.value);
+    return Promise.resolve();
+  };
+  return new StateManager(declarations, changelogTopicFor, replay, log, config);
+}

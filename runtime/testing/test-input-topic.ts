@@ -1,0 +1,43 @@
+// One input topic of a test driver: numbers offsets per partition and stamps records sent without a
+// timestamp with the driver's event time, then hands them to the driver as raw records.
+import type { RawRecord } from '../app/index.ts';
+
+export interface InMemoryInput {
+  key?: string | Buffer | null;
+  value: Buffer | string | null;
+  partition?: number;
+  /** Kafka record timestamp (ms); default: the driver's current event time. */
+  timestamp?: number;
+}
+
+export class TestInputTopic {
+  private readonly nextOffsets = new Map<number, number>();
+
+  constructor(
+    readonly topic: string,
+    private readonly process: (records: readonly RawRecord[]) => Promise<void>,
+    private readonly eventTime: () => number,
+  ) {}
+
+  /** Sends records and runs them through the processor in batches, each committed before the next. */
+  async send(inputs: InMemoryInput | readonly InMemoryInput[]): Promise<void> {
+    const list: readonly InMemoryInput[] = Array.isArray(inputs) ? inputs : [inputs as InMemoryInput];
+    await this.process(list.map((input) => this.toRaw(input)));
+  }
+
+  private toRaw(input: InMemoryInput): RawRecord {
+    const partition = input.partition ?? 0;
+    const offset = this.nextOffsets.get(partition) ?? 0;
+    this.nextOffsets.set(partition, offset + 1);
+    const key = input.key === undefined || input.key === null ? null : Buffer.from(input.key);
+    const value = input.value === null ? null : Buffer.from(input.value);
+    return {
+      topic: this.topic,
+      partition,
+      offset,
+      key,
+      value,
+      timestamp: input.timestamp ?? this.eventTime(),
+    };
+  }
+}
