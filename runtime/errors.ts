@@ -56,6 +56,8 @@ export const ERROR_CODES = {
   TRIBUTARY_SINK_ROW_REJECTED: { retryable: false },
   /** A sink's write failed in a way retrying cannot fix (a bug, a missing table, bad credentials): it stops. */
   TRIBUTARY_SINK_WRITE_FAILED: { retryable: false },
+  /** A sink's commit failed and its transaction could not be aborted: it stops, its restart resumes. */
+  TRIBUTARY_SINK_TRANSACTION_STUCK: { retryable: false },
   /** A reference table stopped before it was loaded (closed, or its topic could not be followed). */
   TRIBUTARY_TABLE_LOAD_FAILED: { retryable: false },
   /** A versioned ClickHouse migration failed; the sink stops at start. */

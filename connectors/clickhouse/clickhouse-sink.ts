@@ -46,7 +46,9 @@ async function openSink(ctx: SinkOpenContext<Config>): Promise<SinkConnector> {
       await endpoint?.close();
       await handle.close();
     };
-    return new ClickHouseConnector(handle.client, tables, close);
+    // Embedded: this process is the only writer (the data-dir lock), so no claims and no lease.
+    const insertLeaseMs = handle.mode === 'server' ? config.clickhouseInsertLeaseMs : 0;
+    return new ClickHouseConnector(handle.client, tables, close, { insertLeaseMs });
   } catch (error) {
     await endpoint?.close();
     await handle.close();

@@ -9,6 +9,16 @@ export const clickhouseConfigShape = {
   clickhouseUser: z.string().default('default').describe('user for CLICKHOUSE_URL'),
   clickhousePassword: z.string().default('').describe('password for CLICKHOUSE_URL'),
   clickhouseDatabase: z.string().default('default').describe('database holding the tables (server mode)'),
+  clickhouseInsertLeaseMs: z
+    .number()
+    .int()
+    .min(3000)
+    .max(600_000)
+    .default(30_000)
+    .describe(
+      'server mode: how long a copy that takes over a partition waits before writing it, in ms; inserts ' +
+        "are cancelled by the server after a third of it, so a previous owner's insert cannot land later",
+    ),
   clickhouseDataDir: z
     .string()
     .min(1)

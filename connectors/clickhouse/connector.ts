@@ -1,27 +1,57 @@
-// The ClickHouse side of the sink: what the tables already hold, rows encoded as TabSeparated, and one
-// awaited insert per write carrying the runtime's deduplication token.
+// The ClickHouse side of the sink: what the tables and the write ledger hold, rows encoded as
+// TabSeparated, one awaited insert per write carrying the runtime's deduplication token, and (server
+// mode, several copies) partition claims with an insert lease.
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { SinkConnector, SinkRecord, SinkRow, SinkWriteRequest } from '../../runtime/index.ts';
+import type {
+  LedgerEntry,
+  SinkConnector,
+  SinkPartition,
+  SinkRecord,
+  SinkRow,
+  SinkWriteRequest,
+  StoredPartition,
+} from '../../runtime/index.ts';
 import { toSinkError } from './errors.ts';
+import { holdsClaims, presentOffsets, readLedger, recordBatches, writeClaims } from './ledger.ts';
 import type { TargetTable } from './tables.ts';
+
+export interface ConnectorOptions {
+  /**
+   * Server mode: how long a new owner of a partition waits after claiming it, in ms, so that an insert
+   * the previous owner started can no longer land; inserts are cancelled by the server well before.
+   * 0 in embedded mode, where this process is the only writer (the data-dir lock).
+   */
+  insertLeaseMs: number;
+}
 
 export class ClickHouseConnector implements SinkConnector {
   constructor(
     private readonly client: ClickHouseClient,
     private readonly tables: ReadonlyMap<string, TargetTable>,
     private readonly onClose: () => Promise<void>,
+    private readonly options: ConnectorOptions = { insertLeaseMs: 0 },
   ) {}
 
-  async storedOffsets(
-    partitions: ReadonlyArray<{ topic: string; partition: number; target: string }>,
-  ): Promise<Map<string, number>> {
-    const topicsByTarget = new Map<string, Set<string>>();
-    for (const { topic, target } of partitions) {
-      const topics = topicsByTarget.get(target) ?? new Set<string>();
-      topics.add(topic);
-      topicsByTarget.set(target, topics);
+  async storedPartitions(partitions: readonly SinkPartition[]): Promise<Map<string, StoredPartition>> {
+    const held = await readLedger(this.client, partitions);
+    const tableMax = await this.tableMaxOffsets(partitions);
+    for (const { topic, partition, target } of partitions) {
+      const key = `${topic}/${partition}`;
+      const stored = held.get(key) ?? { rejected: [] };
+      stored.tableMax = tableMax.get(key);
+      if (stored.open !== undefined)
+        stored.present = await presentOffsets(this.client, this.table(target).name, stored.open);
+      held.set(key, stored);
     }
+    return held;
+  }
+
+  /** Highest source offset per partition in each target table (cheap: a projection keeps it). */
+  private async tableMaxOffsets(partitions: readonly SinkPartition[]): Promise<Map<string, number>> {
+    const topicsByTarget = new Map<string, Set<string>>();
+    for (const { topic, target } of partitions)
+      topicsByTarget.set(target, (topicsByTarget.get(target) ?? new Set<string>()).add(topic));
     const stored = new Map<string, number>();
     for (const [target, topics] of topicsByTarget) {
       const table = this.table(target);
@@ -41,6 +71,21 @@ export class ClickHouseConnector implements SinkConnector {
     return stored;
   }
 
+  recordBatches(state: 'intent' | 'done', writer: string, entries: readonly LedgerEntry[]): Promise<void> {
+    return recordBatches(this.client, state, writer, entries);
+  }
+
+  async claim(writer: string, partitions: readonly SinkPartition[]): Promise<void> {
+    if (this.options.insertLeaseMs <= 0) return;
+    await writeClaims(this.client, writer, partitions);
+    await new Promise((resolve) => setTimeout(resolve, this.options.insertLeaseMs));
+  }
+
+  holdsClaims(writer: string, partitions: readonly SinkPartition[]): Promise<boolean> {
+    if (this.options.insertLeaseMs <= 0) return Promise.resolve(true);
+    return holdsClaims(this.client, writer, partitions);
+  }
+
   encode(record: SinkRecord): SinkRow {
     const data = this.table(record.binding.target).encodeRow(record);
     return { topic: record.topic, partition: record.partition, offset: record.offset, data };
@@ -50,13 +95,19 @@ export class ClickHouseConnector implements SinkConnector {
     const table = this.table(request.target);
     let body = '';
     for (const row of request.rows) body += `${row.data}\n`;
+    const lease = this.options.insertLeaseMs;
     try {
       await this.client.insert({
         table: table.name,
         values: Readable.from([Buffer.from(body)], { objectMode: false }),
         format: 'TabSeparated',
         columns: table.columns as [string, ...string[]],
-        clickhouse_settings: { insert_deduplication_token: request.dedupToken },
+        clickhouse_settings: {
+          insert_deduplication_token: request.dedupToken,
+          // The server cancels an insert that outlives a third of the lease: it cannot land after a
+          // new owner has waited the lease out.
+          ...(lease > 0 ? { max_execution_time: Math.max(1, Math.floor(lease / 3000)) } : {}),
+        },
       });
     } catch (error) {
       throw toSinkError(error, `inserting ${request.rows.length} rows into ${table.name}`);

@@ -45,6 +45,7 @@ export type {
   SinkConnector,
   SinkDefinition,
   SinkOpenContext,
+  SinkPartition,
   SinkRecord,
   SinkRow,
   SinkWriteRequest,
@@ -52,3 +53,4 @@ export type {
 export { runSink, loadSinkConfig, boundTopics } from './run-sink.ts';
 export { dedupToken, PendingBatch } from './sink-batch.ts';
 export { REJECTED_BY_STORE_REASON } from './sink-flush.ts';
+export type { LedgerEntry, StoredPartition } from './sink-resume.ts';

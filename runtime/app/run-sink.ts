@@ -1,5 +1,6 @@
 // Runs one copy of a sink as an OS process: config, logging, health, topics, schemas, clients, the
 // connector, the sink loop, signals and a bounded clean shutdown. No store-specific code lives here.
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { describeError } from '../errors.ts';
 import { loadConfig, redactConfig, runtimeConfigShape } from '../config/index.ts';
@@ -127,6 +128,8 @@ async function runSinkWithConfig(
     await consumer.connect([...bound.keys()], Math.min(config.maxBatchWaitMs, config.flushIntervalMs));
     running.loop = new SinkLoop({
       name: definition.name,
+      // Unique per process: a restarted copy with the same instance id is a new writer in the ledger.
+      writer: `${instanceId}#${randomBytes(4).toString('hex')}`,
       consumer,
       producer,
       connector: running.connector,
@@ -185,12 +188,18 @@ const LIVENESS_STALL_MS = 180_000;
 
 function liveness(loop: SinkLoop | undefined): HealthStatus {
   if (loop === undefined) return { ok: true, reason: 'starting' };
-  const idleMs = Date.now() - loop.lastTurnAt;
-  // A write that waits on the store keeps the loop in one turn; that is readiness, not liveness.
-  if (loop.storeProblem !== undefined) return { ok: true, reason: loop.storeProblem };
-  return idleMs < LIVENESS_STALL_MS
-    ? { ok: true, reason: 'loop turning' }
-    : { ok: false, reason: `loop has not turned for ${idleMs} ms` };
+  return livenessOf(Date.now() - loop.lastProgressAt, loop.storeProblem);
+}
+
+/**
+ * Live while the loop makes progress: it committed, or had nothing to commit, within the stall limit. A
+ * loop that turns but never commits (a commit retried forever) is not live. A store outage is readiness.
+ */
+export function livenessOf(msSinceProgress: number, storeProblem: string | undefined): HealthStatus {
+  if (storeProblem !== undefined) return { ok: true, reason: storeProblem };
+  return msSinceProgress < LIVENESS_STALL_MS
+    ? { ok: true, reason: 'loop making progress' }
+    : { ok: false, reason: `no commit for ${msSinceProgress} ms with records pending` };
 }
 
 function readiness(

@@ -1,12 +1,13 @@
 // What a sink declares: bindings from topics to targets (tables), its dead-letter topics, its config,
 // and how to open its connector. The runtime owns the consumer, batching, retries, dead letters and
-// offsets (sink-runner.ts); a connector only knows its store.
+// offsets (sink-loop.ts); a connector only knows its store.
 import { z } from 'zod';
 import type { ConfigShape, RuntimeConfig } from '../config/index.ts';
 import type { Logger } from '../observability/index.ts';
 import type { HealthStatus } from '../observability/index.ts';
 import type { Registry } from 'prom-client';
 import type { ValueCodec } from './definition.ts';
+import type { LedgerEntry, StoredPartition } from './sink-resume.ts';
 
 export interface SinkBinding {
   /** Logical topic name, e.g. `requests.valid`; prefixed with `topicPrefix`. */
@@ -46,15 +47,28 @@ export interface SinkWriteRequest {
   dedupToken: string;
 }
 
-/** The store side of a sink. Throws TributaryError: SINK_UNAVAILABLE (retry) or SINK_ROW_REJECTED. */
+/** A source partition and the target its topic writes, with Kafka's committed offset (negative: none). */
+export interface SinkPartition {
+  topic: string;
+  partition: number;
+  target: string;
+  committed: number;
+}
+
+/**
+ * The store side of a sink. Throws TributaryError: SINK_UNAVAILABLE (retry) or SINK_ROW_REJECTED.
+ * Every batch is recorded in the store's write ledger before (intent) and after (done) its rows are
+ * written, so a restart knows exactly which rows of a partially landed insert are missing.
+ */
 export interface SinkConnector {
-  /**
-   * Highest source offset the store already holds per partition (key `topic/partition`), for the
-   * targets given; partitions with nothing stored are absent. The runner never writes those again.
-   */
-  storedOffsets(
-    partitions: ReadonlyArray<{ topic: string; partition: number; target: string }>,
-  ): Promise<Map<string, number>>;
+  /** What the store holds per source partition (key `topic/partition`): its ledger and target table. */
+  storedPartitions(partitions: readonly SinkPartition[]): Promise<Map<string, StoredPartition>>;
+  /** Records batches in the ledger, all of them or none. */
+  recordBatches(state: 'intent' | 'done', writer: string, entries: readonly LedgerEntry[]): Promise<void>;
+  /** Makes `writer` the owner of the partitions; returns once no earlier owner's write can still land. */
+  claim(writer: string, partitions: readonly SinkPartition[]): Promise<void>;
+  /** True while `writer` holds the latest claim on every one of the partitions. */
+  holdsClaims(writer: string, partitions: readonly SinkPartition[]): Promise<boolean>;
   /** Turns a record into its row; throws ValidationError for a value the target can never hold. */
   encode(record: SinkRecord): SinkRow;
   /** Writes the rows in one request, awaited; never abandons a write that may still land. */

@@ -1,5 +1,6 @@
 // One flush of a sink: decode the batch, skip what the store already holds, turn the rest into rows per
-// target, and write each target's rows with retries; rows the store can never hold become dead letters.
+// target and source partition, and write each with retries; rows the store can never hold become dead
+// letters. One write per source partition, so any later owner of the partition can redo it alone.
 import { SerdeError, ValidationError, describeError, isTributaryError } from '../errors.ts';
 import type { Message, TopicPartitionOffset } from '../kafka/index.ts';
 import type { TributaryError } from '../errors.ts';
@@ -10,6 +11,8 @@ import type { SinkBinding, SinkConnector, SinkRow } from './sink-definition.ts';
 import type { SinkMetrics } from './sink-metrics.ts';
 import { dedupToken, splitInHalves } from './sink-batch.ts';
 import { faultPoint } from '../testing/fault-points.ts';
+import type { ResumePoint } from './sink-resume.ts';
+import { isStored } from './sink-resume.ts';
 
 /** Reason code for a row the store refused as a value it can never hold. */
 export const REJECTED_BY_STORE_REASON = 'rejected_by_store';
@@ -27,8 +30,17 @@ export interface Rejection {
   detail: string;
 }
 
+/** The rows of one target from one source partition. */
+export interface PartitionWrite {
+  target: string;
+  topic: string;
+  partition: number;
+  rows: SinkRow[];
+}
+
 export interface FlushPlan {
-  rowsByTarget: Map<string, SinkRow[]>;
+  /** By `target|topic/partition`, in the order first seen. */
+  writes: Map<string, PartitionWrite>;
   rejections: Rejection[];
   /** Next offset to consume per partition: what the commit after this flush records. */
   nextOffsets: TopicPartitionOffset[];
@@ -52,19 +64,19 @@ function rejectionFrom(error: unknown): { reason: string; detail: string } | und
 }
 
 /**
- * Decides what each record becomes. A record at or below the store's offset for its partition is
- * already stored (skipped); one that cannot be decoded or encoded is dead-lettered, even when below that
- * offset, since its dead letter commits only with the offsets.
+ * Decides what each record becomes. A record the store already holds (its partition's resume point) is
+ * skipped; its dead letter, if it had one, is produced again only if its offset was not committed yet,
+ * since dead letters commit only with the offsets.
  */
 export function planFlush(
   messages: readonly Message[],
   bound: ReadonlyMap<string, BoundTopic>,
-  stored: ReadonlyMap<string, number>,
+  points: ReadonlyMap<string, ResumePoint>,
   codecs: SinkCodecs,
   connector: SinkConnector,
 ): FlushPlan & { skipped: Map<string, number> } {
   const plan = {
-    rowsByTarget: new Map<string, SinkRow[]>(),
+    writes: new Map<string, PartitionWrite>(),
     rejections: [] as Rejection[],
     sources: new Map<string, Message>(),
     skipped: new Map<string, number>(),
@@ -72,10 +84,16 @@ export function planFlush(
   const next = new Map<string, TopicPartitionOffset>();
   for (const message of messages) {
     const { topic, partition, offset } = message;
-    next.set(partitionKeyOf(topic, partition), { topic, partition, offset: offset + 1 });
+    const key = partitionKeyOf(topic, partition);
+    next.set(key, { topic, partition, offset: offset + 1 });
     const target = bound.get(topic);
     if (target === undefined) throw new Error(`consumed ${topic}, which no binding declares`);
-    const alreadyStored = offset <= (stored.get(partitionKeyOf(topic, partition)) ?? -1);
+    const point = points.get(key);
+    const deadLetterDue = offset >= (point?.deadLettersFrom ?? 0);
+    const deadLetter = (reason: string, detail: string): void => {
+      if (deadLetterDue)
+        plan.rejections.push({ message, deadLetterTopic: target.deadLetterTopic, reason, detail });
+    };
     let row: SinkRow;
     try {
       const value = codecs.decode(topic, message.value ?? null);
@@ -83,17 +101,20 @@ export function planFlush(
     } catch (error) {
       const rejection = rejectionFrom(error);
       if (rejection === undefined) throw error;
-      plan.rejections.push({ message, deadLetterTopic: target.deadLetterTopic, ...rejection });
+      deadLetter(rejection.reason, rejection.detail);
       continue;
     }
     const name = target.binding.target;
-    if (alreadyStored) {
+    if (isStored(point, offset)) {
       plan.skipped.set(name, (plan.skipped.get(name) ?? 0) + 1);
+      const refused = point?.rejected.get(offset);
+      if (refused !== undefined) deadLetter(REJECTED_BY_STORE_REASON, refused);
       continue;
     }
-    const rows = plan.rowsByTarget.get(name) ?? [];
-    rows.push(row);
-    plan.rowsByTarget.set(name, rows);
+    const writeKey = `${name}|${key}`;
+    const write = plan.writes.get(writeKey) ?? { target: name, topic, partition, rows: [] };
+    write.rows.push(row);
+    plan.writes.set(writeKey, write);
     plan.sources.set(rowKey(topic, partition, offset), message);
   }
   return { ...plan, nextOffsets: [...next.values()] };
@@ -111,6 +132,8 @@ export interface SinkWritesDeps {
   abandoned(): boolean;
   /** Runs `work` while keeping the consumer polled (group membership) and the next batch filling. */
   polled<T>(work: Promise<T>): Promise<T>;
+  /** Throws FlushAbandoned unless this copy still owns the partition (checked before every attempt). */
+  guard(topic: string, partition: number): Promise<void>;
   onUnavailable(error: TributaryError): void;
   onAvailable(): void;
 }
@@ -145,23 +168,34 @@ export class SinkWrites {
 
   private async writeRetrying(target: string, rows: readonly SinkRow[]): Promise<void> {
     const request = { target, rows, dedupToken: dedupToken(target, rows) };
-    for (;;) {
-      if (this.deps.abandoned()) throw new FlushAbandoned();
+    const [first] = rows;
+    await this.retrying(target, async () => {
+      if (first !== undefined) await this.deps.guard(first.topic, first.partition);
       if (faultPoint('sink.insert')) return;
       const startedAt = performance.now();
       this.deps.metrics.writesInFlight.set(1);
       try {
-        await this.deps.polled(this.deps.connector.write(request));
-        this.deps.metrics.writeSeconds.observe({ target }, (performance.now() - startedAt) / 1000);
+        await this.deps.connector.write(request);
+      } finally {
+        this.deps.metrics.writesInFlight.set(0);
+      }
+      this.deps.metrics.writeSeconds.observe({ target }, (performance.now() - startedAt) / 1000);
+    });
+  }
+
+  /** Runs `attempt` until it succeeds, backing off on the store's retryable errors. */
+  async retrying<T>(target: string, attempt: () => Promise<T>): Promise<T> {
+    for (;;) {
+      if (this.deps.abandoned()) throw new FlushAbandoned();
+      try {
+        const result = await this.deps.polled(attempt());
         this.backoffMs = 0;
         this.deps.onAvailable();
-        return;
+        return result;
       } catch (error) {
         // Only the connector's retryable errors are retried; anything else stops the process.
         if (!isTributaryError(error) || !error.retryable) throw error;
         await this.backOff(target, error);
-      } finally {
-        this.deps.metrics.writesInFlight.set(0);
       }
     }
   }

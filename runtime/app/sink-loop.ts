@@ -1,9 +1,10 @@
-// The sink loop: consume into a batch, flush it at a checkpoint (rows, bytes or age), write each
-// target's rows and await them, then commit the offsets together with the batch's dead letters in one
-// Kafka transaction. On every assignment the store is asked what it already holds, so a source offset
-// is never written twice; a store that refuses writes pauses consumption until it takes them again.
-import type { TributaryError } from '../errors.ts';
-import { isTributaryError } from '../errors.ts';
+// The sink loop: consume into a batch, flush it at a checkpoint (rows, bytes or age), record the
+// batch's writes in the store's ledger (intent), write each target's rows per source partition and
+// await them, record them done, then commit the offsets together with the batch's dead letters in one
+// Kafka transaction. On every assignment the store's ledger and tables say what they already hold
+// (sink-resume.ts), so a source offset is written exactly once even after an insert that landed in
+// part; a store that refuses writes pauses consumption until it takes them again.
+import { TributaryError, isTributaryError } from '../errors.ts';
 import type {
   InputConsumer,
   Message,
@@ -13,12 +14,14 @@ import type {
 } from '../kafka/index.ts';
 import type { HealthStatus, Logger } from '../observability/index.ts';
 import type { BatchLimits } from './sink-batch.ts';
-import { PendingBatch } from './sink-batch.ts';
+import { PendingBatch, dedupToken } from './sink-batch.ts';
 import { faultPoint } from '../testing/fault-points.ts';
 import type { SinkCodecs } from './sink-codecs.ts';
-import type { SinkConnector } from './sink-definition.ts';
+import type { SinkConnector, SinkPartition } from './sink-definition.ts';
 import type { SinkMetrics } from './sink-metrics.ts';
-import type { BoundTopic, FlushPlan, Rejection } from './sink-flush.ts';
+import type { BoundTopic, FlushPlan, PartitionWrite, Rejection } from './sink-flush.ts';
+import type { LedgerEntry, ResumePoint } from './sink-resume.ts';
+import { committedThrough, resumeFrom } from './sink-resume.ts';
 import {
   FlushAbandoned,
   REJECTED_BY_STORE_REASON,
@@ -30,6 +33,8 @@ import {
 
 export interface SinkLoopDeps {
   name: string;
+  /** This copy's identity in the store's ledger and claims; unique per process. */
+  writer: string;
   consumer: InputConsumer;
   producer: TransactionalProducer;
   connector: SinkConnector;
@@ -47,11 +52,13 @@ const POLL_STEP_MS = 200;
 export class SinkLoop {
   private stopping = false;
   private epoch = -1;
-  private stored = new Map<string, number>();
+  private points = new Map<string, ResumePoint>();
   private readonly pending = new PendingBatch<Message>();
   private paused = false;
   private unavailable: { since: number; reason: string } | undefined;
   private lastTurn = Date.now();
+  /** Last time the loop committed, or had nothing to commit: what liveness watches. */
+  private lastProgress = Date.now();
   private readonly writes: SinkWrites;
   /** Offsets last committed per partition, to notice positions that moved past transaction markers only. */
   private committedAt = new Map<string, number>();
@@ -65,6 +72,7 @@ export class SinkLoop {
       maxBackoffMs: deps.limits.maxRetryBackoffMs,
       abandoned: () => this.deps.consumer.assignmentEpoch !== this.epoch,
       polled: (work) => this.polled(work),
+      guard: (topic, partition) => this.guard([{ topic, partition }]),
       onUnavailable: (error) => this.markUnavailable(error),
       onAvailable: () => this.markAvailable(),
     });
@@ -72,6 +80,11 @@ export class SinkLoop {
 
   get lastTurnAt(): number {
     return this.lastTurn;
+  }
+
+  /** When the loop last committed or was idle; a loop stuck retrying a commit does not advance it. */
+  get lastProgressAt(): number {
+    return this.lastProgress;
   }
 
   /** Flush and commit what is pending, then return from run(). */
@@ -89,6 +102,7 @@ export class SinkLoop {
   async run(): Promise<void> {
     while (!this.stopping) {
       this.lastTurn = Date.now();
+      if (this.pending.size === 0) this.lastProgress = this.lastTurn;
       await this.syncIfRebalanced();
       if (this.epoch !== this.deps.consumer.assignmentEpoch) continue;
       await this.consumeMore();
@@ -97,37 +111,49 @@ export class SinkLoop {
     if (this.pending.size > 0 && this.epoch === this.deps.consumer.assignmentEpoch) await this.flush();
   }
 
-  /** After an assignment change: drop the batch, learn what the store holds, position every partition. */
+  /** After an assignment change: drop the batch, claim the partitions, learn what the store holds, seek. */
   private async syncIfRebalanced(): Promise<void> {
-    const { consumer, connector, bound, log } = this.deps;
+    const { consumer, connector, bound, log, writer } = this.deps;
     const epoch = consumer.assignmentEpoch;
     if (epoch === this.epoch) return;
     this.pending.clear();
     const assignment = [...consumer.assignment];
     try {
-      const targets = assignment.map((tp) => ({ ...tp, target: bound.get(tp.topic)?.binding.target ?? '' }));
-      const stored = await connector.storedOffsets(targets);
       const committed = await consumer.committed(assignment);
-      const positions = committed.map((c): TopicPartitionOffset => {
-        const held = stored.get(partitionKeyOf(c.topic, c.partition));
-        // Behind what was committed (a store emptied or restored from a backup): fill it again.
-        const refill = held !== undefined && (c.offset < 0 || held + 1 < c.offset);
-        return { topic: c.topic, partition: c.partition, offset: refill ? held + 1 : c.offset };
+      const partitions = committed.map((c): SinkPartition => ({
+        ...c,
+        target: bound.get(c.topic)?.binding.target ?? '',
+        committed: c.offset,
+      }));
+      await connector.claim(writer, partitions);
+      const held = await connector.storedPartitions(partitions);
+      const points = new Map<string, ResumePoint>();
+      const positions = partitions.map((p): TopicPartitionOffset => {
+        const key = partitionKeyOf(p.topic, p.partition);
+        const { point, seek } = resumeFrom(held.get(key) ?? { rejected: [] }, p.committed);
+        points.set(key, point);
+        return { topic: p.topic, partition: p.partition, offset: seek };
       });
       await consumer.seekTo(positions);
       if (consumer.assignmentEpoch !== epoch) return;
-      this.stored = stored;
-      this.committedAt = new Map(positions.map((p) => [partitionKeyOf(p.topic, p.partition), p.offset]));
+      this.points = points;
+      this.committedAt = new Map(partitions.map((p) => [partitionKeyOf(p.topic, p.partition), p.committed]));
       this.epoch = epoch;
       this.paused = false;
       this.deps.metrics.assignedPartitions.set(assignment.length);
-      log.info({ partitions: assignment.length, stored: Object.fromEntries(stored) }, 'positions synced');
+      log.info({ partitions: assignment.length, positions }, "positions synced from the store's ledger");
     } catch (error) {
       if (!isTributaryError(error) || !error.retryable) throw error;
       this.markUnavailable(error);
       log.warn({ err: error }, 'could not read positions from the store; retrying');
       await sleep(Math.min(this.deps.limits.maxRetryBackoffMs, 1000));
     }
+  }
+
+  /** Throws FlushAbandoned unless this copy holds the store's latest claim on the partitions. */
+  private async guard(partitions: ReadonlyArray<{ topic: string; partition: number }>): Promise<void> {
+    const claimed = partitions.map((p) => ({ ...p, target: '', committed: -1 }));
+    if (!(await this.deps.connector.holdsClaims(this.deps.writer, claimed))) throw new FlushAbandoned();
   }
 
   private async consumeMore(): Promise<void> {
@@ -161,12 +187,21 @@ export class SinkLoop {
       await this.retryTransient('fetching writer schemas', () =>
         this.deps.codecs.prepare(messages.map((m) => ({ topic: m.topic, value: m.value ?? null }))),
       );
-      const plan = planFlush(messages, this.deps.bound, this.stored, this.deps.codecs, this.deps.connector);
-      plan.nextOffsets = mergePositions(plan.nextOffsets, positions);
+      const plan = planFlush(messages, this.deps.bound, this.points, this.deps.codecs, this.deps.connector);
+      const recordsNext = plan.nextOffsets;
+      // Never behind what was committed: a refill re-reads records whose dead letters are committed.
+      plan.nextOffsets = mergePositions(plan.nextOffsets, positions).map((o) => ({
+        ...o,
+        offset: Math.max(
+          o.offset,
+          this.points.get(partitionKeyOf(o.topic, o.partition))?.deadLettersFrom ?? 0,
+        ),
+      }));
       for (const [target, count] of plan.skipped)
         this.deps.metrics.rows.inc({ target, outcome: 'already_stored' }, count);
       await this.writeAll(plan);
       await this.commit(plan, epoch);
+      this.advancePoints(recordsNext, plan.nextOffsets);
     } catch (error) {
       if (!(error instanceof FlushAbandoned)) throw error;
       this.deps.metrics.commits.inc({ outcome: 'skipped_rebalanced' });
@@ -177,15 +212,24 @@ export class SinkLoop {
     }
   }
 
+  /** Intent in the ledger, each partition's rows, then done with the offsets the store refused. */
   private async writeAll(plan: FlushPlan): Promise<void> {
-    for (const [target, rows] of plan.rowsByTarget) {
-      const refused = await this.writes.writeTarget(target, rows);
-      const refusedKeys = new Set<string>();
+    const writes = [...plan.writes.values()];
+    if (writes.length === 0) return;
+    const { connector, writer } = this.deps;
+    const entries = writes.map((write) => this.intentFor(write));
+    await this.writes.retrying('ledger', async () => {
+      await this.guard(writes);
+      await connector.recordBatches('intent', writer, entries);
+    });
+    for (const [index, write] of writes.entries()) {
+      const refused = await this.writes.writeTarget(write.target, write.rows);
+      const entry = entries[index] as LedgerEntry;
       for (const { row, detail } of refused) {
         const message = rowSource(plan.sources, row);
         const bound = message === undefined ? undefined : this.deps.bound.get(message.topic);
         if (message === undefined || bound === undefined) continue;
-        refusedKeys.add(`${row.partition}/${row.offset}`);
+        entry.rejected.push({ offset: row.offset, detail });
         plan.rejections.push({
           message,
           deadLetterTopic: bound.deadLetterTopic,
@@ -193,12 +237,29 @@ export class SinkLoop {
           detail,
         });
       }
-      for (const row of rows) {
-        const key = partitionKeyOf(row.topic, row.partition);
-        this.stored.set(key, Math.max(this.stored.get(key) ?? -1, row.offset));
-      }
-      this.deps.metrics.rows.inc({ target, outcome: 'written' }, rows.length - refusedKeys.size);
+      entry.rows = write.rows.length - entry.rejected.length;
+      this.deps.metrics.rows.inc({ target: write.target, outcome: 'written' }, entry.rows);
     }
+    await this.writes.retrying('ledger', () => connector.recordBatches('done', writer, entries));
+  }
+
+  private intentFor(write: PartitionWrite): LedgerEntry {
+    const key = partitionKeyOf(write.topic, write.partition);
+    const point = this.points.get(key);
+    const seq = point?.nextSeq ?? 0;
+    if (point !== undefined) this.points.set(key, { ...point, nextSeq: seq + 1 });
+    const offsets = write.rows.map((row) => row.offset);
+    return {
+      target: write.target,
+      topic: write.topic,
+      partition: write.partition,
+      seq,
+      firstOffset: Math.min(...offsets),
+      lastOffset: Math.max(...offsets),
+      rows: write.rows.length,
+      token: dedupToken(write.target, write.rows),
+      rejected: [],
+    };
   }
 
   /** Dead letters and offsets in one transaction: both or neither, retried until they commit. */
@@ -214,17 +275,39 @@ export class SinkLoop {
         await producer.sendOffsets(plan.nextOffsets, consumer.raw);
         await producer.commit();
       } catch (error) {
-        await producer.abort().catch(() => undefined);
+        // Retried only after an abort that worked; a failed abort or a fatal error stops the process,
+        // whose restart fences this producer and resumes from the ledger.
+        if (!isTributaryError(error) || !error.retryable) throw error;
+        await producer.abort().catch((abortError: unknown) => {
+          throw new TributaryError(
+            'TRIBUTARY_SINK_TRANSACTION_STUCK',
+            `the commit failed (${error.message}) and the transaction could not be aborted; stopping`,
+            { cause: abortError },
+          );
+        });
         throw error;
       }
     });
     metrics.commits.inc({ outcome: 'committed' });
     this.lastCommitAt = Date.now();
+    this.lastProgress = this.lastCommitAt;
     for (const { topic, partition, offset } of plan.nextOffsets)
       this.committedAt.set(partitionKeyOf(topic, partition), offset);
     for (const rejection of plan.rejections) {
       const target = this.deps.bound.get(rejection.message.topic)?.binding.target ?? '';
       metrics.rows.inc({ target, outcome: 'dead_letter' });
+    }
+  }
+
+  private advancePoints(
+    recordsNext: readonly TopicPartitionOffset[],
+    committed: readonly TopicPartitionOffset[],
+  ): void {
+    const next = new Map(recordsNext.map((o) => [partitionKeyOf(o.topic, o.partition), o.offset]));
+    for (const { topic, partition, offset } of committed) {
+      const key = partitionKeyOf(topic, partition);
+      const point = this.points.get(key);
+      if (point !== undefined) this.points.set(key, committedThrough(point, next.get(key) ?? 0, offset));
     }
   }
 
