@@ -17,7 +17,7 @@ export const clickhouseConfigShape = {
     .default(30_000)
     .describe(
       'server mode: how long a copy that takes over a partition waits before writing it, in ms; inserts ' +
-        "are cancelled by the server after a third of it, so a previous owner's insert cannot land later",
+        "are cancelled by the server after half of it, so a previous owner's insert cannot land later",
     ),
   clickhouseDataDir: z
     .string()

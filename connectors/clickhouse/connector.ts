@@ -2,7 +2,7 @@
 // TabSeparated, one awaited insert per write carrying the runtime's deduplication token, and (server
 // mode, several copies) partition claims with an insert lease.
 import { Readable } from 'node:stream';
-import type { ClickHouseClient } from '@clickhouse/client';
+import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import type {
   LedgerEntry,
   SinkConnector,
@@ -19,7 +19,7 @@ import type { TargetTable } from './tables.ts';
 export interface ConnectorOptions {
   /**
    * Server mode: how long a new owner of a partition waits after claiming it, in ms, so that an insert
-   * the previous owner started can no longer land; inserts are cancelled by the server well before.
+   * the previous owner started can no longer land; inserts are cancelled by the server after half of it.
    * 0 in embedded mode, where this process is the only writer (the data-dir lock).
    */
   insertLeaseMs: number;
@@ -72,7 +72,7 @@ export class ClickHouseConnector implements SinkConnector {
   }
 
   recordBatches(state: 'intent' | 'done', writer: string, entries: readonly LedgerEntry[]): Promise<void> {
-    return recordBatches(this.client, state, writer, entries);
+    return recordBatches(this.client, state, writer, entries, this.leaseSettings());
   }
 
   async claim(writer: string, partitions: readonly SinkPartition[]): Promise<void> {
@@ -95,23 +95,23 @@ export class ClickHouseConnector implements SinkConnector {
     const table = this.table(request.target);
     let body = '';
     for (const row of request.rows) body += `${row.data}\n`;
-    const lease = this.options.insertLeaseMs;
     try {
       await this.client.insert({
         table: table.name,
         values: Readable.from([Buffer.from(body)], { objectMode: false }),
         format: 'TabSeparated',
         columns: table.columns as [string, ...string[]],
-        clickhouse_settings: {
-          insert_deduplication_token: request.dedupToken,
-          // The server cancels an insert that outlives a third of the lease: it cannot land after a
-          // new owner has waited the lease out.
-          ...(lease > 0 ? { max_execution_time: Math.max(1, Math.floor(lease / 3000)) } : {}),
-        },
+        clickhouse_settings: { insert_deduplication_token: request.dedupToken, ...this.leaseSettings() },
       });
     } catch (error) {
       throw toSinkError(error, `inserting ${request.rows.length} rows into ${table.name}`);
     }
+  }
+
+  /** The server cancels an insert that outlives half the lease: it cannot land after a new owner waited it out. */
+  private leaseSettings(): ClickHouseSettings {
+    const lease = this.options.insertLeaseMs;
+    return lease > 0 ? { max_execution_time: lease / 2000 } : {};
   }
 
   close(): Promise<void> {

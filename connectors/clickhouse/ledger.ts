@@ -1,6 +1,6 @@
 // The sink's write ledger and partition claims in ClickHouse (migration 003): what each source
 // partition's latest batches were, which offsets the store refused, and which copy owns a partition.
-import type { ClickHouseClient } from '@clickhouse/client';
+import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import type { LedgerEntry, StoredPartition } from '../../runtime/index.ts';
 import { toSinkError } from './errors.ts';
 
@@ -118,6 +118,7 @@ export async function recordBatches(
   state: 'intent' | 'done',
   writer: string,
   entries: readonly LedgerEntry[],
+  settings: ClickHouseSettings = {},
 ): Promise<void> {
   if (entries.length === 0) return;
   const values = entries.map((e) => ({
@@ -135,7 +136,12 @@ export async function recordBatches(
     rejected_details: e.rejected.map((r) => r.detail.slice(0, 500)),
   }));
   try {
-    await client.insert({ table: LEDGER_TABLE, values, format: 'JSONEachRow' });
+    await client.insert({
+      table: LEDGER_TABLE,
+      values,
+      format: 'JSONEachRow',
+      clickhouse_settings: settings,
+    });
   } catch (error) {
     throw toSinkError(error, `recording ${entries.length} ${state} entries in ${LEDGER_TABLE}`);
   }

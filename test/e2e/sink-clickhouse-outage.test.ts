@@ -72,6 +72,8 @@ describe('clickhouse sink in server mode (CLICKHOUSE_URL) through a server outag
         TRIBUTARY_CLICKHOUSE_URL: `http://127.0.0.1:${serverPort}`,
         TRIBUTARY_MAX_BATCH_ROWS: '5000',
         TRIBUTARY_MAX_RETRY_BACKOFF_MS: '1000',
+        // One copy: a short insert lease keeps the start (claim, then wait it out) quick.
+        TRIBUTARY_CLICKHOUSE_INSERT_LEASE_MS: '4000',
       },
       join(workDir, 'sink.log'),
     );

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import type { LedgerEntry, StoredPartition } from './sink-resume.ts';
+import { committedThrough, isStored, resumeFrom } from './sink-resume.ts';
+
+const entry = (seq: number, first: number, last: number, rows = last - first + 1): LedgerEntry => ({
+  target: 'requests',
+  topic: 't',
+  partition: 0,
+  seq,
+  firstOffset: first,
+  lastOffset: last,
+  rows,
+  token: `tok-${seq}`,
+  rejected: [],
+});
+
+describe('where a sink resumes a partition', () => {
+  it('rewrites the missing rows of a batch that landed in part (one month part of two), not everything above max(_offset)', () => {
+    // Batch 100..199: month A's rows (even offsets) landed, month B's (odd) did not; max(_offset) is 198.
+    const present = new Set(Array.from({ length: 50 }, (_, i) => 100 + 2 * i));
+    const held: StoredPartition = {
+      lastDone: entry(0, 0, 99),
+      open: entry(1, 100, 199),
+      present,
+      tableMax: 198,
+      rejected: [],
+    };
+    const { point, seek } = resumeFrom(held, 100);
+    expect(seek).toBe(100);
+    const rewritten = Array.from({ length: 100 }, (_, i) => 100 + i).filter((o) => !isStored(point, o));
+    expect(rewritten).toEqual(Array.from({ length: 50 }, (_, i) => 101 + 2 * i));
+    expect(isStored(point, 200)).toBe(false);
+    expect(point.nextSeq).toBe(2);
+  });
+
+  it('does not re-send dead letters when a partition ended in dead letters (store behind the commit)', () => {
+    // Rows through 89 are stored, 90..99 were dead letters committed with offset 100.
+    const { point, seek } = resumeFrom({ lastDone: entry(3, 50, 89), tableMax: 89, rejected: [] }, 100);
+    expect(seek).toBe(90);
+    expect(point.deadLettersFrom).toBe(100);
+    expect(point.stored).toBe(89);
+  });
+
+  it('re-sends a dead letter of a row the store refused when the commit after the insert never happened', () => {
+    const done = { ...entry(2, 100, 199, 99), rejected: [{ offset: 150, detail: 'CANNOT_PARSE' }] };
+    const held: StoredPartition = { lastDone: done, tableMax: 199, rejected: done.rejected };
+    const { point, seek } = resumeFrom(held, 100);
+    expect({ seek, stored: point.stored, rejected: [...point.rejected] }).toEqual({
+      seek: 100,
+      stored: 199,
+      rejected: [[150, 'CANNOT_PARSE']],
+    });
+    // Once committed, it is not re-sent: the commit moved past it.
+    expect(resumeFrom(held, 200).point.rejected.size).toBe(0);
+  });
+
+  it('refills a truncated table from the beginning, and a table restored behind its ledger from its end', () => {
+    expect(resumeFrom({ lastDone: entry(9, 900, 999), rejected: [] }, 1000)).toMatchObject({
+      seek: -1,
+      point: { stored: -1, deadLettersFrom: 1000 },
+    });
+    expect(resumeFrom({ lastDone: entry(9, 900, 999), tableMax: 499, rejected: [] }, 1000).seek).toBe(500);
+    // Neither a ledger nor rows (both truncated): from the beginning as well.
+    expect(resumeFrom({ rejected: [] }, 1000).seek).toBe(-1);
+  });
+
+  it('re-reads from the beginning when nothing was committed, so no dead letter is lost', () => {
+    expect(resumeFrom({ lastDone: entry(0, 0, 99), tableMax: 99, rejected: [] }, -1001)).toMatchObject({
+      seek: -1,
+      point: { stored: 99, deadLettersFrom: 0 },
+    });
+  });
+
+  it('advances after a commit without going back on a refill', () => {
+    const { point } = resumeFrom({ lastDone: entry(9, 900, 999), rejected: [] }, 1000);
+    const after = committedThrough(point, 200, 1000);
+    expect({ stored: after.stored, deadLettersFrom: after.deadLettersFrom }).toEqual({
+      stored: 199,
+      deadLettersFrom: 1000,
+    });
+  });
+});
