@@ -1,0 +1,178 @@
+// The sink's resume after a crash, a reassignment and a truncated table, with copies of the sink in
+// this process over the real broker, registry and embedded ClickHouse (connectors/clickhouse/testing/
+// sink-harness.ts). A crash is a copy whose connector stops at a chosen point and whose clients close
+// without a commit; the state it leaves is the one a SIGKILL at that point leaves.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { TributaryError, createLogger, dedupToken } from '../../runtime/index.ts';
+import type { SinkWriteRequest } from '../../runtime/index.ts';
+import {
+  AvroEncoder,
+  HttpSchemaRegistry,
+  SCHEMAS_DIR,
+  loadSchemas,
+  registerSchemas,
+  valueSubject,
+} from '../../runtime/serde/index.ts';
+import type { TestRecord } from '../../runtime/testing/kafka-test-kit.ts';
+import {
+  createTopics,
+  deleteTopicsWithPrefix,
+  produceRecords,
+  readTopic,
+  uniquePrefix,
+  waitForGroupCaughtUp,
+} from '../../runtime/testing/kafka-test-kit.ts';
+import { openClickHouse } from './connection.ts';
+import type { ClickHouseHandle } from './connection.ts';
+import { migrate } from './migrations.ts';
+import { startSinkCopy, wrapConnector } from './testing/sink-harness.ts';
+
+const brokers = inject('brokers');
+const registryUrl = inject('registryUrl');
+const log = createLogger({ name: 'test', level: 'silent', pretty: false });
+const workDir = mkdtempSync(join(tmpdir(), 'tributary-resume-'));
+const PARTITIONS = 2;
+// Either side of a month boundary: requests is PARTITION BY toYYYYMM(ts), so each insert is two parts.
+const JAN_31 = Date.UTC(2026, 0, 31, 23, 0);
+const FEB_1 = Date.UTC(2026, 1, 1, 1, 0);
+let handle: ClickHouseHandle;
+
+beforeAll(async () => {
+  const settings = { clickhouseUser: 'default', clickhousePassword: '', clickhouseDatabase: 'default' };
+  handle = openClickHouse({ ...settings, clickhouseDataDir: join(workDir, 'ch') }, 'resume-test');
+  await migrate(handle.client, log);
+});
+
+afterAll(async () => {
+  await handle.close();
+  rmSync(workDir, { recursive: true, force: true });
+  await deleteTopicsWithPrefix(brokers, 't-resume-');
+});
+
+async function topicsFor(prefix: string): Promise<void> {
+  const names = ['requests.valid', 'requests.dlq', 'clickhouse-sink.dlq'];
+  await createTopics(
+    brokers,
+    names.map((t) => ({ name: prefix + t, partitions: PARTITIONS, cleanupPolicy: 'delete' as const })),
+  );
+}
+
+/** `count` valid RequestEvents on requests.valid, alternating 31 January and 1 February. */
+async function produceEvents(prefix: string, count: number, tag: string): Promise<void> {
+  const schema = loadSchemas(SCHEMAS_DIR).get('RequestEvent');
+  if (schema === undefined) throw new TributaryError('TRIBUTARY_SCHEMA_INVALID', 'no RequestEvent schema');
+  const topic = `${prefix}requests.valid`;
+  const ids = await registerSchemas(new HttpSchemaRegistry(registryUrl), [
+    { subject: valueSubject(topic), schema },
+  ]);
+  const encoder = new AvroEncoder<Record<string, unknown>>(ids.get(valueSubject(topic)) ?? 0, schema.type);
+  const records: TestRecord[] = Array.from({ length: count }, (_, i) => {
+    const ts = i % 2 === 0 ? JAN_31 : FEB_1;
+    const value = {
+      event_id: `${tag}-${i}`,
+      ts,
+      service: 'svc',
+      endpoint: '/x',
+      method: 'GET',
+      status: 200,
+      latency_ms: 1.5,
+      bytes_out: 10,
+      customer_id: 'c',
+      region: 'eu',
+      ingested_at: ts,
+    };
+    return { key: `${tag}-${i}`, value: encoder.encode(value), partition: i % PARTITIONS };
+  });
+  await produceRecords(brokers, topic, records);
+}
+
+async function counts(tag: string): Promise<string> {
+  const result = await handle.client.query({
+    query: `SELECT count() AS rows, uniqExact(event_id) AS ids FROM requests WHERE startsWith(event_id, {tag:String})`,
+    query_params: { tag: `${tag}-` },
+    format: 'JSONEachRow',
+  });
+  const [row] = await result.json<{ rows: string; ids: string }>();
+  return `${row?.rows ?? 0}/${row?.ids ?? 0}`;
+}
+
+const copyOf = (prefix: string, instanceId: string) => ({ brokers, registryUrl, prefix, handle, instanceId });
+
+async function caughtUp(prefix: string): Promise<void> {
+  await waitForGroupCaughtUp(brokers, `${prefix}clickhouse-sink`, `${prefix}requests.valid`, 120_000);
+}
+
+describe('the ClickHouse sink resuming (real broker, registry, embedded ClickHouse)', () => {
+  it('loses no rows after a crash that left only one month part of an insert spanning two months', async () => {
+    const prefix = uniquePrefix('resume');
+    const tag = `${prefix}crash`;
+    await topicsFor(prefix);
+    await produceEvents(prefix, 2000, tag);
+    let crashed = false;
+    const crashing = await startSinkCopy({
+      ...copyOf(prefix, '0'),
+      wrap: (real) =>
+        wrapConnector(real, {
+          // ClickHouse committed the January part, then the process died before the February one.
+          write: async (request: SinkWriteRequest) => {
+            const january = request.rows.filter((row) => row.data.includes('2026-01-31'));
+            if (crashed || request.target !== 'requests' || january.length === request.rows.length)
+              return real.write(request);
+            crashed = true;
+            await real.write({
+              target: request.target,
+              rows: january,
+              dedupToken: dedupToken('requests', january),
+            });
+            throw new TributaryError('TRIBUTARY_SINK_WRITE_FAILED', 'crashed between the two parts');
+          },
+        }),
+    });
+    await expect(crashing.running).rejects.toThrow('crashed between the two parts');
+    await crashing.close();
+    const restarted = await startSinkCopy(copyOf(prefix, '0'));
+    await caughtUp(prefix);
+    await restarted.stop();
+    expect({ crashed, counts: await counts(tag) }).toEqual({ crashed: true, counts: '2000/2000' });
+  });
+
+  it('does not re-send dead letters on reassignment when a partition ended in dead letters', async () => {
+    const prefix = uniquePrefix('resume');
+    await topicsFor(prefix);
+    await produceEvents(prefix, 100, `${prefix}dl`);
+    const garbage: TestRecord[] = Array.from({ length: 5 }, (_, i) => ({
+      key: `g${i}`,
+      value: `not avro ${i}`,
+      partition: 0,
+    }));
+    await produceRecords(brokers, `${prefix}requests.valid`, garbage);
+    for (const instance of ['0', '1', '0']) {
+      const copy = await startSinkCopy(copyOf(prefix, instance));
+      await caughtUp(prefix);
+      await copy.stop();
+    }
+    const deadLetters = await readTopic(brokers, `${prefix}requests.dlq`, PARTITIONS);
+    expect(deadLetters).toHaveLength(5);
+  });
+
+  it('refills a target table that was truncated', async () => {
+    const prefix = uniquePrefix('resume');
+    const tag = `${prefix}trunc`;
+    await topicsFor(prefix);
+    await produceEvents(prefix, 500, tag);
+    const first = await startSinkCopy(copyOf(prefix, '0'));
+    await caughtUp(prefix);
+    await first.stop();
+    expect(await counts(tag)).toBe('500/500');
+    await handle.client.command({ query: 'TRUNCATE TABLE requests' });
+    const second = await startSinkCopy(copyOf(prefix, '0'));
+    const deadline = Date.now() + 60_000;
+    while ((await counts(tag)) !== '500/500' && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 250));
+    await second.stop();
+    expect(await counts(tag)).toBe('500/500');
+  });
+});
