@@ -60,7 +60,7 @@ async function topicsFor(prefix: string): Promise<void> {
   );
 }
 
-/** `count` valid RequestEvents on requests.valid, alternating 31 January and 1 February. */
+/** `count` valid RequestEvents on requests.valid; each partition's alternate 31 January and 1 February. */
 async function produceEvents(prefix: string, count: number, tag: string): Promise<void> {
   const schema = loadSchemas(SCHEMAS_DIR).get('RequestEvent');
   if (schema === undefined) throw new TributaryError('TRIBUTARY_SCHEMA_INVALID', 'no RequestEvent schema');
@@ -70,7 +70,8 @@ async function produceEvents(prefix: string, count: number, tag: string): Promis
   ]);
   const encoder = new AvroEncoder<Record<string, unknown>>(ids.get(valueSubject(topic)) ?? 0, schema.type);
   const records: TestRecord[] = Array.from({ length: count }, (_, i) => {
-    const ts = i % 2 === 0 ? JAN_31 : FEB_1;
+    // Partition i % 2 gets both months: each per-partition insert spans the boundary.
+    const ts = Math.floor(i / PARTITIONS) % 2 === 0 ? JAN_31 : FEB_1;
     const value = {
       event_id: `${tag}-${i}`,
       ts,
