@@ -176,4 +176,36 @@ describe('the ClickHouse sink resuming (real broker, registry, embedded ClickHou
     await second.stop();
     expect(await counts(tag)).toBe('500/500');
   });
+
+  it('writes no row twice when a partition moves to a second copy while the first has an insert in flight (server mode)', async () => {
+    const prefix = uniquePrefix('resume');
+    const tag = `${prefix}move`;
+    await topicsFor(prefix);
+    await produceEvents(prefix, 1000, tag);
+    const lease = { insertLeaseMs: 6000 };
+    let inFlight: () => void = () => undefined;
+    const insertStarted = new Promise<void>((resolve) => (inFlight = resolve));
+    let delayed = false;
+    const first = await startSinkCopy({
+      ...copyOf(prefix, '0'),
+      ...lease,
+      wrap: (real) =>
+        wrapConnector(real, {
+          // The server is still executing this insert when the partitions move.
+          write: async (request: SinkWriteRequest) => {
+            if (!delayed && request.target === 'requests') {
+              delayed = true;
+              inFlight();
+              await new Promise((resolve) => setTimeout(resolve, 2500));
+            }
+            return real.write(request);
+          },
+        }),
+    });
+    await insertStarted;
+    const second = await startSinkCopy({ ...copyOf(prefix, '1'), ...lease });
+    await caughtUp(prefix);
+    await Promise.all([first.stop(), second.stop()]);
+    expect(await counts(tag)).toBe('1000/1000');
+  });
 });

@@ -80,6 +80,10 @@ export async function startSinkCopy(settings: SinkCopySettings): Promise<SinkCop
     },
   });
   const running = loop.run();
+  // A copy that stops on an error says so at once, not when a test finally awaits it.
+  running.catch((error: unknown) => {
+    console.error(`sink copy ${settings.instanceId} stopped:`, error);
+  });
   const close = async (): Promise<void> => {
     await consumer.disconnect().catch(() => undefined);
     await producer.disconnect().catch(() => undefined);
