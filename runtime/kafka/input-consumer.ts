@@ -86,12 +86,18 @@ export class InputConsumer {
     );
   }
 
+  /** The group's committed offset per partition; -1 where the group never committed one. */
   async committed(partitions: readonly TopicPartition[]): Promise<TopicPartitionOffset[]> {
     if (partitions.length === 0) return [];
     const plain = partitions.map(({ topic, partition }) => ({ topic, partition }));
-    return call<TopicPartitionOffset[]>('committed', (done) =>
+    const committed = await call<TopicPartitionOffset[]>('committed', (done) =>
       this.raw.committed(plain, OPERATION_TIMEOUT_MS, done),
     );
+    // The binding leaves `offset` out for OFFSET_INVALID (no commit yet); callers do arithmetic on it.
+    return committed.map((c) => ({
+      ...c,
+      offset: typeof c.offset === 'number' && c.offset >= 0 ? c.offset : -1,
+    }));
   }
 
   /** After an aborted transaction: the position is past what was committed until the next rewind. */
