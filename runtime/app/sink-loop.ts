@@ -13,6 +13,8 @@ import type {
   TransactionalProducer,
 } from '../kafka/index.ts';
 import type { HealthStatus, Logger } from '../observability/index.ts';
+import type { DeadLetterValue } from './batch.ts';
+import { fitDeadLetter } from './batch.ts';
 import type { BatchLimits } from './sink-batch.ts';
 import { PendingBatch, dedupToken } from './sink-batch.ts';
 import { faultPoint } from '../testing/fault-points.ts';
@@ -43,7 +45,7 @@ export interface SinkLoopDeps {
   bound: ReadonlyMap<string, BoundTopic>;
   metrics: SinkMetrics;
   log: Logger;
-  limits: BatchLimits & { maxRetryBackoffMs: number };
+  limits: BatchLimits & { maxRetryBackoffMs: number; maxMessageBytes: number };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -311,10 +313,11 @@ export class SinkLoop {
     }
   }
 
+  /** The dead letter of a rejected record, fitted to the message size limit like a processor's. */
   private deadLetterMessage(rejection: Rejection): OutgoingMessage {
-    const { message } = rejection;
+    const { message, deadLetterTopic } = rejection;
     const key = message.key === undefined || message.key === null ? null : Buffer.from(message.key);
-    const value = this.deps.codecs.encodeDeadLetter(rejection.deadLetterTopic, {
+    const value: DeadLetterValue = {
       reason: rejection.reason,
       detail: rejection.detail.slice(0, 2000),
       source_topic: message.topic,
@@ -324,8 +327,11 @@ export class SinkLoop {
       original_value: message.value ?? null,
       processor: this.deps.name,
       failed_at: Date.now(),
-    });
-    return { topic: rejection.deadLetterTopic, key, value };
+    };
+    const encoded = fitDeadLetter(value, key, this.deps.limits.maxMessageBytes, (v) =>
+      this.deps.codecs.encodeDeadLetter(deadLetterTopic, v),
+    );
+    return { topic: deadLetterTopic, key, value: encoded };
   }
 
   private async retryTransient<T>(what: string, work: () => Promise<T>): Promise<T> {

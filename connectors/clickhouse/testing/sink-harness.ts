@@ -37,7 +37,11 @@ export interface SinkCopy {
 }
 
 export async function startSinkCopy(settings: SinkCopySettings): Promise<SinkCopy> {
-  const log = createLogger({ name: `sink-${settings.instanceId}`, level: 'warn', pretty: false });
+  const log = createLogger({
+    name: `sink-${settings.instanceId}`,
+    level: process.env.TRIBUTARY_TEST_LOG_LEVEL ?? 'warn',
+    pretty: false,
+  });
   const bound = boundTopics(clickhouseSink, settings.prefix);
   const deadLetterTopics = [...new Set([...bound.values()].map((b) => b.deadLetterTopic))];
   const codecs = await buildSinkCodecs(
@@ -77,6 +81,7 @@ export async function startSinkCopy(settings: SinkCopySettings): Promise<SinkCop
       maxBatchBytes: 32 * 1024 * 1024,
       flushIntervalMs: 300,
       maxRetryBackoffMs: 500,
+      maxMessageBytes: 1_000_000,
     },
   });
   const running = loop.run();
