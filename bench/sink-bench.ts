@@ -184,7 +184,7 @@ async function directInsertRowsPerS(values: RequestEvent[], topic: string, dir: 
     const offsets = new Array<number>(PARTITIONS).fill(0);
     const startedAt = performance.now();
     for (let from = 0; from < values.length; from += BATCH_ROWS) {
-      const rows: SinkRow[] = [];
+      const rows: SinkRow<string>[] = [];
       for (const [i, value] of values.slice(from, from + BATCH_ROWS).entries()) {
         const partition = (from + i) % PARTITIONS;
         const offset = offsets[partition] ?? 0;

@@ -33,8 +33,8 @@ afterAll(async () => {
 });
 
 /** Rows of topic `topic`, partition 0, offsets first..last; even offsets in January, odd in February. */
-function rows(sink: SinkConnector, topic: string, first: number, last: number): SinkRow[] {
-  const out: SinkRow[] = [];
+function rows(sink: SinkConnector<string>, topic: string, first: number, last: number): SinkRow<string>[] {
+  const out: SinkRow<string>[] = [];
   for (let offset = first; offset <= last; offset++) {
     const ts = offset % 2 === 0 ? JAN_31 : FEB_1;
     const value = {
@@ -61,7 +61,7 @@ async function count(sql: string): Promise<number> {
   return Number(row?.n);
 }
 
-const write = (target: string, batch: SinkRow[]) =>
+const write = (target: string, batch: SinkRow<string>[]) =>
   connector.write({ target, rows: batch, dedupToken: dedupToken(target, batch) });
 
 describe('the ClickHouse connector on embedded ClickHouse', () => {

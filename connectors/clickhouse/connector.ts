@@ -25,7 +25,8 @@ export interface ConnectorOptions {
   insertLeaseMs: number;
 }
 
-export class ClickHouseConnector implements SinkConnector {
+/** Rows are TabSeparated lines, the format inserts are sent in. */
+export class ClickHouseConnector implements SinkConnector<string> {
   constructor(
     private readonly client: ClickHouseClient,
     private readonly tables: ReadonlyMap<string, TargetTable>,
@@ -86,12 +87,12 @@ export class ClickHouseConnector implements SinkConnector {
     return holdsClaims(this.client, writer, partitions);
   }
 
-  encode(record: SinkRecord): SinkRow {
+  encode(record: SinkRecord): SinkRow<string> {
     const data = this.table(record.binding.target).encodeRow(record);
     return { topic: record.topic, partition: record.partition, offset: record.offset, data };
   }
 
-  async write(request: SinkWriteRequest): Promise<void> {
+  async write(request: SinkWriteRequest<string>): Promise<void> {
     const table = this.table(request.target);
     let body = '';
     for (const row of request.rows) body += `${row.data}\n`;

@@ -119,7 +119,7 @@ describe('the ClickHouse sink resuming (real broker, registry, embedded ClickHou
         wrapConnector(real, {
           // ClickHouse committed the January part, then the process died before the February one.
           write: async (request: SinkWriteRequest) => {
-            const january = request.rows.filter((row) => row.data.includes('2026-01-31'));
+            const january = request.rows.filter((row) => String(row.data).includes('2026-01-31'));
             if (crashed || request.target !== 'requests' || january.length === request.rows.length)
               return real.write(request);
             crashed = true;

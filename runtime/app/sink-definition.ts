@@ -31,18 +31,20 @@ export interface SinkRecord {
   value: Record<string, unknown>;
 }
 
-/** A row of one target, already checked against the target's columns (its `encode` output). */
-export interface SinkRow {
+/**
+ * A row of one target, already checked against the target's columns (its `encode` output). `data` is
+ * the connector's own encoded form: opaque to the runtime, which only batches rows by source offset.
+ */
+export interface SinkRow<Encoded = unknown> {
   topic: string;
   partition: number;
   offset: number;
-  /** The connector's encoded form, e.g. one TabSeparated line. */
-  data: string;
+  data: Encoded;
 }
 
-export interface SinkWriteRequest {
+export interface SinkWriteRequest<Encoded = unknown> {
   target: string;
-  rows: readonly SinkRow[];
+  rows: readonly SinkRow<Encoded>[];
   /** Deterministic per (topic, partition, offset range) of `rows`: the store's deduplication token. */
   dedupToken: string;
 }
@@ -60,7 +62,7 @@ export interface SinkPartition {
  * Every batch is recorded in the store's write ledger before (intent) and after (done) its rows are
  * written, so a restart knows exactly which rows of a partially landed insert are missing.
  */
-export interface SinkConnector {
+export interface SinkConnector<Encoded = unknown> {
   /** What the store holds per source partition (key `topic/partition`): its ledger and target table. */
   storedPartitions(partitions: readonly SinkPartition[]): Promise<Map<string, StoredPartition>>;
   /** Records batches in the ledger, all of them or none. */
@@ -70,9 +72,9 @@ export interface SinkConnector {
   /** True while `writer` holds the latest claim on every one of the partitions. */
   holdsClaims(writer: string, partitions: readonly SinkPartition[]): Promise<boolean>;
   /** Turns a record into its row; throws ValidationError for a value the target can never hold. */
-  encode(record: SinkRecord): SinkRow;
+  encode(record: SinkRecord): SinkRow<Encoded>;
   /** Writes the rows in one request, awaited; never abandons a write that may still land. */
-  write(request: SinkWriteRequest): Promise<void>;
+  write(request: SinkWriteRequest<Encoded>): Promise<void>;
   /** Optional extra readiness (e.g. a query endpoint); the runner adds its own. */
   ready?(): HealthStatus;
   close(): Promise<void>;
