@@ -10,6 +10,9 @@ export default defineConfig({
           name: 'unit',
           include: ['**/*.test.ts'],
           exclude: ['**/*.integration.test.ts', 'test/e2e/**', 'node_modules/**', '.tributary/**'],
+          // Pure tests finish in milliseconds; a few start a real process or generate 100k events, which on
+          // a busy 2-core machine can pass vitest's 5 s default without anything being wrong.
+          testTimeout: 30_000,
         },
       },
       {
