@@ -25,6 +25,8 @@ export interface TransactionLoopDeps {
   rewindGiveUpMs?: number;
   /** No completed loop turn for this long and /healthz goes false. Default DEFAULT_STALL_MS. */
   stallMs?: number;
+  /** Runs before each batch is handled, e.g. reference tables applying their updates. */
+  betweenBatches?: () => void;
 }
 
 /** The batch straddled a rebalance: its offsets may belong to another copy now, so it must not commit. */
@@ -81,7 +83,11 @@ export class TransactionLoop {
       const epoch = consumer.assignmentEpoch;
       const messages = await this.consume(consumer, maxBatchRecords);
       // A batch in hand when stop() arrives is still committed; the loop ends after it.
-      if (messages.length > 0) await this.processAndCommit(messages, epoch);
+      if (messages.length > 0) {
+        // A table update becomes visible between batches, never in the middle of one.
+        this.deps.betweenBatches?.();
+        await this.processAndCommit(messages, epoch);
+      }
       this.progress.progressed();
     }
   }
