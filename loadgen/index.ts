@@ -42,3 +42,8 @@ export { reconcileIngestTopics } from './reconcile-topics.ts';
 export type { ReconcileCheck, TopicsReconciliation, ReconcileTopicsOptions } from './reconcile-topics.ts';
 export { reconcileClickHouse, runPrefix } from './reconcile-clickhouse.ts';
 export type { CellMismatch, ClickHouseReconciliation, SelectRows } from './reconcile-clickhouse.ts';
+export { ReferenceAtTime, referenceTimeline, timelineRecords } from './reference-timeline.ts';
+export type { ReferenceChange, ReferenceRecord, ReferenceTimeline } from './reference-timeline.ts';
+export type { EnrichedCell } from './enriched-truth.ts';
+export { reconcileEnriched } from './reconcile-enriched.ts';
+export type { EnrichedMismatch, EnrichedReconciliation } from './reconcile-enriched.ts';
