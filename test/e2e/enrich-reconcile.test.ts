@@ -28,7 +28,7 @@ import { sleep } from './sink-support.ts';
 const brokers = inject('brokers');
 const registryUrl = inject('registryUrl');
 const PARTITIONS = 4;
-const CUSTOMERS = 60_000;
+const CUSTOMERS = 20_000;
 const workDir = mkdtempSync(join(tmpdir(), 'tributary-enrich-'));
 const prefix = uniquePrefix('enrich');
 const clickhouse: ResultsSettings = {
@@ -106,7 +106,7 @@ describe('enrich end to end', () => {
   it('is exact per (team, tier, plan, minute) across reference changes, two SIGKILLs and a copy added', async () => {
     const generator = generatorOptionsSchema.parse({
       seed: 21,
-      count: 80_000,
+      count: 60_000,
       rate: 10_000,
       customers: CUSTOMERS,
       startMs: Date.now(),
