@@ -47,3 +47,5 @@ export type { ReferenceChange, ReferenceRecord, ReferenceTimeline } from './refe
 export type { EnrichedCell } from './enriched-truth.ts';
 export { reconcileEnriched } from './reconcile-enriched.ts';
 export type { EnrichedMismatch, EnrichedReconciliation } from './reconcile-enriched.ts';
+export { REFERENCE_TABLES, editReference } from './reference-edit.ts';
+export type { ReferenceEdit, ReferenceTableName } from './reference-edit.ts';

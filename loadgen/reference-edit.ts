@@ -42,7 +42,10 @@ export async function editReference(options: ReferenceEdit): Promise<{ topic: st
         `${options.table}: unknown field(s) ${unknown.join(', ')}; the fields are ${[...fields].join(', ')}`,
       );
     }
-    key = String(value[keyField] ?? '');
+    const keyValue = value[keyField];
+    key = typeof keyValue === 'string' ? keyValue : '';
+    // Checked before anything is contacted: the error names each field that is wrong and why.
+    new AvroEncoder<unknown>(0, contract.schema.type).encode(value);
   }
   if (key === '')
     throw new TributaryError('TRIBUTARY_RECORD_INVALID', `${options.table}: no ${keyField} given`);
