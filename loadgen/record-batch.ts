@@ -6,7 +6,7 @@ import type { BadClass } from './bad-events.ts';
 import type { Delivery, EventGenerator, Timing } from './generator.ts';
 
 /** Numbers per record in `RecordBatch.facts`; the field offsets follow. */
-export const FACT_STRIDE = 10;
+export const FACT_STRIDE = 11;
 export const FACT = {
   /** KIND_ORIGINAL, KIND_DUPLICATE or KIND_BAD. */
   kind: 0,
@@ -22,6 +22,8 @@ export const FACT = {
   latencyMs: 7,
   bytesOut: 8,
   ts: 9,
+  /** Index into `Fleet.customers`: the enriched truth groups by the customer's plan. */
+  customer: 10,
 } as const;
 export const KIND_ORIGINAL = 0;
 export const KIND_DUPLICATE = 1;
@@ -59,6 +61,7 @@ export function writeFacts(delivery: Delivery, facts: Float64Array, at: number):
   facts[at + FACT.latencyMs] = e.latencyMs;
   facts[at + FACT.bytesOut] = e.bytesOut;
   facts[at + FACT.ts] = e.ts;
+  facts[at + FACT.customer] = e.customer;
 }
 
 export function badClassOf(facts: Float64Array, at: number): BadClass {

@@ -11,6 +11,16 @@ import { buildFleet } from './fleet.ts';
 import { reachKafka } from './reach-kafka.ts';
 import type { FleetOptions } from './fleet.ts';
 import { customerRecords, serviceRecords } from './reference-data.ts';
+import type { CustomerRecord, ServiceRecord } from './reference-data.ts';
+import { timelineRecords } from './reference-timeline.ts';
+import type { ReferenceRecord, ReferenceTimeline } from './reference-timeline.ts';
+import type { Fleet } from './fleet.ts';
+
+/**
+ * Compaction keeps superseded versions for the tables' history window (8 days, REFERENCE_TABLE_DEFAULTS):
+ * a replay or reprocess then finds the versions its events were first joined with.
+ */
+const KEEP_HISTORY = { 'min.compaction.lag.ms': String(8 * 86_400_000) };
 
 export const SERVICES_TOPIC = 'ref.services';
 export const CUSTOMERS_TOPIC = 'ref.customers';
@@ -23,8 +33,10 @@ export interface ReferenceLoadOptions {
   topicPrefix?: string;
   /** Partitions of the topics when they have to be created. Default 1: every enrich copy reads all of them. */
   partitions?: number;
-  /** `updated_at` of every record, epoch ms. Default now. */
+  /** `updated_at` of every record, epoch ms. Default now. Ignored with `timeline`. */
   updatedAt?: number;
+  /** Publish a run's reference data over time instead (first versions, then every change, tombstones included). */
+  timeline?: ReferenceTimeline;
 }
 
 export interface ReferenceLoadResult {
@@ -41,8 +53,8 @@ export async function loadReferenceData(options: ReferenceLoadOptions): Promise<
   const drift = await reachKafka(options.brokers, `create ${servicesTopic} and ${customersTopic}`, () =>
     withAdmin(options.brokers, (admin) =>
       ensureTopics(admin, [
-        { name: servicesTopic, partitions, cleanupPolicy: 'compact' },
-        { name: customersTopic, partitions, cleanupPolicy: 'compact' },
+        { name: servicesTopic, partitions, cleanupPolicy: 'compact', extraConfig: KEEP_HISTORY },
+        { name: customersTopic, partitions, cleanupPolicy: 'compact', extraConfig: KEEP_HISTORY },
       ]),
     ),
   );
@@ -53,10 +65,7 @@ export async function loadReferenceData(options: ReferenceLoadOptions): Promise<
   const customerEncoder = encoderFor(customerContract, ids);
 
   const fleet = buildFleet(options.fleet);
-  const updatedAt = options.updatedAt ?? Date.now();
-  const services = serviceRecords(fleet, updatedAt);
-  const customers = customerRecords(fleet, updatedAt);
-
+  const records = referenceRecords(fleet, options);
   const failures: string[] = [];
   const producer = new BulkProducer<string>(
     { brokers: options.brokers, clientId: 'tributary-ref-load' },
@@ -66,16 +75,13 @@ export async function loadReferenceData(options: ReferenceLoadOptions): Promise<
   );
   await producer.connect();
   try {
-    for (const record of services) {
-      await producer.produce(servicesTopic, record.service, serviceEncoder.encode(record), record.service);
+    for (const r of records.services) {
+      const value = r.value === null ? null : serviceEncoder.encode(r.value);
+      await producer.produce(servicesTopic, r.key, value, r.key, r.timestamp);
     }
-    for (const record of customers) {
-      await producer.produce(
-        customersTopic,
-        record.customer_id,
-        customerEncoder.encode(record),
-        record.customer_id,
-      );
+    for (const r of records.customers) {
+      const value = r.value === null ? null : customerEncoder.encode(r.value);
+      await producer.produce(customersTopic, r.key, value, r.key, r.timestamp);
     }
   } finally {
     await producer.close();
@@ -87,9 +93,33 @@ export async function loadReferenceData(options: ReferenceLoadOptions): Promise<
     );
   }
   return {
-    services: { topic: servicesTopic, records: services.length, schemaId: serviceEncoder.schemaId },
-    customers: { topic: customersTopic, records: customers.length, schemaId: customerEncoder.schemaId },
+    services: { topic: servicesTopic, records: records.services.length, schemaId: serviceEncoder.schemaId },
+    customers: {
+      topic: customersTopic,
+      records: records.customers.length,
+      schemaId: customerEncoder.schemaId,
+    },
     drift,
+  };
+}
+
+function referenceRecords(
+  fleet: Fleet,
+  options: ReferenceLoadOptions,
+): { services: ReferenceRecord<ServiceRecord>[]; customers: ReferenceRecord<CustomerRecord>[] } {
+  if (options.timeline !== undefined) return timelineRecords(fleet, options.timeline);
+  const updatedAt = options.updatedAt ?? Date.now();
+  return {
+    services: serviceRecords(fleet, updatedAt).map((value) => ({
+      key: value.service,
+      value,
+      timestamp: updatedAt,
+    })),
+    customers: customerRecords(fleet, updatedAt).map((value) => ({
+      key: value.customer_id,
+      value,
+      timestamp: updatedAt,
+    })),
   };
 }
 

@@ -14,6 +14,7 @@ import { FACT, FACT_STRIDE, KIND_DUPLICATE } from './record-batch.ts';
 import type { RecordBatch } from './record-batch.ts';
 import type { Truth } from './truth.ts';
 import { TruthRecorder } from './truth.ts';
+import { referenceTimeline } from './reference-timeline.ts';
 import { RUNS_DIR, describeGeneratorOptions, newRunId, saveTruth } from './truth-store.ts';
 
 export const RAW_TOPIC = 'requests.raw';
@@ -76,7 +77,7 @@ export async function runLoadgen(options: LoadgenRunOptions): Promise<LoadgenRes
   });
   // Only for the run's tag, incidents and event-time span: the events come from the batch source.
   const plan = new EventGenerator(fleet, gen);
-  const recorder = new TruthRecorder(fleet, plan.runTag);
+  const recorder = new TruthRecorder(fleet, plan.runTag, referenceTimeline(fleet, gen));
   const inFlight = new Map<number, { facts: Float64Array; pending: number }>();
   const producer = new BulkProducer<number>(
     { brokers: options.brokers, clientId: `tributary-loadgen-${runId}` },

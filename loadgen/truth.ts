@@ -5,6 +5,9 @@ import type { BadClass } from './bad-events.ts';
 import type { Fleet } from './fleet.ts';
 import type { Delivery, Incident } from './generator.ts';
 import { MinuteStats, minuteStart } from './minute-stats.ts';
+import { EnrichedCounts } from './enriched-truth.ts';
+import type { EnrichedCell } from './enriched-truth.ts';
+import type { ReferenceTimeline } from './reference-timeline.ts';
 import type { TruthStats } from './minute-stats.ts';
 import {
   FACT,
@@ -73,6 +76,10 @@ export interface Truth {
   };
   /** Every valid event counted once, late ones included, sorted by minute, service, endpoint, region. */
   stats_1m: TruthStats[];
+  /** The reference data the run published and its changes over event time (absent in older truths). */
+  reference?: ReferenceTimeline;
+  /** Valid events per (team, tier, plan, minute) as enrich must join them: what requests.enriched must hold. */
+  enriched_1m?: EnrichedCell[];
   /** Event ids (record keys, valid or bad) none of whose deliveries was acknowledged; normally empty, at most 10 000. */
   failed_event_ids: string[];
 }
@@ -95,6 +102,7 @@ export class TruthRecorder {
   readonly acknowledged = zeroCounts();
   readonly failed = zeroCounts();
   private readonly stats: MinuteStats;
+  private readonly enriched: EnrichedCounts | undefined;
   /** Acknowledged copies per event index, for events delivered twice. */
   private readonly ackedCopies = new Map<number, number>();
   private readonly failedIndexes = new Set<number>();
@@ -110,8 +118,11 @@ export class TruthRecorder {
     private readonly fleet: Fleet,
     /** The run's tag: event `i` has the key `<runTag>-<i>`. */
     private readonly runTag: string,
+    /** The run's reference timeline, when its reference data was published for it. */
+    timeline?: ReferenceTimeline,
   ) {
     this.stats = new MinuteStats(fleet);
+    this.enriched = timeline === undefined ? undefined : new EnrichedCounts(fleet, timeline);
   }
 
   onProduced(delivery: Delivery): void {
@@ -204,6 +215,9 @@ export class TruthRecorder {
       incidents: incidents.flatMap((incident) => this.describeIncident(incident)),
       totals,
       stats_1m: stats,
+      ...(this.enriched === undefined
+        ? {}
+        : { reference: this.enriched.timeline, enriched_1m: this.enriched.rows() }),
       failed_event_ids: this.failedEventIds(),
     };
   }
@@ -227,6 +241,7 @@ export class TruthRecorder {
       facts[at + FACT.latencyMs] ?? 0,
       facts[at + FACT.bytesOut] ?? 0,
     );
+    this.enriched?.add(facts[at + FACT.endpoint] ?? 0, facts[at + FACT.customer] ?? 0, ts);
   }
 
   private describeIncident(incident: Incident): TruthIncident[] {

@@ -11,8 +11,11 @@ import { Supervisor } from '../../infra/pipeline/supervisor.ts';
 import { clickhouseConfigShape } from '../../connectors/clickhouse/config.ts';
 import { selectRows } from '../../connectors/clickhouse/query/read-results.ts';
 import {
+  buildFleet,
   generatorOptionsSchema,
   loadReferenceData,
+  reconcileEnriched,
+  referenceTimeline,
   reconcileClickHouse,
   reconcileIngestTopics,
   runLoadgen,
@@ -51,6 +54,7 @@ export const demoCommand: Command = {
     const supervisor = new Supervisor({
       members: [
         { name: 'ingest', copies },
+        { name: 'enrich', copies },
         { name: 'clickhouse-sink', copies: 1 },
       ],
       env: {
@@ -71,14 +75,25 @@ export const demoCommand: Command = {
     });
     let stopped = false;
     try {
-      step(`loading reference data into ${prefix}ref.services and ${prefix}ref.customers`);
+      // The run's event time is fixed first: its reference data, changes included, is published for it.
+      const generator = generatorOptionsSchema.parse({
+        seed: 1,
+        rate,
+        count: Math.round(rate * durationS),
+        startMs: Date.now(),
+      });
+      const timeline = referenceTimeline(buildFleet({ seed: 1 }), generator);
+      step(
+        `loading reference data into ${prefix}ref.services and ${prefix}ref.customers (${timeline.changes.length} changes during the run)`,
+      );
       await loadReferenceData({
         brokers: stack.brokers,
         registry: new HttpSchemaRegistry(stack.registryUrl),
         topicPrefix: prefix,
         fleet: { seed: 1 },
+        timeline,
       });
-      step(`starting ${copies} ingest copies and the ClickHouse sink (logs in ${runDir})`);
+      step(`starting ${copies} ingest and enrich copies and the ClickHouse sink (logs in ${runDir})`);
       await supervisor.start();
       // Traffic starts once every copy has joined its group, so start-up does not count as latency.
       await supervisor.waitUntilReady();
@@ -86,12 +101,6 @@ export const demoCommand: Command = {
         `generating ${durationS} s of traffic at ${rate} events/s (bad, duplicate, late events and an incident included)`,
       );
       const startedAt = Date.now();
-      const generator = generatorOptionsSchema.parse({
-        seed: 1,
-        rate,
-        count: Math.round(rate * durationS),
-        startMs: Date.now(),
-      });
       const loadgen = await runLoadgen({
         brokers: stack.brokers,
         topicPrefix: prefix,
@@ -100,7 +109,8 @@ export const demoCommand: Command = {
       });
       step('waiting until every consumer group has caught up');
       await waitForGroupCaughtUp(stack.brokers, `${prefix}ingest`, `${prefix}requests.raw`);
-      for (const topic of ['requests.valid', 'requests.dlq']) {
+      await waitForGroupCaughtUp(stack.brokers, `${prefix}enrich`, `${prefix}requests.valid`);
+      for (const topic of ['requests.valid', 'requests.enriched', 'requests.dlq']) {
         await waitForGroupCaughtUp(stack.brokers, `${prefix}clickhouse-sink`, `${prefix}${topic}`);
       }
       const seconds = (Date.now() - startedAt) / 1000;
@@ -114,6 +124,7 @@ export const demoCommand: Command = {
       });
       const select = async (sql: string): Promise<unknown[][]> => (await selectRows(sql, clickhouse)).data;
       const inClickHouse = await reconcileClickHouse(loadgen.truth, select);
+      const enriched = await reconcileEnriched(loadgen.truth, select);
       const [[p50 = 0, p99 = 0] = []] = (
         await select(
           `SELECT quantiles(0.5, 0.99)(dateDiff('millisecond', ingested_at, _inserted_at)) FROM requests WHERE _topic = '${prefix}requests.valid'`,
@@ -122,8 +133,8 @@ export const demoCommand: Command = {
       const exits = await supervisor.stop();
       stopped = true;
 
-      const kafkaTable = textTable({ head: ['Kafka check', 'expected (truth)', 'actual', ''] });
-      for (const c of topics.checks)
+      const kafkaTable = textTable({ head: ['Kafka / enriched check', 'expected (truth)', 'actual', ''] });
+      for (const c of [...topics.checks, ...enriched.checks])
         kafkaTable.push([
           c.check,
           c.expected.toLocaleString(),
@@ -143,7 +154,7 @@ export const demoCommand: Command = {
         },
         { 'produce → queryable latency': `p50 ${Math.round(p50)} ms, p99 ${Math.round(p99)} ms` },
         { 'processes stopped': exits.map((e) => `${e.copy} exit ${e.code}`).join(', ') },
-        { reconciliation: topics.ok && inClickHouse.ok ? 'EXACT' : 'FAILED' },
+        { reconciliation: topics.ok && inClickHouse.ok && enriched.ok ? 'EXACT' : 'FAILED' },
       );
       console.log(summary.toString());
       console.log(
@@ -156,7 +167,9 @@ export const demoCommand: Command = {
       console.log(
         `  while the sink runs (./tributary start): curl 'http://127.0.0.1:${clickhouse.queryPort}/?query=SELECT+count()+FROM+requests'`,
       );
-      return topics.ok && inClickHouse.ok && exits.every((e) => e.code === 0) ? 0 : 1;
+      for (const m of enriched.cells.slice(0, 10))
+        console.log(`  enriched cell ${m.cell}: expected ${m.expected}, got ${m.actual}`);
+      return topics.ok && inClickHouse.ok && enriched.ok && exits.every((e) => e.code === 0) ? 0 : 1;
     } finally {
       if (!stopped) await supervisor.stop();
       if (keepStack || stack.alreadyRunning) {

@@ -22,6 +22,13 @@ export const clickhouseSink = defineSink({
   description: 'writes topics into ClickHouse tables, exactly once, resuming from what the tables hold',
   bindings: [
     { topic: 'requests.valid', value: avro('RequestEvent'), target: 'requests', deadLetter: 'requests.dlq' },
+    // The enriched events land in the same table (their own _topic), with the enrichment columns set.
+    {
+      topic: 'requests.enriched',
+      value: avro('EnrichedRequest'),
+      target: 'requests',
+      deadLetter: 'requests.dlq',
+    },
     { topic: 'requests.dlq', value: avro('DeadLetter'), target: 'dead_letters' },
   ],
   deadLetter: 'clickhouse-sink.dlq',

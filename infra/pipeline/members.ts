@@ -10,8 +10,10 @@ export interface PipelineMember {
 
 export const PIPELINE_MEMBERS: readonly PipelineMember[] = [
   { name: 'ingest', defaultCopies: 1 },
+  // Needs ref.services and ref.customers (`tributary ref load`); without them it exits and is restarted.
+  { name: 'enrich', defaultCopies: 1 },
   { name: 'clickhouse-sink', defaultCopies: 1 },
-  // enrich, aggregate, alert and clickhouse-sink join here, in that order, once `run <name>` runs them.
+  // aggregate and alert join between enrich and clickhouse-sink once `run <name>` runs them.
 ];
 
 /**

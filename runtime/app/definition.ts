@@ -1,6 +1,7 @@
 // What a processor declares: its input, outputs, dead-letter topic, config, stores, reference tables,
 // the outcomes it counts, start-time resources and its handler. The runtime owns everything else
 // (clients, transactions, serde, signals, health).
+import type { TableMiss, ValidFrom } from '../tables/index.ts';
 import type { z } from 'zod';
 import type { ConfigShape } from '../config/index.ts';
 import type { RuntimeConfig } from '../config/index.ts';
@@ -67,12 +68,18 @@ export type CountOutcome<U extends OutcomesSpec> = U extends readonly string[]
 export interface TableDeclaration<V> {
   topic: string;
   value: ValueCodec<V>;
+  /** Where a version's valid time comes from; default the record's timestamp. */
+  validFrom?: ValidFrom;
+  /** How long a superseded version stays answerable, in ms; default 8 days (REFERENCE_TABLE_DEFAULTS). */
+  historyMs?: number;
 }
 export type TablesSpec = Record<string, TableDeclaration<unknown>>;
 
 /** What a handler reads from a reference table: the version valid at a time (e.g. the event's). */
 export interface TableView<V> {
   get(key: string, atMs: number): V | undefined;
+  /** Why `get(key, atMs)` finds nothing (unknown key, deleted, before the history kept); undefined on a hit. */
+  explainMiss(key: string, atMs: number): TableMiss | undefined;
 }
 
 export interface ProcessorContext<

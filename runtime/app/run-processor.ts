@@ -28,6 +28,7 @@ import { recordFenced, refuseDuplicateInstance } from './instance-identity.ts';
 import { StartupProgress, kafkaDependency, registryDependency, waitForDependency } from './startup-wait.ts';
 import { claimInstanceSlot } from './instance-slot.ts';
 import type { InstanceSlot } from './instance-slot.ts';
+import { ProcessorTables } from './processor-tables.ts';
 
 export { EXIT_OK, EXIT_FAILED, EXIT_BAD_CONFIG, EXIT_FENCED } from './process-lifecycle.ts';
 
@@ -82,6 +83,7 @@ async function runWithConfig(
   let loop: TransactionLoop | undefined;
   let state: StateManager | undefined;
   let health: HealthServer | undefined;
+  let tables: ProcessorTables | undefined;
   let exitCode = EXIT_OK;
   const startup = new StartupProgress();
   const stopSignal = onStopSignal(
@@ -98,7 +100,10 @@ async function runWithConfig(
     health = await startHealthServer(config.httpHost, config.httpPort, {
       metrics: metrics.registry,
       live: () => liveness(loop),
-      ready: () => readiness(consumer, loop, state, config.readyMaxLag, metrics, startup),
+      ready: () =>
+        tables?.isLoaded === false
+          ? { ok: false, reason: tables.describeLoading() }
+          : readiness(consumer, loop, state, config.readyMaxLag, metrics, startup),
     });
     processLog.info({ port: health.port }, `health and metrics on http://${config.httpHost}:${health.port}`);
     const topicFor = topicResolver(definition, config.topicPrefix);
@@ -125,6 +130,9 @@ async function runWithConfig(
       () => buildCodecs(definition, registry, topicFor, processLog),
       wait,
     );
+    // Loaded before joining the group: no record is handled, and the copy is not ready, until then.
+    tables = ProcessorTables.create(definition, config, registry, processLog, metrics.registry);
+    await tables?.load();
     startup.phase = 'joining the consumer group';
     await producer.connect();
     consumer.onLag((lag) => {
@@ -143,6 +151,7 @@ async function runWithConfig(
       log: processLog,
       maxBatchRecords: config.maxBatchRecords,
       prepareInput,
+      ...(tables === undefined ? {} : { betweenBatches: () => tables?.poll() }),
       env: {
         config,
         log: processLog,
@@ -151,6 +160,7 @@ async function runWithConfig(
         now: Date.now,
         resources: opened.resources,
         ...(state === undefined ? {} : { state }),
+        ...(tables === undefined ? {} : { tables: tables.views }),
       },
     });
     await loop.run();
@@ -167,6 +177,9 @@ async function runWithConfig(
   } finally {
     await closeQuietly(processLog, 'consumer', () => consumer.disconnect());
     await closeQuietly(processLog, 'producer', () => producer.disconnect());
+    const heldTables = tables;
+    if (heldTables !== undefined)
+      await closeQuietly(processLog, 'reference tables', () => heldTables.close());
     if (health !== undefined) await closeQuietly(processLog, 'health server', health.close);
     slot?.release();
     stopSignal.done();
@@ -182,7 +195,7 @@ async function openDefinition(
   log: Logger,
 ): Promise<{ resources: unknown } | undefined> {
   try {
-    checkDefinition(definition, { tablesSupported: false });
+    checkDefinition(definition, { tablesSupported: true });
     return { resources: await openResources(definition, config) };
   } catch (error) {
     if (!(error instanceof DefinitionError)) throw error;

@@ -10,6 +10,7 @@ import type { Logger, ProcessorMetrics } from '../observability/index.ts';
 import type { AnyProcessorDefinition } from './definition.ts';
 import type { BatchEnvironment, BatchResult, RawRecord } from './batch.ts';
 import { DEAD_LETTER_OUTPUT, processBatch } from './batch.ts';
+import { positionsPastCommitted } from './marker-offsets.ts';
 
 export interface TransactionLoopDeps {
   definition: AnyProcessorDefinition;
@@ -25,6 +26,8 @@ export interface TransactionLoopDeps {
   rewindGiveUpMs?: number;
   /** No completed loop turn for this long and /healthz goes false. Default DEFAULT_STALL_MS. */
   stallMs?: number;
+  /** Runs before each batch is handled, e.g. reference tables applying their updates. */
+  betweenBatches?: () => void;
 }
 
 /** The batch straddled a rebalance: its offsets may belong to another copy now, so it must not commit. */
@@ -64,6 +67,8 @@ export class TransactionLoop {
   readonly progress: LoopProgress;
   private stopping = false;
   private backoffMs = 0;
+  /** Next offset this copy last committed per `topic/partition` (see commitPastMarkers). */
+  private readonly committedAt = new Map<string, number>();
 
   constructor(private readonly deps: TransactionLoopDeps) {
     this.progress = new LoopProgress(deps.stallMs);
@@ -81,7 +86,13 @@ export class TransactionLoop {
       const epoch = consumer.assignmentEpoch;
       const messages = await this.consume(consumer, maxBatchRecords);
       // A batch in hand when stop() arrives is still committed; the loop ends after it.
-      if (messages.length > 0) await this.processAndCommit(messages, epoch);
+      if (messages.length > 0) {
+        // A table update becomes visible between batches, never in the middle of one.
+        this.deps.betweenBatches?.();
+        await this.processAndCommit(messages, epoch);
+      } else {
+        await this.commitPastMarkers(epoch);
+      }
       this.progress.progressed();
     }
   }
@@ -121,8 +132,27 @@ export class TransactionLoop {
       return;
     }
     env.state?.commit();
+    for (const [key, next] of result.nextOffsets) this.committedAt.set(key, next.offset);
     this.backoffMs = 0;
     this.recordCommitted(records, result, (performance.now() - startedAt) / 1000);
+  }
+
+  /** An idle turn: positions that moved past transaction markers only are committed (marker-offsets.ts). */
+  private async commitPastMarkers(epoch: number): Promise<void> {
+    const { consumer, producer } = this.deps;
+    const moved = positionsPastCommitted(consumer.positions(), this.committedAt);
+    if (moved.length === 0) return;
+    try {
+      await producer.begin();
+      if (consumer.assignmentEpoch !== epoch) throw new RebalancedDuringBatch();
+      await producer.sendOffsets(moved, consumer.raw);
+      if (consumer.assignmentEpoch !== epoch) throw new RebalancedDuringBatch();
+      await producer.commit();
+    } catch (error) {
+      await this.recover(error);
+      return;
+    }
+    for (const { topic, partition, offset } of moved) this.committedAt.set(`${topic}/${partition}`, offset);
   }
 
   /** Restores state of newly assigned partitions before any of their records is handled. */

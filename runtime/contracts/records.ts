@@ -37,6 +37,48 @@ export interface DeadLetter {
   failed_at: number;
 }
 
+/** A valid request event joined, at its event time, with its service's and customer's reference data (topic requests.enriched, key service). */
+export interface EnrichedRequest {
+  /** Unique per request; the deduplication key. */
+  event_id: string;
+  /** When the request was served (event time), epoch ms UTC; the time both lookups are made at. */
+  ts: number;
+  /** Service that served it, trimmed and lower-cased. */
+  service: string;
+  /** Route template, e.g. /api/orders/{id}. */
+  endpoint: string;
+  /** HTTP method, upper-case. */
+  method: string;
+  /** HTTP status code. */
+  status: number;
+  /** Time to serve the request, in ms. */
+  latency_ms: number;
+  /** Response size in bytes. */
+  bytes_out: number;
+  /** Customer the request was made for, trimmed and lower-cased. */
+  customer_id: string;
+  /** Region that served it, trimmed and lower-cased. */
+  region: string;
+  /** When ingest accepted it, epoch ms UTC. */
+  ingested_at: number;
+  /** Team that owned the service at ts; null when the services lookup missed. */
+  team: null | string;
+  /** The service's tier at ts (1 most critical); null when the services lookup missed. */
+  tier: null | number;
+  /** The service's latency objective at ts, in ms; null when the services lookup missed. */
+  latency_slo_ms: null | number;
+  /** The service's availability objective at ts, e.g. 0.999; null when the services lookup missed. */
+  availability_slo: null | number;
+  /** The customer's plan at ts; null when the customers lookup missed. */
+  plan: null | string;
+  /** The customer's account region at ts; null when the customers lookup missed. */
+  account_region: null | string;
+  /** Why the services lookup missed (unknown_key, deleted, before_history); null on a hit. */
+  service_miss: null | string;
+  /** Why the customers lookup missed (unknown_key, deleted, before_history); null on a hit. */
+  customer_miss: null | string;
+}
+
 /** One request served by a service, validated and normalised by ingest (topic requests.valid, key event_id). */
 export interface RequestEvent {
   /** Unique per request; the deduplication key. */
@@ -83,6 +125,7 @@ export interface Service {
 export interface SchemaRecords {
   Customer: Customer;
   DeadLetter: DeadLetter;
+  EnrichedRequest: EnrichedRequest;
   RequestEvent: RequestEvent;
   Service: Service;
 }

@@ -100,11 +100,17 @@ export class BulkProducer<T> {
    * records await their reports (nothing was enqueued: call again later, or use `produce`). Other
    * errors throw.
    */
-  tryProduce(topic: string, key: string | Buffer | null, value: Buffer | null, opaque: T): boolean {
+  tryProduce(
+    topic: string,
+    key: string | Buffer | null,
+    value: Buffer | null,
+    opaque: T,
+    timestamp?: number,
+  ): boolean {
     if (this.fatal !== undefined) throw this.fatal;
     if (this.sent - this.reported >= this.maxInFlight) return false;
     try {
-      this.producer.produce(topic, null, value, key, null, opaque);
+      this.producer.produce(topic, null, value, key, timestamp ?? null, opaque);
     } catch (error) {
       if ((error as { code?: number }).code === ERR.ERR__QUEUE_FULL) return false;
       throw toTributaryError(error, `produce to ${topic}`);
@@ -114,8 +120,15 @@ export class BulkProducer<T> {
   }
 
   /** Enqueues one record, waiting only while the local queue is full or `maxInFlight` records are unreported. */
-  async produce(topic: string, key: string | Buffer | null, value: Buffer | null, opaque: T): Promise<void> {
-    while (!this.tryProduce(topic, key, value, opaque)) {
+  async produce(
+    topic: string,
+    key: string | Buffer | null,
+    value: Buffer | null,
+    opaque: T,
+    /** The record's timestamp, epoch ms; default the producer's clock. */
+    timestamp?: number,
+  ): Promise<void> {
+    while (!this.tryProduce(topic, key, value, opaque, timestamp)) {
       await new Promise((resolve) => setTimeout(resolve, QUEUE_FULL_WAIT_MS));
     }
   }

@@ -3,6 +3,7 @@
 // topic (put / delete), read by the handler through `ctx.table(name).get(key, atMs)`.
 import type { TableView } from '../app/index.ts';
 import { REFERENCE_TABLE_DEFAULTS, VersionedTable } from '../tables/index.ts';
+import type { TableMiss } from '../tables/index.ts';
 
 /** What a test feeds a reference table with. */
 export interface TestTable<V> {
@@ -27,5 +28,9 @@ export class InMemoryTable<V> implements TestTable<V>, TableView<V> {
 
   get(key: string, atMs: number): V | undefined {
     return this.table.get(key, atMs);
+  }
+
+  explainMiss(key: string, atMs: number): TableMiss | undefined {
+    return this.table.explainMiss(key, atMs);
   }
 }

@@ -20,6 +20,8 @@ import { InMemorySchemaRegistry } from './in-memory-schema-registry.ts';
 import { CapturedOutputs } from './captured-outputs.ts';
 import type { ChangelogRecord, InMemoryOutput } from './captured-outputs.ts';
 import { InMemoryTable } from './in-memory-table.ts';
+import { inputEncoder } from './in-memory-avro-input.ts';
+import type { InputValue } from './in-memory-avro-input.ts';
 import type { TestTable } from './in-memory-table.ts';
 import { TestInputTopic } from './test-input-topic.ts';
 import { createReplayingState } from './replaying-state.ts';
@@ -58,11 +60,13 @@ export class TestDriver<D extends AnyProcessorDefinition> {
     private readonly log: Logger,
     private readonly batchSize: number,
     private wallClockMs: number,
+    encodeInput: (value: InputValue) => Buffer | null,
   ) {
     const input = new TestInputTopic(
       definition.input.topic,
       (records) => this.process(records),
       () => this.eventTimeMs,
+      encodeInput,
     );
     this.inputs.set(definition.input.topic, input);
     for (const name of Object.keys((definition.tables ?? {}) as object))
@@ -92,6 +96,7 @@ export class TestDriver<D extends AnyProcessorDefinition> {
       log,
       options.batchSize ?? 1000,
       options.wallClockMs ?? Date.now(),
+      await inputEncoder(definition, registry, definition.input.topic),
     );
     await driver.start();
     return driver;

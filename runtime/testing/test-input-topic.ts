@@ -1,10 +1,12 @@
 // One input topic of a test driver: numbers offsets per partition and stamps records sent without a
 // timestamp with the driver's event time, then hands them to the driver as raw records.
 import type { RawRecord } from '../app/index.ts';
+import type { InputValue } from './in-memory-avro-input.ts';
 
 export interface InMemoryInput {
   key?: string | Buffer | null;
-  value: Buffer | string | null;
+  /** Bytes as consumed, or (for an Avro input) the record, encoded under the input's schema. */
+  value: InputValue;
   partition?: number;
   /** Kafka record timestamp (ms); default: the driver's current event time. */
   timestamp?: number;
@@ -17,6 +19,8 @@ export class TestInputTopic {
     readonly topic: string,
     private readonly process: (records: readonly RawRecord[]) => Promise<void>,
     private readonly eventTime: () => number,
+    private readonly encode: (value: InputValue) => Buffer | null = (v) =>
+      v === null ? null : Buffer.from(v as Buffer | string),
   ) {}
 
   /** Sends records and runs them through the processor in batches, each committed before the next. */
@@ -30,7 +34,7 @@ export class TestInputTopic {
     const offset = this.nextOffsets.get(partition) ?? 0;
     this.nextOffsets.set(partition, offset + 1);
     const key = input.key === undefined || input.key === null ? null : Buffer.from(input.key);
-    const value = input.value === null ? null : Buffer.from(input.value);
+    const value = this.encode(input.value);
     return {
       topic: this.topic,
       partition,
