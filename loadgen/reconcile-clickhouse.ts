@@ -81,12 +81,17 @@ export function runPrefix(truth: Truth): string {
   return truth.topic.endsWith('requests.raw') ? truth.topic.slice(0, -'requests.raw'.length) : '';
 }
 
+/**
+ * `requestsFrom`: the topic whose rows fill `requests` (logical name): `requests.valid` when the sink reads
+ * ingest's output directly, `requests.enriched` in the full pipeline (one row per valid event either way).
+ */
 export async function reconcileClickHouse(
   truth: Truth,
   select: SelectRows,
+  requestsFrom: 'requests.valid' | 'requests.enriched' = 'requests.valid',
 ): Promise<ClickHouseReconciliation> {
   const prefix = runPrefix(truth);
-  const validTopic = `${prefix}requests.valid`;
+  const validTopic = `${prefix}${requestsFrom}`;
   const [[rows = 0, distinct = 0] = []] = await select(
     `SELECT count(), uniqExact(event_id) FROM requests WHERE _topic = ${quote(validTopic)}`,
   );

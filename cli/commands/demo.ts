@@ -55,7 +55,7 @@ export const demoCommand: Command = {
       members: [
         { name: 'ingest', copies },
         { name: 'enrich', copies },
-        { name: 'clickhouse-sink', copies: 1 },
+        { name: 'clickhouse-sink', copies: 1, env: { TRIBUTARY_SINK_SKIP_TOPICS: 'requests.valid' } },
       ],
       env: {
         TRIBUTARY_KAFKA_BROKERS: stack.brokers,
@@ -110,7 +110,7 @@ export const demoCommand: Command = {
       step('waiting until every consumer group has caught up');
       await waitForGroupCaughtUp(stack.brokers, `${prefix}ingest`, `${prefix}requests.raw`);
       await waitForGroupCaughtUp(stack.brokers, `${prefix}enrich`, `${prefix}requests.valid`);
-      for (const topic of ['requests.valid', 'requests.enriched', 'requests.dlq']) {
+      for (const topic of ['requests.enriched', 'requests.dlq']) {
         await waitForGroupCaughtUp(stack.brokers, `${prefix}clickhouse-sink`, `${prefix}${topic}`);
       }
       const seconds = (Date.now() - startedAt) / 1000;
@@ -123,11 +123,11 @@ export const demoCommand: Command = {
         truth: loadgen.truth,
       });
       const select = async (sql: string): Promise<unknown[][]> => (await selectRows(sql, clickhouse)).data;
-      const inClickHouse = await reconcileClickHouse(loadgen.truth, select);
+      const inClickHouse = await reconcileClickHouse(loadgen.truth, select, 'requests.enriched');
       const enriched = await reconcileEnriched(loadgen.truth, select);
       const [[p50 = 0, p99 = 0] = []] = (
         await select(
-          `SELECT quantiles(0.5, 0.99)(dateDiff('millisecond', ingested_at, _inserted_at)) FROM requests WHERE _topic = '${prefix}requests.valid'`,
+          `SELECT quantiles(0.5, 0.99)(dateDiff('millisecond', ingested_at, _inserted_at)) FROM requests WHERE _topic = '${prefix}requests.enriched'`,
         )
       ).map((row) => row[0] as number[]);
       const exits = await supervisor.stop();
@@ -161,7 +161,7 @@ export const demoCommand: Command = {
         `\nGround truth: ${loadgen.truthPath}\nQuery the results (ClickHouse data in ${clickhouse.clickhouseDataDir}):`,
       );
       console.log(
-        `  ./tributary query "SELECT service, count(), countIf(status >= 500) FROM requests WHERE _topic = '${prefix}requests.valid' GROUP BY service ORDER BY 2 DESC"`,
+        `  ./tributary query "SELECT service, count(), countIf(status >= 500) FROM requests WHERE _topic = '${prefix}requests.enriched' GROUP BY service ORDER BY 2 DESC"`,
       );
       console.log(`  ./tributary reconcile ${loadgen.runId}`);
       console.log(

@@ -3,7 +3,7 @@ import { textTable } from '../../runtime/observability/terminal.ts';
 import { z } from 'zod';
 import { clickhouseConfigShape } from '../../connectors/clickhouse/config.ts';
 import { selectRows } from '../../connectors/clickhouse/query/read-results.ts';
-import { loadTruth, reconcileClickHouse } from '../../loadgen/index.ts';
+import { loadTruth, reconcileClickHouse, runPrefix } from '../../loadgen/index.ts';
 import type { ClickHouseReconciliation } from '../../loadgen/index.ts';
 import { loadConfig } from '../../runtime/index.ts';
 import type { Command } from '../command.ts';
@@ -34,7 +34,13 @@ export const reconcileCommand: Command = {
     const runId = positional[0] ?? 'latest';
     const truth = await loadTruth(runId);
     const settings = loadConfig('reconcile', z.object(clickhouseConfigShape));
-    const result = await reconcileClickHouse(truth, async (sql) => (await selectRows(sql, settings)).data);
+    const select = async (sql: string) => (await selectRows(sql, settings)).data;
+    // The full pipeline fills requests from enrich's topic; a sink reading ingest directly, from its own.
+    const [[enriched = 0] = []] = await select(
+      `SELECT count() FROM requests WHERE _topic = '${runPrefix(truth)}requests.enriched'`,
+    );
+    const from = Number(enriched) > 0 ? 'requests.enriched' : 'requests.valid';
+    const result = await reconcileClickHouse(truth, select, from);
     console.log(reconciliationTables(result));
     console.log(`run ${truth.run_id}: reconciliation ${result.ok ? 'EXACT' : 'FAILED'}`);
     return result.ok ? 0 : 1;

@@ -142,7 +142,11 @@ export const startCommand: Command = {
     const logDir = join(defaults.dataDir, '..', 'pipeline', 'logs');
     const events: string[] = [];
     const supervisor = new Supervisor({
-      members: PIPELINE_MEMBERS.map((m) => ({ name: m.name, copies: copies.get(m.name) ?? m.defaultCopies })),
+      members: PIPELINE_MEMBERS.map((m) => ({
+        name: m.name,
+        copies: copies.get(m.name) ?? m.defaultCopies,
+        ...(m.env === undefined ? {} : { env: m.env }),
+      })),
       env: {
         TRIBUTARY_KAFKA_BROKERS: stack.brokers,
         TRIBUTARY_REGISTRY_URL: stack.registryUrl,

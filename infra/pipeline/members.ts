@@ -6,13 +6,16 @@ export interface PipelineMember {
   name: string;
   /** Copies started when no `--copies name=N` says otherwise. */
   defaultCopies: number;
+  /** Settings this member needs in the whole pipeline (over the shared ones). */
+  env?: Record<string, string>;
 }
 
 export const PIPELINE_MEMBERS: readonly PipelineMember[] = [
   { name: 'ingest', defaultCopies: 1 },
   // Needs ref.services and ref.customers (`tributary ref load`); without them it exits and is restarted.
   { name: 'enrich', defaultCopies: 1 },
-  { name: 'clickhouse-sink', defaultCopies: 1 },
+  // requests gets enrich's rows; ingest's own (requests.valid) would put every event in it twice.
+  { name: 'clickhouse-sink', defaultCopies: 1, env: { TRIBUTARY_SINK_SKIP_TOPICS: 'requests.valid' } },
   // aggregate and alert join between enrich and clickhouse-sink once `run <name>` runs them.
 ];
 

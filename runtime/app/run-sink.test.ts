@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { livenessOf } from './run-sink.ts';
+import { clickhouseSink } from '../../connectors/clickhouse/clickhouse-sink.ts';
+import { boundTopics, livenessOf, skippedTopics } from './run-sink.ts';
 
 describe("a sink's liveness", () => {
   it('goes false when the loop stops committing (a commit retried forever), though it keeps turning', () => {
@@ -15,5 +16,25 @@ describe("a sink's liveness", () => {
       ok: true,
       reason: 'store unavailable for 600 s: down',
     });
+  });
+});
+
+describe("a sink's skipped topics", () => {
+  it('reads every binding but the skipped ones, so requests holds each event once in the full pipeline', () => {
+    const skipped = skippedTopics(clickhouseSink, ' requests.valid ');
+    const bound = [...boundTopics(clickhouseSink, 'p.', skipped).keys()];
+    expect(bound).toContain('p.requests.enriched');
+    expect(bound).toContain('p.requests.dlq');
+    expect(bound).not.toContain('p.requests.valid');
+    expect(boundTopics(clickhouseSink, 'p.').has('p.requests.valid')).toBe(true);
+  });
+
+  it('refuses a topic the sink does not bind, naming the ones it does', () => {
+    expect(() => skippedTopics(clickhouseSink, 'requests.vaild')).toThrow(
+      expect.objectContaining({
+        code: 'TRIBUTARY_CONFIG_INVALID',
+        issues: [expect.objectContaining({ envVar: 'TRIBUTARY_SINK_SKIP_TOPICS' })],
+      }),
+    );
   });
 });

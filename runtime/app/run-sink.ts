@@ -2,8 +2,8 @@
 // connector, the sink loop, signals and a bounded clean shutdown. No store-specific code lives here.
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { describeError } from '../errors.ts';
-import { loadConfig, redactConfig, runtimeConfigShape } from '../config/index.ts';
+import { ConfigError, describeError } from '../errors.ts';
+import { envVarFor, loadConfig, redactConfig, runtimeConfigShape } from '../config/index.ts';
 import type { ConfigSource } from '../config/index.ts';
 import { startHealthServer } from '../observability/index.ts';
 import type { HealthServer, HealthStatus, Logger } from '../observability/index.ts';
@@ -32,10 +32,37 @@ export function loadSinkConfig(definition: AnySinkDefinition, source?: ConfigSou
   return loadConfig(definition.name, schema, source);
 }
 
+/** Logical topics named in `sinkSkipTopics`; each must be one of the definition's bindings. */
+export function skippedTopics(definition: AnySinkDefinition, setting: string): Set<string> {
+  const skipped = new Set(
+    setting
+      .split(',')
+      .map((t) => t.trim())
+      .filter((t) => t !== ''),
+  );
+  const known = definition.bindings.map((b) => b.topic);
+  const unknown = [...skipped].filter((t) => !known.includes(t));
+  if (unknown.length > 0)
+    throw new ConfigError(`${definition.name}: sinkSkipTopics names a topic it does not bind`, [
+      {
+        key: 'sinkSkipTopics',
+        envVar: envVarFor('sinkSkipTopics'),
+        problem: `${unknown.join(', ')} is not a topic this sink binds`,
+        fix: `name only bound topics: ${known.join(', ')}`,
+      },
+    ]);
+  return skipped;
+}
+
 /** Physical topic → binding and dead-letter topic; refuses a binding that dead-letters into itself. */
-export function boundTopics(definition: AnySinkDefinition, prefix: string): Map<string, BoundTopic> {
+export function boundTopics(
+  definition: AnySinkDefinition,
+  prefix: string,
+  skipped: ReadonlySet<string> = new Set(),
+): Map<string, BoundTopic> {
   const bound = new Map<string, BoundTopic>();
   for (const binding of definition.bindings) {
+    if (skipped.has(binding.topic)) continue;
     const deadLetter = binding.deadLetter ?? definition.deadLetter;
     if (deadLetter === binding.topic)
       throw new Error(`${definition.name}: binding ${binding.topic} would dead-letter into itself`);
@@ -99,7 +126,11 @@ async function runSinkWithConfig(
       ready: () => readiness(consumer, running, config.readyMaxLag, metrics),
     });
     processLog.info({ port: running.health.port }, `health and metrics on :${running.health.port}`);
-    const bound = boundTopics(definition, config.topicPrefix);
+    const bound = boundTopics(
+      definition,
+      config.topicPrefix,
+      skippedTopics(definition, config.sinkSkipTopics),
+    );
     const deadLetterTopics = [...new Set([...bound.values()].map((b) => b.deadLetterTopic))];
     const wait = { deadlineMs: config.startupDeadlineMs, log: processLog, progress: running.startup };
     await waitForDependency(

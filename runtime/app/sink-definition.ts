@@ -112,6 +112,12 @@ export type AnySinkDefinition = SinkDefinition<any>;
 
 /** Batching keys every sink shares: a batch is flushed when any limit is reached. */
 export const sinkConfigShape = {
+  sinkSkipTopics: z
+    .string()
+    .default('')
+    .describe(
+      "comma-separated logical topics of the sink's bindings this copy does not read, e.g. requests.valid when enrich runs, so requests holds each event once",
+    ),
   maxBatchRows: z
     .number()
     .int()
