@@ -91,7 +91,9 @@ describe('tributary schemas check against the real registry', () => {
     ]);
     const { code, out } = await runCheck(dir);
     expect(code, out).toBe(0);
-    expect(rowOf(out, valid)).toMatch(/tributary\.RequestEvent .*ingest writes.*latest v2 .* compatible /);
+    // The users cell lists every process on the subject (ingest writes it, enrich reads it), a line each.
+    expect(rowOf(out, valid)).toMatch(/tributary\.RequestEvent .*latest v2 .* compatible /);
+    expect(out).toContain('ingest writes');
     expect(rowOf(out, `${prefix}requests.dlq-value`)).toContain(' registered ');
     expect(rowOf(out, `${prefix}ref.customers-value`)).toContain(' new subject ');
     expect(out).toContain('0 incompatible');
