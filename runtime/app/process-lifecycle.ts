@@ -3,7 +3,8 @@
 import { ConfigError, isTributaryError } from '../errors.ts';
 import type { ErrorCode } from '../errors.ts';
 import { createLogger } from '../observability/index.ts';
-import { setClientLogger } from '../kafka/index.ts';
+import { setClientLogger, useKafkaSecurity } from '../kafka/index.ts';
+import type { KafkaSecuritySettings } from '../kafka/index.ts';
 import type { Logger } from '../observability/index.ts';
 
 export const EXIT_OK = 0;
@@ -27,7 +28,7 @@ export function exitCodeFor(error: unknown): number {
 }
 
 /** Loads config (exit 2 with the message on a ConfigError), then runs `body` and exits with its code. */
-export async function runAsProcess<C extends { logLevel: string }>(
+export async function runAsProcess<C extends { logLevel: string } & Partial<KafkaSecuritySettings>>(
   name: string,
   loadConfig: () => C,
   body: (config: C, log: Logger) => Promise<number>,
@@ -35,6 +36,7 @@ export async function runAsProcess<C extends { logLevel: string }>(
   let config: C;
   try {
     config = loadConfig();
+    useKafkaSecurity(config);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\n`);

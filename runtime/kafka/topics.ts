@@ -1,6 +1,7 @@
 // Declarative topics: created when missing, reported when an existing one differs from its declaration.
 import { KafkaJS, toTributaryError } from './librdkafka.ts';
 import { kafkaJsLogger } from './client-logs.ts';
+import { kafkaSecurity } from './client-security.ts';
 import { TributaryError } from '../errors.ts';
 
 export interface TopicSpec {
@@ -25,6 +26,7 @@ export type KafkaAdmin = ReturnType<InstanceType<typeof KafkaJS.Kafka>['admin']>
 
 export async function withAdmin<T>(brokers: string, use: (admin: KafkaAdmin) => Promise<T>): Promise<T> {
   const kafka = new KafkaJS.Kafka({
+    ...kafkaSecurity(),
     kafkaJS: { brokers: brokers.split(','), logLevel: KafkaJS.logLevel.ERROR, logger: kafkaJsLogger() },
   });
   const admin = kafka.admin();
