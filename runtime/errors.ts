@@ -27,6 +27,10 @@ export const ERROR_CODES = {
   TRIBUTARY_KAFKA_PERMANENT: { retryable: false },
   /** No broker answered within the start deadline (TRIBUTARY_STARTUP_DEADLINE_MS). */
   TRIBUTARY_KAFKA_UNREACHABLE: { retryable: false },
+  /** The brokers refuse this process's SASL login (wrong user, password or mechanism). */
+  TRIBUTARY_KAFKA_AUTHENTICATION_FAILED: { retryable: false },
+  /** The TLS handshake with the brokers fails (an untrusted certificate, a host name mismatch, not TLS). */
+  TRIBUTARY_KAFKA_TLS_FAILED: { retryable: false },
   TRIBUTARY_KAFKA_FENCED: { retryable: false },
   TRIBUTARY_KAFKA_FATAL: { retryable: false },
   TRIBUTARY_KAFKA_TOPIC_MISMATCH: { retryable: false },

@@ -15,6 +15,8 @@ export const EXIT_FENCED = 3;
 /** Errors a restart cannot fix until someone changes config or starts what is missing: exit 2, like bad config. */
 const NEEDS_A_PERSON = new Set<ErrorCode>([
   'TRIBUTARY_KAFKA_UNREACHABLE',
+  'TRIBUTARY_KAFKA_AUTHENTICATION_FAILED',
+  'TRIBUTARY_KAFKA_TLS_FAILED',
   'TRIBUTARY_REGISTRY_UNREACHABLE',
   'TRIBUTARY_INSTANCE_ID_IN_USE',
   'TRIBUTARY_DEFINITION_INVALID',
