@@ -17,7 +17,14 @@ import {
   runLoadgen,
 } from '../../loadgen/index.ts';
 import { waitForGroupCaughtUp } from '../../runtime/kafka/index.ts';
-import { uniquePrefix } from '../../runtime/testing/kafka-test-kit.ts';
+import {
+  createTopics,
+  produceRecords,
+  readTopic,
+  uniquePrefix,
+} from '../../runtime/testing/kafka-test-kit.ts';
+import { changeAcls } from '../../infra/stack/acls.ts';
+import { processorAcls } from './secured-acls.ts';
 import { saslSslEnv, startSecureCluster } from './secure-cluster.ts';
 import type { SecureCluster } from './secure-cluster.ts';
 
@@ -33,6 +40,16 @@ beforeAll(async () => {
 afterAll(async () => {
   await cluster?.stop();
 });
+
+/** Reads a topic until it holds `count` records (the processor is still at work). */
+async function readTopicUntil(brokers: string, topic: string, count: number) {
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const records = await readTopic(brokers, topic, PARTITIONS, 30_000);
+    if (records.length >= count || Date.now() > deadline) return records;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
 
 function env(prefix: string, security: Record<string, string>, extra: Record<string, string> = {}) {
   return {
@@ -109,5 +126,37 @@ describe('a secured cluster (SASL_SSL, SCRAM, a private CA)', () => {
     expect(run.code, run.output).toBe(2);
     expect(run.output).toMatch(/certificate verify failed/i);
     expect(run.output).toContain('TRIBUTARY_KAFKA_SSL_CA_FILE');
+  });
+
+  it('runs a processor with exactly the documented ACLs, and names the right that is missing', async () => {
+    const prefix = uniquePrefix('acl');
+    const topics = ['passthrough.in', 'passthrough.out'];
+    // Topics are made by an operator (the test, on its super-user listener): the processor may not create.
+    await createTopics(
+      cluster.plaintextBrokers,
+      topics.map((t) => ({ name: prefix + t, partitions: PARTITIONS, cleanupPolicy: 'delete' as const })),
+    );
+    const grants = processorAcls(cluster.limited.name, prefix, 'passthrough', [topics[0]!], [topics[1]!]);
+    await changeAcls(cluster.plaintextBrokers, 'add', grants);
+    const records = ['a', 'b', 'c'].map((key) => ({ key, value: `value-${key}` }));
+    await produceRecords(cluster.plaintextBrokers, prefix + topics[0], records);
+    const security = saslSslEnv(cluster, cluster.limited);
+    const copy = startProcessor('passthrough', env(prefix, security), join(workDir, 'acl.log'));
+    const copied = await readTopicUntil(cluster.plaintextBrokers, prefix + topics[1], records.length);
+    expect(copied.map((r) => r.key).sort()).toEqual(['a', 'b', 'c']);
+    copy.kill('SIGTERM');
+    expect((await copy.exited).code).toBe(0);
+
+    const withoutTxnWrite = grants.filter(
+      (g) => !(g.resource === 'TRANSACTIONAL_ID' && g.operation === 'WRITE'),
+    );
+    await changeAcls(cluster.plaintextBrokers, 'remove', grants);
+    await changeAcls(cluster.plaintextBrokers, 'add', withoutTxnWrite);
+    const run = await runProcessorToExit(
+      'passthrough',
+      env(prefix, security, { TRIBUTARY_INSTANCE_ID: '1' }),
+    );
+    expect(run.code, run.output).not.toBe(0);
+    expect(run.output).toMatch(/not authorized.*WRITE.*TransactionalId/i);
   });
 });
