@@ -13,6 +13,8 @@ export const ERROR_CODES = {
   TRIBUTARY_SERDE_INCOMPATIBLE_WRITER: { retryable: false },
   TRIBUTARY_SCHEMA_INCOMPATIBLE: { retryable: false },
   TRIBUTARY_SCHEMA_INVALID: { retryable: false },
+  /** A process may not register schemas (TRIBUTARY_REGISTRY_AUTO_REGISTER=false) and one is missing. */
+  TRIBUTARY_SCHEMA_NOT_REGISTERED: { retryable: false },
   TRIBUTARY_REGISTRY_UNAVAILABLE: { retryable: true },
   TRIBUTARY_REGISTRY_REQUEST_FAILED: { retryable: false },
   /** The registry did not answer within the start deadline (TRIBUTARY_STARTUP_DEADLINE_MS). */
