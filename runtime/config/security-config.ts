@@ -40,4 +40,9 @@ export const securityConfigShape = {
   ),
 };
 
+/** Only the Kafka keys, for tools that talk to Kafka and nothing else. */
+export const kafkaSecurityShape = Object.fromEntries(
+  Object.entries(securityConfigShape).filter(([key]) => key.startsWith('kafka')),
+) as Omit<typeof securityConfigShape, `registry${string}`>;
+
 export type SecurityConfig = z.infer<z.ZodObject<typeof securityConfigShape>>;

@@ -25,7 +25,8 @@ export interface SecureCluster {
   stop(): Promise<void>;
 }
 
-const password = (): string => randomBytes(12).toString('hex');
+// Recognisable in any output, so the secrets test can search for it.
+const password = (): string => `sentinel-secret-${randomBytes(12).toString('hex')}`;
 
 export async function startSecureCluster(): Promise<SecureCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-secure-'));
