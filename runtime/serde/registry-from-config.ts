@@ -16,7 +16,8 @@ export function fetchTrusting(ca: string): typeof fetch {
   return (input, init) =>
     new Promise<Response>((resolve, reject) => {
       const headers = Object.fromEntries(new Headers(init?.headers).entries());
-      const req = request(String(input), { method: init?.method ?? 'GET', headers, ca }, (res) => {
+      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+      const req = request(url, { method: init?.method ?? 'GET', headers, ca }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => resolve(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 500 })));
@@ -30,18 +31,17 @@ export function fetchTrusting(ca: string): typeof fetch {
 
 /** Registers nothing: a subject without the schema is an error that names the deploy step. */
 function refuseRegistering(registry: HttpSchemaRegistry): HttpSchemaRegistry {
-  const refuse = (subject: string): never => {
-    throw new TributaryError(
+  const refusal = (subject: string): TributaryError =>
+    new TributaryError(
       'TRIBUTARY_SCHEMA_NOT_REGISTERED',
       `the schema for subject ${subject} is not registered in ${registry.baseUrl}, and this process may not ` +
         'register it (TRIBUTARY_REGISTRY_AUTO_REGISTER=false): run `./tributary schemas register` first',
       { context: { subject, registry: registry.baseUrl } },
     );
-  };
   // Everything else (lookups, reads) is the registry's own: the wrapper inherits it.
   return Object.assign(Object.create(registry) as HttpSchemaRegistry, {
-    register: (subject: string) => Promise.reject(refuse(subject)),
-    setCompatibility: (subject: string) => Promise.reject(refuse(subject)),
+    register: (subject: string) => Promise.reject(refusal(subject)),
+    setCompatibility: (subject: string) => Promise.reject(refusal(subject)),
   });
 }
 

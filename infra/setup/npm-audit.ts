@@ -15,7 +15,7 @@ interface Vulnerability {
 }
 
 const exceptions = JSON.parse(
-  readFileSync(new URL('./audit-exceptions.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../.ci/audit-exceptions.json', import.meta.url), 'utf8'),
 ) as Record<string, string>;
 const audit = spawnSync('npm', ['audit', '--json'], { encoding: 'utf8' });
 let report: { vulnerabilities?: Record<string, Vulnerability>; error?: unknown };
