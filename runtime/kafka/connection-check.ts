@@ -13,7 +13,7 @@ import { ERR, Producer } from './librdkafka.ts';
 import type { ClientLogEvent } from './client-logs.ts';
 import { kafkaConnection, kafkaSecurity } from './client-security.ts';
 
-const CHECK_TIMEOUT_MS = 5000;
+const CHECK_TIMEOUT_MS = 3000;
 
 /** What an error event for `code` looks like after the binding (see above). */
 const eventNameOf = (code: number): string =>
@@ -49,6 +49,8 @@ function tlsFailed(brokers: string, detail: string): TributaryError {
 
 /** The permanent reason Kafka at `brokers` refuses this process, or undefined if none shows. */
 export async function whyKafkaRefuses(brokers: string): Promise<TributaryError | undefined> {
+  // Over plaintext there is no login or certificate to refuse: no check, no delay for a broker that is down.
+  if (kafkaSecurity()['security.protocol'] === undefined) return undefined;
   let refusal: 'authentication' | 'tls' | undefined;
   let lastFailure = '';
   // A producer, not an admin client: the binding delivers no error events for an admin client.
