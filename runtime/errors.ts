@@ -13,6 +13,8 @@ export const ERROR_CODES = {
   TRIBUTARY_SERDE_INCOMPATIBLE_WRITER: { retryable: false },
   TRIBUTARY_SCHEMA_INCOMPATIBLE: { retryable: false },
   TRIBUTARY_SCHEMA_INVALID: { retryable: false },
+  /** A process may not register schemas (TRIBUTARY_REGISTRY_AUTO_REGISTER=false) and one is missing. */
+  TRIBUTARY_SCHEMA_NOT_REGISTERED: { retryable: false },
   TRIBUTARY_REGISTRY_UNAVAILABLE: { retryable: true },
   TRIBUTARY_REGISTRY_REQUEST_FAILED: { retryable: false },
   /** The registry did not answer within the start deadline (TRIBUTARY_STARTUP_DEADLINE_MS). */
@@ -27,6 +29,10 @@ export const ERROR_CODES = {
   TRIBUTARY_KAFKA_PERMANENT: { retryable: false },
   /** No broker answered within the start deadline (TRIBUTARY_STARTUP_DEADLINE_MS). */
   TRIBUTARY_KAFKA_UNREACHABLE: { retryable: false },
+  /** The brokers refuse this process's SASL login (wrong user, password or mechanism). */
+  TRIBUTARY_KAFKA_AUTHENTICATION_FAILED: { retryable: false },
+  /** The TLS handshake with the brokers fails (an untrusted certificate, a host name mismatch, not TLS). */
+  TRIBUTARY_KAFKA_TLS_FAILED: { retryable: false },
   TRIBUTARY_KAFKA_FENCED: { retryable: false },
   TRIBUTARY_KAFKA_FATAL: { retryable: false },
   TRIBUTARY_KAFKA_TOPIC_MISMATCH: { retryable: false },

@@ -1,5 +1,6 @@
-// `tributary schemas generate | check`: the record types generated from schemas/*.avsc, and the check a
-// deploy runs first: every topic's schema against what the registry holds (BACKWARD_TRANSITIVE).
+// `tributary schemas generate | check | register`: the record types generated from schemas/*.avsc; the check
+// a deploy runs first (every topic's schema against the registry, BACKWARD_TRANSITIVE); and registering
+// them, the deploy step for processes that may not register at run time.
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +19,13 @@ import {
   sinkContracts,
 } from '../../runtime/contracts/index.ts';
 import type { Contract } from '../../runtime/contracts/index.ts';
-import { HttpSchemaRegistry, SCHEMAS_DIR, checkSchemas, loadSchemas } from '../../runtime/serde/index.ts';
+import {
+  SCHEMAS_DIR,
+  checkSchemas,
+  loadSchemas,
+  registerSchemas,
+  registryFromConfig,
+} from '../../runtime/serde/index.ts';
 import type { LoadedSchema } from '../../runtime/serde/index.ts';
 import { checksSummary, checksTable } from './schemas-table.ts';
 import type { CheckRow } from './schemas-table.ts';
@@ -26,12 +33,14 @@ import type { CheckRow } from './schemas-table.ts';
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const KNOWN = new Set(['registry-url', 'topic-prefix', 'schemas-dir', 'help']);
 
-const HELP = `usage: tributary schemas generate | check [options]
+const HELP = `usage: tributary schemas generate | check | register [options]
 
   generate   write ${GENERATED_RECORDS_PATH} (the TypeScript record types) from schemas/*.avsc
   check      compare the schema of every subject <topic>-value that a processor, a sink or \`ref load\`
              writes or reads with the registry: it must read every registered version (BACKWARD_TRANSITIVE).
              Read-only. Prints a table per subject, the offending fields named; exit 1 if any is incompatible.
+  register   register every one of those schemas (the same check first, refusing a breaking change): the
+             deploy step when processes run with TRIBUTARY_REGISTRY_AUTO_REGISTER=false
 
   --registry-url URL   (default TRIBUTARY_REGISTRY_URL or http://127.0.0.1:8081/apis/ccompat/v7)
   --topic-prefix P     (default TRIBUTARY_TOPIC_PREFIX or none)
@@ -41,11 +50,14 @@ const HELP = `usage: tributary schemas generate | check [options]
 const connectionSchema = z.object({
   registryUrl: runtimeConfigShape.registryUrl,
   topicPrefix: runtimeConfigShape.topicPrefix,
+  registryUsername: runtimeConfigShape.registryUsername,
+  registryPassword: runtimeConfigShape.registryPassword,
+  registryCaFile: runtimeConfigShape.registryCaFile,
 });
 
 export const schemasCommand: Command = {
   name: 'schemas',
-  usage: 'schemas generate | check [--registry-url URL] [--topic-prefix P]',
+  usage: 'schemas generate | check | register [--registry-url URL] [--topic-prefix P]',
   summary: 'generate the record types from schemas/; check every topic schema against the registry',
   async run(args) {
     const { positional, options } = parseArgs(args);
@@ -60,13 +72,14 @@ export const schemasCommand: Command = {
     try {
       if (positional.length === 1 && positional[0] === 'generate') return generate(schemasDir);
       if (positional.length === 1 && positional[0] === 'check') return await check(options, schemasDir);
+      if (positional.length === 1 && positional[0] === 'register') return await register(options, schemasDir);
     } catch (error) {
       // Our own errors carry a message meant for the user; anything else is a bug and keeps its stack.
       if (!(error instanceof TributaryError)) throw error;
       console.error(`schemas ${positional[0] ?? ''}: ${error.message}`);
       return 1;
     }
-    throw new UsageError('the subcommands are "schemas generate" and "schemas check"');
+    throw new UsageError('the subcommands are "schemas generate", "schemas check" and "schemas register"');
   },
 };
 
@@ -78,15 +91,30 @@ function generate(schemasDir: string): number {
   return 0;
 }
 
-async function check(options: Map<string, string | true>, schemasDir: string): Promise<number> {
+function connectionFor(what: string, options: Map<string, string | true>) {
   const overrides: Record<string, unknown> = {};
   const registryUrl = stringOption(options, 'registry-url');
   const topicPrefix = stringOption(options, 'topic-prefix');
   if (registryUrl !== undefined) overrides['registryUrl'] = registryUrl;
   if (topicPrefix !== undefined) overrides['topicPrefix'] = topicPrefix;
-  const connection = loadConfig('schemas check', connectionSchema, { overrides });
-  const contracts = await deployContracts(connection.topicPrefix, loadSchemas(schemasDir));
-  const checks = await checkSchemas(new HttpSchemaRegistry(connection.registryUrl), contracts);
+  const connection = loadConfig(what, connectionSchema, { overrides });
+  return { topicPrefix: connection.topicPrefix, registry: registryFromConfig(connection) };
+}
+
+/** The deploy step when processes run with TRIBUTARY_REGISTRY_AUTO_REGISTER=false. */
+async function register(options: Map<string, string | true>, schemasDir: string): Promise<number> {
+  const { topicPrefix, registry } = connectionFor('schemas register', options);
+  const contracts = await deployContracts(topicPrefix, loadSchemas(schemasDir));
+  const ids = await registerSchemas(registry, contracts);
+  for (const [subject, id] of ids) console.log(`${subject}: schema id ${id}`);
+  console.log(`${ids.size} subjects registered (or already there) in ${registry.baseUrl}`);
+  return 0;
+}
+
+async function check(options: Map<string, string | true>, schemasDir: string): Promise<number> {
+  const { topicPrefix, registry } = connectionFor('schemas check', options);
+  const contracts = await deployContracts(topicPrefix, loadSchemas(schemasDir));
+  const checks = await checkSchemas(registry, contracts);
   const usedBy = new Map(contracts.map((declared) => [declared.subject, declared.usedBy]));
   const rows: CheckRow[] = checks.map((result) => ({ ...result, usedBy: usedBy.get(result.subject) ?? [] }));
   console.log(checksTable(rows));

@@ -4,7 +4,9 @@ import { textTable } from '../../runtime/observability/terminal.ts';
 import { stackDefaults } from '../../infra/stack/defaults.ts';
 import { brokerReachable, groupOverview, topicOverview } from '../../infra/pipeline/kafka-overview.ts';
 import type { GroupOverview, TopicOverview } from '../../infra/pipeline/kafka-overview.ts';
-import { withAdmin } from '../../runtime/kafka/index.ts';
+import { z } from 'zod';
+import { useKafkaSecurity, withAdmin } from '../../runtime/kafka/index.ts';
+import { kafkaSecurityShape, loadConfig } from '../../runtime/config/index.ts';
 import type { Command } from '../command.ts';
 import { UsageError, parseArgs } from '../command.ts';
 
@@ -56,6 +58,8 @@ export const statusCommand: Command = {
     const brokers = stringOption(options, ['brokers'], `127.0.0.1:${stackDefaults().kafkaPort}`);
     const verbose = options.has('verbose');
     const all = options.has('all');
+    // A secured cluster: the same TRIBUTARY_KAFKA_SECURITY_PROTOCOL, SASL and TLS settings as the processes.
+    useKafkaSecurity(loadConfig('status', z.object(kafkaSecurityShape)));
 
     if (!(await brokerReachable(brokers))) {
       console.error(

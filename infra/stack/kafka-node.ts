@@ -12,6 +12,8 @@ import { javaBinary, kafkaClasspath } from './paths.ts';
 import type { ProcessRecord } from './processes.ts';
 import { isAlive, sleep, spawnDetached, tailFile } from './processes.ts';
 import { StackError } from './stack-error.ts';
+import { scramFormatArgs, secureListenerProperties } from './secure-listener.ts';
+import type { SecureListenerOptions } from './secure-listener.ts';
 
 export interface KafkaNodeOptions {
   dataDir: string;
@@ -20,6 +22,8 @@ export interface KafkaNodeOptions {
   controllerPort: number;
   /** Broker JVM heap, e.g. `512m`. */
   heap?: string;
+  /** Adds a SASL_SSL listener with SCRAM users and the ACL authorizer; unset = PLAINTEXT only. */
+  secure?: SecureListenerOptions;
 }
 
 interface FormatRecord {
@@ -31,17 +35,24 @@ interface FormatRecord {
 const kafkaDir = (dataDir: string): string => join(dataDir, 'kafka');
 
 function serverProperties(opts: KafkaNodeOptions): string {
-  const { kafkaPort, controllerPort } = opts;
+  const { kafkaPort, controllerPort, secure } = opts;
+  const listeners = [`PLAINTEXT://127.0.0.1:${kafkaPort}`, `CONTROLLER://127.0.0.1:${controllerPort}`];
+  const protocols = ['PLAINTEXT:PLAINTEXT', 'CONTROLLER:PLAINTEXT'];
+  if (secure !== undefined) {
+    listeners.push(`SASL_SSL://127.0.0.1:${secure.port}`);
+    protocols.push('SASL_SSL:SASL_SSL');
+  }
   return [
     '# Written by infra/stack/kafka-node.ts on each start: edits here are overwritten.',
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.bootstrap.servers=127.0.0.1:${controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${kafkaPort},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${kafkaPort},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `listeners=${listeners.join(',')}`,
+    `advertised.listeners=${listeners.join(',')}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `listener.security.protocol.map=${protocols.join(',')}`,
+    ...(secure === undefined ? [] : secureListenerProperties(secure)),
     `log.dirs=${join(kafkaDir(opts.dataDir), 'data')}`,
     'auto.create.topics.enable=false',
     'num.partitions=1',
@@ -108,7 +119,8 @@ async function formatOnce(opts: KafkaNodeOptions, java: string, classpath: strin
   try {
     const clusterId = randomClusterId();
     const properties = join(dir, 'server.properties');
-    await run(java, [...cp, 'format', '-t', clusterId, '-c', properties, '--standalone'], {
+    const users = scramFormatArgs(opts.secure?.users ?? []);
+    await run(java, [...cp, 'format', '-t', clusterId, '-c', properties, '--standalone', ...users], {
       timeout: 60_000,
     });
     const record: FormatRecord = {
@@ -130,7 +142,8 @@ export async function startKafkaNode(opts: KafkaNodeOptions): Promise<ProcessRec
   const dir = kafkaDir(opts.dataDir);
   mkdirSync(join(dir, 'data'), { recursive: true });
   mkdirSync(join(opts.dataDir, 'logs'), { recursive: true });
-  writeFileSync(join(dir, 'server.properties'), serverProperties(opts));
+  // It may hold the keystore password: readable by this user only.
+  writeFileSync(join(dir, 'server.properties'), serverProperties(opts), { mode: 0o600 });
   writeFileSync(join(dir, 'log4j2.properties'), LOG4J2);
   const java = javaBinary();
   const classpath = kafkaClasspath(opts.cacheDir);

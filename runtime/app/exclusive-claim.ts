@@ -10,6 +10,10 @@ import { linkSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, wri
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
+/** Claims say which process runs where: readable by this user only. */
+const PRIVATE_DIR = 0o700;
+const PRIVATE_FILE = 0o600;
+
 export type ClaimContent = Record<string, unknown> & { pid: number };
 
 export interface Claim {
@@ -52,7 +56,7 @@ const fileOf = (dir: string, name: string, generation: number): string =>
 /** Writes `content` to a temp file, then links it at `path`; false when `path` already exists. */
 function createComplete(path: string, content: object): boolean {
   const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(temp, JSON.stringify(content));
+  writeFileSync(temp, JSON.stringify(content), { mode: PRIVATE_FILE });
   try {
     linkSync(temp, path);
     return true;
@@ -107,7 +111,7 @@ export function tryClaim(
   content: ClaimContent,
   options: ClaimOptions = {},
 ): ClaimResult {
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR });
   for (;;) {
     const seen = generations(dir, name);
     const top = Math.max(0, ...seen);
@@ -134,7 +138,7 @@ function ownedClaim(dir: string, name: string, generation: number): Claim {
     path,
     update(content) {
       const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-      writeFileSync(temp, JSON.stringify(content));
+      writeFileSync(temp, JSON.stringify(content), { mode: PRIVATE_FILE });
       renameSync(temp, path);
     },
     release() {

@@ -27,8 +27,10 @@ function notePath(identity: InstanceIdentity): string {
 /** Called when this copy was fenced: the next start with this id checks for a live twin first. */
 export function recordFenced(identity: InstanceIdentity): void {
   const path = notePath(identity);
-  mkdirSync(join(path, '..'), { recursive: true });
-  writeFileSync(path, JSON.stringify({ fencedAt: Date.now(), pid: process.pid, host: hostname() }));
+  mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
+  writeFileSync(path, JSON.stringify({ fencedAt: Date.now(), pid: process.pid, host: hostname() }), {
+    mode: 0o600,
+  });
 }
 
 function recentlyFenced(identity: InstanceIdentity): boolean {

@@ -3,7 +3,8 @@
 import { ConfigError, isTributaryError } from '../errors.ts';
 import type { ErrorCode } from '../errors.ts';
 import { createLogger } from '../observability/index.ts';
-import { setClientLogger } from '../kafka/index.ts';
+import { setClientLogger, useKafkaSecurity } from '../kafka/index.ts';
+import type { KafkaSecuritySettings } from '../kafka/index.ts';
 import type { Logger } from '../observability/index.ts';
 
 export const EXIT_OK = 0;
@@ -14,6 +15,9 @@ export const EXIT_FENCED = 3;
 /** Errors a restart cannot fix until someone changes config or starts what is missing: exit 2, like bad config. */
 const NEEDS_A_PERSON = new Set<ErrorCode>([
   'TRIBUTARY_KAFKA_UNREACHABLE',
+  'TRIBUTARY_KAFKA_AUTHENTICATION_FAILED',
+  'TRIBUTARY_KAFKA_TLS_FAILED',
+  'TRIBUTARY_SCHEMA_NOT_REGISTERED',
   'TRIBUTARY_REGISTRY_UNREACHABLE',
   'TRIBUTARY_INSTANCE_ID_IN_USE',
   'TRIBUTARY_DEFINITION_INVALID',
@@ -27,7 +31,7 @@ export function exitCodeFor(error: unknown): number {
 }
 
 /** Loads config (exit 2 with the message on a ConfigError), then runs `body` and exits with its code. */
-export async function runAsProcess<C extends { logLevel: string }>(
+export async function runAsProcess<C extends { logLevel: string } & Partial<KafkaSecuritySettings>>(
   name: string,
   loadConfig: () => C,
   body: (config: C, log: Logger) => Promise<number>,
@@ -35,6 +39,7 @@ export async function runAsProcess<C extends { logLevel: string }>(
   let config: C;
   try {
     config = loadConfig();
+    useKafkaSecurity(config);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\n`);

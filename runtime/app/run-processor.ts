@@ -11,7 +11,7 @@ import type { HealthServer, Logger } from '../observability/index.ts';
 import { createGroupClients } from '../kafka/index.ts';
 import type { StateManager } from '../state/index.ts';
 import { buildCodecs } from './codecs.ts';
-import { HttpSchemaRegistry } from '../serde/index.ts';
+import { registryFromConfig } from '../serde/index.ts';
 import { createStateManager, ensureProcessorTopics, topicResolver } from './processor-topics.ts';
 import { liveness, readiness } from './processor-health.ts';
 import { TransactionLoop } from './transaction-loop.ts';
@@ -123,7 +123,7 @@ async function runWithConfig(
       const held = state;
       metrics.stateHorizons = () => held.horizons();
     }
-    const registry = new HttpSchemaRegistry(config.registryUrl);
+    const registry = registryFromConfig(config);
     const { codecs, prepareInput } = await waitForDependency(
       registryDependency(registry.baseUrl),
       'registering schemas',

@@ -10,7 +10,7 @@ import type { HealthServer, HealthStatus, Logger } from '../observability/index.
 import { createGroupClients, ensureTopics, withAdmin } from '../kafka/index.ts';
 import type { InputConsumer, TransactionalProducer } from '../kafka/index.ts';
 import type { TopicSpec } from '../kafka/index.ts';
-import { HttpSchemaRegistry } from '../serde/index.ts';
+import { registryFromConfig } from '../serde/index.ts';
 import { claimInstanceSlot } from './instance-slot.ts';
 import type { InstanceSlot } from './instance-slot.ts';
 import { EXIT_FENCED, EXIT_OK, exitCodeFor, onStopSignal, runAsProcess } from './process-lifecycle.ts';
@@ -140,7 +140,7 @@ async function runSinkWithConfig(
       wait,
     );
     await refuseDuplicateInstance(identity, processLog);
-    const registry = new HttpSchemaRegistry(config.registryUrl);
+    const registry = registryFromConfig(config);
     const codecs = await waitForDependency(
       registryDependency(registry.baseUrl),
       'resolving schemas',

@@ -2,3 +2,5 @@ export { loadConfig, envVarFor, redactConfig, ENV_PREFIX, CONFIG_FILE_ENV } from
 export type { ConfigShape, ConfigSchema, ConfigSource } from './load-config.ts';
 export { runtimeConfigShape, runtimeConfigSchema } from './runtime-config.ts';
 export type { RuntimeConfig } from './runtime-config.ts';
+export { kafkaSecurityShape, securityConfigShape } from './security-config.ts';
+export type { SecurityConfig } from './security-config.ts';

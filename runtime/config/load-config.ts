@@ -72,6 +72,36 @@ function readConfigFile(path: string, issues: ConfigIssue[]): Record<string, unk
   return {};
 }
 
+const SECRET_KEY = /password|secret|token|credential/i;
+
+/** A secret may come from a file named by TRIBUTARY_<KEY>_FILE (its content, final newline dropped). */
+function secretFromFile(
+  key: string,
+  env: Record<string, string | undefined>,
+  issues: ConfigIssue[],
+): string | undefined {
+  const envVar = `${envVarFor(key)}_FILE`;
+  const path = env[envVar];
+  if (!SECRET_KEY.test(key) || path === undefined || path === '') return undefined;
+  try {
+    return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    issues.push({
+      key,
+      envVar,
+      problem: `cannot read ${path}: ${describeError(error)}`,
+      fix: 'point it at a readable file that holds only the secret',
+    });
+    return undefined;
+  }
+}
+
+/** What the user gave, for an error message; never a secret's value. */
+function describeGiven(key: string, value: unknown): string {
+  if (value === undefined) return 'missing';
+  return SECRET_KEY.test(key) ? 'got a value (not shown: a secret)' : `got ${JSON.stringify(value)}`;
+}
+
 function fixFor(key: string, type: z.ZodType | undefined): string {
   const description = type?.description;
   return description === undefined
@@ -108,7 +138,7 @@ export function loadConfig<S extends ConfigShape>(
     }
   }
   for (const [key, type] of Object.entries(schema.shape)) {
-    const value = env[envVarFor(key)];
+    const value = env[envVarFor(key)] ?? secretFromFile(key, env, issues);
     if (value === undefined) continue;
     raw[key] = coerce(value, baseKind(type));
     written[key] = value;
@@ -121,7 +151,7 @@ export function loadConfig<S extends ConfigShape>(
     for (const issue of result.error.issues) {
       const key = issue.path.map(String).join('.') || '(root)';
       const topKey = String(issue.path[0] ?? '');
-      const given = written[topKey] === undefined ? 'missing' : `got ${JSON.stringify(written[topKey])}`;
+      const given = describeGiven(topKey, written[topKey]);
       issues.push({
         key,
         envVar: envVarFor(topKey),
@@ -136,8 +166,6 @@ export function loadConfig<S extends ConfigShape>(
   }
   return Object.freeze(result.data);
 }
-
-const SECRET_KEY = /password|secret|token|credential/i;
 
 /** The config as it may be logged: values of secret-looking keys replaced. */
 export function redactConfig(config: Record<string, unknown>): Record<string, unknown> {

@@ -1,5 +1,6 @@
 // The keys every processor shares. A processor's own schema is merged on top of these.
 import { z } from 'zod';
+import { securityConfigShape } from './security-config.ts';
 
 const brokerList = z.string().regex(/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/, 'expected host:port[,host:port…]');
 
@@ -109,6 +110,7 @@ export const runtimeConfigShape = {
     .min(1)
     .default('.tributary/state')
     .describe('directory for instance slots and local state'),
+  ...securityConfigShape,
 };
 
 export const runtimeConfigSchema = z.object(runtimeConfigShape);

@@ -5,6 +5,7 @@ import type {
   ProducerGlobalConfig,
   ProducerTopicConfig,
 } from '@confluentinc/kafka-javascript';
+import { kafkaConnection } from './client-security.ts';
 
 // librdkafka accepts topic-level defaults (acks, auto.offset.reset) in the global config too.
 export type ConsumerConfig = ConsumerGlobalConfig & ConsumerTopicConfig;
@@ -20,7 +21,7 @@ export interface ConsumerSettings {
 
 export function consumerConfig(settings: ConsumerSettings): ConsumerConfig {
   return {
-    'bootstrap.servers': settings.brokers,
+    ...kafkaConnection(settings.brokers),
     'group.id': settings.groupId,
     'client.id': settings.clientId,
     // Offsets are committed only inside the output transaction, never by the consumer itself.
@@ -51,7 +52,7 @@ export interface ProducerSettings {
 
 export function producerConfig(settings: ProducerSettings): ProducerConfig {
   const config: ProducerConfig = {
-    'bootstrap.servers': settings.brokers,
+    ...kafkaConnection(settings.brokers),
     'client.id': settings.clientId,
     'enable.idempotence': true,
     acks: -1, // all in-sync replicas

@@ -7,6 +7,7 @@
 import { KafkaConsumer, call } from './librdkafka.ts';
 import type { RdKafkaConsumer, TopicPartitionOffset } from './librdkafka.ts';
 import { withAdmin } from './topics.ts';
+import { kafkaConnection } from './client-security.ts';
 import type { KafkaAdmin } from './topics.ts';
 
 export interface PartitionProgress {
@@ -24,7 +25,7 @@ export class CommittedOffsetsReader {
 
   constructor(brokers: string, group: string) {
     this.consumer = new KafkaConsumer({
-      'bootstrap.servers': brokers,
+      ...kafkaConnection(brokers),
       'group.id': group,
       'enable.auto.commit': false,
     });

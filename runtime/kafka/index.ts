@@ -7,6 +7,8 @@ export type { OutgoingMessage } from './transactional-producer.ts';
 export { ensureTopics, partitionCount, withAdmin } from './topics.ts';
 export type { TopicSpec, TopicDrift, KafkaAdmin } from './topics.ts';
 export { consumerConfig, producerConfig } from './client-config.ts';
+export { kafkaConnection, kafkaSecurityProperties, useKafkaSecurity } from './client-security.ts';
+export type { KafkaSecurityProperties, KafkaSecuritySettings } from './client-security.ts';
 export type { ConsumerSettings, ProducerSettings } from './client-config.ts';
 export { toTributaryError, KafkaJS } from './librdkafka.ts';
 export { setClientLogger } from './client-logs.ts';

@@ -48,3 +48,16 @@ describe('client errors classified by librdkafka code', () => {
     expect(toTributaryError(new Error('no code'), 'produce').code).toBe('TRIBUTARY_KAFKA_FATAL');
   });
 });
+
+describe('authorization failures', () => {
+  it('name the right the Kafka user lacks (issue 17)', () => {
+    const refused = toTributaryError(
+      clientError(ERR.ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED),
+      'initTransactions',
+    );
+    expect(refused.code).toBe('TRIBUTARY_KAFKA_PERMANENT');
+    expect(refused.message).toMatch(/not authorized.*WRITE.*TransactionalId/);
+    const group = toTributaryError(clientError(ERR.ERR_GROUP_AUTHORIZATION_FAILED), 'join');
+    expect(group.message).toMatch(/not authorized.*READ.*consumer group/);
+  });
+});

@@ -103,6 +103,20 @@ const EXPLANATIONS: Partial<Record<KafkaErrorCode, string>> = {
   TRIBUTARY_KAFKA_PERMANENT: 'the broker refuses this for good; retrying cannot help',
 };
 
+/** The ACL a refused request lacks, by librdkafka code (README, "Least ACLs"). */
+const MISSING_RIGHTS: Partial<Record<number, string>> = {
+  [ERR.ERR_TOPIC_AUTHORIZATION_FAILED]:
+    'not authorized: this Kafka user lacks a right on a topic (READ and DESCRIBE on inputs and ' +
+    'changelogs, WRITE and DESCRIBE on outputs, dead letters and changelogs; CREATE to create them)',
+  [ERR.ERR_GROUP_AUTHORIZATION_FAILED]:
+    'not authorized: this Kafka user lacks READ (and DESCRIBE) on its consumer group (Group <prefix><processor>)',
+  [ERR.ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED]:
+    'not authorized: this Kafka user lacks WRITE (and DESCRIBE) on TransactionalId <prefix><processor>- ' +
+    '(pattern PREFIXED)',
+  [ERR.ERR_CLUSTER_AUTHORIZATION_FAILED]:
+    'not authorized: this Kafka user lacks a right on the cluster (IDEMPOTENT_WRITE on brokers before Kafka 3.0)',
+};
+
 /** Maps a client error to the catalogue by its librdkafka code; see kafkaErrorCode. */
 export function toTributaryError(error: unknown, operation: string): TributaryError {
   if (error instanceof TributaryError) return error;
@@ -110,7 +124,7 @@ export function toTributaryError(error: unknown, operation: string): TributaryEr
     return new TributaryError('TRIBUTARY_KAFKA_FATAL', `${operation}: ${String(error)}`, { cause: error });
   }
   const code = kafkaErrorCode(error.code, error);
-  const explanation = EXPLANATIONS[code];
+  const explanation = MISSING_RIGHTS[error.code] ?? EXPLANATIONS[code];
   const message = `${operation}: ${explanation === undefined ? '' : `${explanation} (`}${error.message}${explanation === undefined ? '' : ')'}`;
   return new TributaryError(code, message, { cause: error, context: { operation, kafkaCode: error.code } });
 }

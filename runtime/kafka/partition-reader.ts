@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { KafkaConsumer, call } from './librdkafka.ts';
 import type { Message } from './librdkafka.ts';
+import { kafkaConnection } from './client-security.ts';
 
 const OFFSET_BEGINNING = -2;
 
@@ -20,7 +21,7 @@ export async function readPartitionsToEnd(
 ): Promise<void> {
   if (options.partitions.length === 0) return;
   const consumer = new KafkaConsumer({
-    'bootstrap.servers': options.brokers,
+    ...kafkaConnection(options.brokers),
     // librdkafka wants a group id even for assign(); nothing is ever committed under it.
     'group.id': `tributary-reader-${randomBytes(6).toString('hex')}`,
     'enable.auto.commit': false,

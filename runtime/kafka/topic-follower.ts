@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { TributaryError } from '../errors.ts';
 import { KafkaConsumer, call, toTributaryError } from './librdkafka.ts';
+import { kafkaConnection } from './client-security.ts';
 import type { Message, RdKafkaConsumer } from './librdkafka.ts';
 
 const OFFSET_BEGINNING = -2;
@@ -48,7 +49,7 @@ export class TopicFollower {
     private readonly onFatal: (error: TributaryError) => void,
   ) {
     this.consumer = new KafkaConsumer({
-      'bootstrap.servers': settings.brokers,
+      ...kafkaConnection(settings.brokers),
       'client.id': settings.clientId,
       // librdkafka wants a group id even for assign(); nothing is ever committed under it.
       'group.id': `tributary-follower-${randomBytes(6).toString('hex')}`,

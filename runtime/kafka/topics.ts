@@ -1,6 +1,8 @@
 // Declarative topics: created when missing, reported when an existing one differs from its declaration.
 import { KafkaJS, toTributaryError } from './librdkafka.ts';
 import { kafkaJsLogger } from './client-logs.ts';
+import { kafkaSecurity } from './client-security.ts';
+import { whyKafkaRefuses } from './connection-check.ts';
 import { TributaryError } from '../errors.ts';
 
 export interface TopicSpec {
@@ -25,6 +27,7 @@ export type KafkaAdmin = ReturnType<InstanceType<typeof KafkaJS.Kafka>['admin']>
 
 export async function withAdmin<T>(brokers: string, use: (admin: KafkaAdmin) => Promise<T>): Promise<T> {
   const kafka = new KafkaJS.Kafka({
+    ...kafkaSecurity(),
     kafkaJS: { brokers: brokers.split(','), logLevel: KafkaJS.logLevel.ERROR, logger: kafkaJsLogger() },
   });
   const admin = kafka.admin();
@@ -32,15 +35,21 @@ export async function withAdmin<T>(brokers: string, use: (admin: KafkaAdmin) => 
     await admin.connect();
   } catch (error) {
     // Unreachable brokers answer ERR__TRANSPORT: transient, so a starting process waits for them.
-    throw toTributaryError(error, `connecting to Kafka at ${brokers}`);
+    throw await explained(toTributaryError(error, `connecting to Kafka at ${brokers}`), brokers);
   }
   try {
     return await use(admin);
   } catch (error) {
-    throw toTributaryError(error, `Kafka admin at ${brokers}`);
+    throw await explained(toTributaryError(error, `Kafka admin at ${brokers}`), brokers);
   } finally {
     await admin.disconnect();
   }
+}
+
+/** A transient-looking failure may be a refused login or certificate: then that is the error. */
+async function explained(error: TributaryError, brokers: string): Promise<TributaryError> {
+  if (error.code !== 'TRIBUTARY_KAFKA_TRANSIENT') return error;
+  return (await whyKafkaRefuses(brokers)) ?? error;
 }
 
 /** The admin wraps per-topic failures in an aggregate; its first client error carries the code. */

@@ -12,6 +12,9 @@ export interface HttpSchemaRegistryOptions {
   timeoutMs?: number;
   /** The fetch to use. Default the global `fetch`; tests pass a fake. */
   fetch?: typeof fetch;
+  /** HTTP basic auth, instead of credentials in the URL. */
+  username?: string;
+  password?: string;
 }
 
 export const HTTP_SCHEMA_REGISTRY_DEFAULTS = {
@@ -27,14 +30,24 @@ export interface ResolvedRegistryEndpoint {
   authorization: string | undefined;
 }
 
-/** Splits credentials off the URL (fetch refuses URLs that carry them). */
-export function resolveRegistryEndpoint(url: string): ResolvedRegistryEndpoint {
+const basic = (user: string, password: string): string =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+/** Splits credentials off the URL (fetch refuses URLs that carry them); explicit ones win. */
+export function resolveRegistryEndpoint(
+  url: string,
+  credentials: { username?: string; password?: string } = {},
+): ResolvedRegistryEndpoint {
   const parsed = new URL(url);
   let authorization: string | undefined;
-  if (parsed.username !== '' || parsed.password !== '') {
+  if (credentials.username !== undefined) {
+    authorization = basic(credentials.username, credentials.password ?? '');
+    parsed.username = '';
+    parsed.password = '';
+  } else if (parsed.username !== '' || parsed.password !== '') {
     const user = decodeURIComponent(parsed.username);
     const password = decodeURIComponent(parsed.password);
-    authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+    authorization = basic(user, password);
     parsed.username = '';
     parsed.password = '';
   }

@@ -55,7 +55,7 @@ export class HttpSchemaRegistry implements SchemaRegistry {
   /** `new HttpSchemaRegistry(url)` or with options; see HttpSchemaRegistryOptions. */
   constructor(urlOrOptions: string | HttpSchemaRegistryOptions) {
     const options = typeof urlOrOptions === 'string' ? { url: urlOrOptions } : urlOrOptions;
-    const endpoint = resolveRegistryEndpoint(options.url);
+    const endpoint = resolveRegistryEndpoint(options.url, options);
     this.baseUrl = endpoint.baseUrl;
     this.authorization = endpoint.authorization;
     this.timeoutMs = options.timeoutMs ?? HTTP_SCHEMA_REGISTRY_DEFAULTS.timeoutMs;

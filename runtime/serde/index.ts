@@ -8,6 +8,8 @@ export type {
   SubjectVersion,
 } from './registry.ts';
 export { HttpSchemaRegistry } from './http-schema-registry.ts';
+export { fetchTrusting, registryFromConfig } from './registry-from-config.ts';
+export type { RegistrySettings } from './registry-from-config.ts';
 export { HTTP_SCHEMA_REGISTRY_DEFAULTS, REGISTRY_CONTENT_TYPE } from './http-schema-registry-options.ts';
 export type { HttpSchemaRegistryOptions } from './http-schema-registry-options.ts';
 export {

@@ -1,0 +1,162 @@
+// Issue 17: Tributary against a secured cluster. The whole pipeline (ingest + sink) talks SASL_SSL with
+// SCRAM to a broker whose certificate comes from a CA made for the test, and reconciles; a wrong
+// password and an untrusted certificate each stop a process at start with exit 2 and what is wrong.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { selectRows } from '../../connectors/clickhouse/index.ts';
+import type { ResultsSettings } from '../../connectors/clickhouse/index.ts';
+import { processEnv, runProcessorToExit, startProcessor } from '../../infra/pipeline/processor-process.ts';
+import { findFreePort } from '../../infra/stack/stack.ts';
+import { makeCertificateAuthority } from '../../infra/stack/secure-listener.ts';
+import {
+  generatorOptionsSchema,
+  reconcileClickHouse,
+  reconcileIngestTopics,
+  runLoadgen,
+} from '../../loadgen/index.ts';
+import { waitForGroupCaughtUp } from '../../runtime/kafka/index.ts';
+import {
+  createTopics,
+  produceRecords,
+  readTopic,
+  uniquePrefix,
+} from '../../runtime/testing/kafka-test-kit.ts';
+import { changeAcls } from '../../infra/stack/acls.ts';
+import { processorAcls } from './secured-acls.ts';
+import { saslSslEnv, startSecureCluster } from './secure-cluster.ts';
+import type { SecureCluster } from './secure-cluster.ts';
+
+const registryUrl = inject('registryUrl');
+const workDir = mkdtempSync(join(tmpdir(), 'tributary-secured-'));
+const PARTITIONS = 2;
+let cluster: SecureCluster;
+
+beforeAll(async () => {
+  cluster = await startSecureCluster();
+}, 120_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+/** Reads a topic until it holds `count` records (the processor is still at work). */
+async function readTopicUntil(brokers: string, topic: string, count: number) {
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const records = await readTopic(brokers, topic, PARTITIONS, 30_000);
+    if (records.length >= count || Date.now() > deadline) return records;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+function env(prefix: string, security: Record<string, string>, extra: Record<string, string> = {}) {
+  return {
+    ...processEnv({ brokers: cluster.saslSslBrokers, registryUrl, prefix, stateDir: join(workDir, prefix) }),
+    TRIBUTARY_INSTANCE_ID: '0',
+    TRIBUTARY_DEFAULT_PARTITIONS: String(PARTITIONS),
+    TRIBUTARY_STARTUP_DEADLINE_MS: '60000',
+    ...security,
+    ...extra,
+  };
+}
+
+describe('a secured cluster (SASL_SSL, SCRAM, a private CA)', () => {
+  it('runs the whole pipeline over SASL_SSL and reconciles', async () => {
+    const prefix = uniquePrefix('secured');
+    const security = saslSslEnv(cluster, cluster.admin);
+    const queryPort = await findFreePort();
+    const clickhouse: ResultsSettings = {
+      clickhouseDataDir: join(workDir, 'clickhouse'),
+      clickhouseUser: 'default',
+      clickhousePassword: '',
+      clickhouseDatabase: 'default',
+      queryPort,
+    };
+    const sinkExtra = {
+      TRIBUTARY_CLICKHOUSE_DATA_DIR: clickhouse.clickhouseDataDir,
+      TRIBUTARY_QUERY_PORT: String(queryPort),
+    };
+    const ingest = startProcessor('ingest', env(prefix, security), join(workDir, 'ingest.log'));
+    const sink = startProcessor('sink', env(prefix, security, sinkExtra), join(workDir, 'sink.log'));
+    const generator = generatorOptionsSchema.parse({
+      seed: 17,
+      count: 3000,
+      rate: 3000,
+      startMs: Date.now(),
+    });
+    // The load generator and the checks use the test's own PLAINTEXT listener; the pipeline, SASL_SSL only.
+    const brokers = cluster.plaintextBrokers;
+    const { truth } = await runLoadgen({
+      brokers,
+      topicPrefix: prefix,
+      partitions: PARTITIONS,
+      generator,
+      runsDir: join(workDir, 'runs'),
+      progress: false,
+    });
+    await waitForGroupCaughtUp(brokers, `${prefix}ingest`, `${prefix}requests.raw`);
+    for (const topic of ['requests.valid', 'requests.dlq'])
+      await waitForGroupCaughtUp(brokers, `${prefix}clickhouse-sink`, `${prefix}${topic}`);
+    const reconcile = { brokers, registryUrl, topicPrefix: prefix, partitions: PARTITIONS, truth };
+    expect((await reconcileIngestTopics(reconcile)).checks.filter((c) => !c.ok)).toEqual([]);
+    const select = async (sql: string) => (await selectRows(sql, clickhouse)).data;
+    const result = await reconcileClickHouse(truth, select);
+    expect(result.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(result.ok).toBe(true);
+    ingest.kill('SIGTERM');
+    sink.kill('SIGTERM');
+    expect([(await ingest.exited).code, (await sink.exited).code]).toEqual([0, 0]);
+  });
+
+  it('stops at start with exit 2 on a wrong password, saying authentication failed', async () => {
+    const security = saslSslEnv(cluster, { name: cluster.admin.name, password: 'not-the-password' });
+    const run = await runProcessorToExit('ingest', env(uniquePrefix('badpass'), security));
+    expect(run.code, run.output).toBe(2);
+    expect(run.output).toMatch(/authentication failed/i);
+    expect(run.output).toContain('TRIBUTARY_KAFKA_SASL_PASSWORD');
+    expect(run.output).not.toContain('not-the-password');
+  });
+
+  it('stops at start with exit 2 on a certificate from an untrusted CA, saying so', async () => {
+    const otherCa = await makeCertificateAuthority(join(workDir, 'other-ca'), 'some-other-ca');
+    const security = { ...saslSslEnv(cluster, cluster.admin), TRIBUTARY_KAFKA_SSL_CA_FILE: otherCa };
+    const run = await runProcessorToExit('ingest', env(uniquePrefix('untrusted'), security));
+    expect(run.code, run.output).toBe(2);
+    expect(run.output).toMatch(/certificate verify failed/i);
+    expect(run.output).toContain('TRIBUTARY_KAFKA_SSL_CA_FILE');
+  });
+
+  it('runs a processor with exactly the documented ACLs, and names the right that is missing', async () => {
+    const prefix = uniquePrefix('acl');
+    const topics = ['passthrough.in', 'passthrough.out'];
+    // Topics are made by an operator (the test, on its super-user listener): the processor may not create.
+    await createTopics(
+      cluster.plaintextBrokers,
+      topics.map((t) => ({ name: prefix + t, partitions: PARTITIONS, cleanupPolicy: 'delete' as const })),
+    );
+    const grants = processorAcls(cluster.limited.name, prefix, 'passthrough', [topics[0]!], [topics[1]!]);
+    await changeAcls(cluster.plaintextBrokers, 'add', grants);
+    const records = ['a', 'b', 'c'].map((key) => ({ key, value: `value-${key}` }));
+    await produceRecords(cluster.plaintextBrokers, prefix + topics[0], records);
+    const security = saslSslEnv(cluster, cluster.limited);
+    const copy = startProcessor('passthrough', env(prefix, security), join(workDir, 'acl.log'));
+    const copied = await readTopicUntil(cluster.plaintextBrokers, prefix + topics[1], records.length);
+    expect(copied.map((r) => r.key).sort()).toEqual(['a', 'b', 'c']);
+    copy.kill('SIGTERM');
+    expect((await copy.exited).code).toBe(0);
+
+    const withoutTxnWrite = grants.filter(
+      (g) => !(g.resource === 'TRANSACTIONAL_ID' && g.operation === 'WRITE'),
+    );
+    await changeAcls(cluster.plaintextBrokers, 'remove', grants);
+    await changeAcls(cluster.plaintextBrokers, 'add', withoutTxnWrite);
+    const run = await runProcessorToExit(
+      'passthrough',
+      env(prefix, security, { TRIBUTARY_INSTANCE_ID: '1' }),
+    );
+    expect(run.code, run.output).not.toBe(0);
+    expect(run.output).toMatch(/not authorized.*WRITE.*TransactionalId/i);
+  });
+});
