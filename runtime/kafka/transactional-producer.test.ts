@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ERR, call } from './librdkafka.ts';
-import { transactionFailure } from './transactional-producer.ts';
+import { producerInstanceFailed, transactionFailure } from './transactional-producer.ts';
 
 /** A failed call as the binding reports it (code and the rd_kafka_error_t flags), classified by `call`. */
 async function failedCall(
@@ -36,5 +36,19 @@ describe('transactionFailure (librdkafka transactional API contract)', () => {
     // What abort answered on main while a commit was still the call to resume: retrying it never ends.
     expect(transactionFailure(await failedCall(ERR.ERR__CONFLICT, { isRetriable: true }))).toBe('fatal');
     expect(transactionFailure(new TypeError('not a client error'))).toBe('fatal');
+  });
+});
+
+describe('producerInstanceFailed: when the processor replaces its producer instead of stopping', () => {
+  it('replaces an instance librdkafka marked fatal itself (abort answered INVALID_TXN_STATE after a broker restart)', async () => {
+    const error = await failedCall(ERR.ERR_INVALID_TXN_STATE, { isFatal: true });
+    expect(producerInstanceFailed(error)).toBe(true);
+  });
+
+  it('never replaces a fenced instance (another live copy owns the id), nor on a broken call sequence', async () => {
+    expect(producerInstanceFailed(await failedCall(ERR.ERR_PRODUCER_FENCED, { isFatal: true }))).toBe(false);
+    expect(producerInstanceFailed(await failedCall(ERR.ERR__STATE, {}))).toBe(false);
+    expect(producerInstanceFailed(await failedCall(ERR.ERR__TIMED_OUT, { isRetriable: true }))).toBe(false);
+    expect(producerInstanceFailed(new TypeError('not a client error'))).toBe(false);
   });
 });

@@ -41,13 +41,13 @@ export type TransactionFailure = 'retriable' | 'abortable' | 'fatal';
  * - `produce()` only enqueues; a failed delivery surfaces as an abortable `commit()`.
  */
 export class TransactionalProducer {
-  private readonly producer: RdKafkaProducer;
+  private producer: RdKafkaProducer;
   private readonly log: Logger | undefined;
   private readonly operationTimeoutMs: number;
   private inTransaction = false;
 
   constructor(
-    settings: ProducerSettings & { transactionalId: string },
+    private readonly settings: ProducerSettings & { transactionalId: string },
     options: TransactionalProducerOptions = {},
   ) {
     this.producer = new Producer(producerConfig(settings));
@@ -123,6 +123,30 @@ export class TransactionalProducer {
     this.inTransaction = false;
   }
 
+  /**
+   * After a fatal error (not a fence) this producer instance is unusable for good (rdkafka.h: "the
+   * application must destroy the producer"). A new instance with the same transactional id takes over:
+   * initTransactions bumps the epoch and aborts the transaction the dead instance left open, so nothing
+   * it produced can commit. Only for a transaction that was never asked to commit (its outcome is
+   * known). Resumes a retriable failure of the new instance's start (the broker still coming back).
+   */
+  async replaceAfterFatal(): Promise<void> {
+    const dead = this.producer;
+    this.inTransaction = false;
+    try {
+      await this.disconnect();
+    } catch (error) {
+      this.log?.warn({ err: error }, 'closing the failed producer failed; replacing it anyway');
+    }
+    this.producer = new Producer(producerConfig(this.settings));
+    dead.removeAllListeners();
+    await call('producer connect', (done) => this.producer.connect({}, (error) => done(error)));
+    this.producer.setPollInBackground(true);
+    await this.resumeUntilSettled('initTransactions', (done) =>
+      this.producer.initTransactions(this.operationTimeoutMs, done),
+    );
+  }
+
   async disconnect(): Promise<void> {
     if (!this.producer.isConnected()) return;
     await call('producer disconnect', (done) => this.producer.disconnect(10_000, (error) => done(error)));
@@ -186,6 +210,15 @@ export function transactionFailure(error: unknown): TransactionFailure {
   if (flags.isRetriable === true) return 'retriable';
   // Anything else (ERR__STATE, ERR__CONFLICT, not configured) means the call sequence itself is broken.
   return 'fatal';
+}
+
+/**
+ * The producer instance raised a fatal error of its own (librdkafka's fatal flag, e.g. INVALID_TXN_STATE
+ * from the broker after a restart, librdkafka issue #4849), not a fence by another copy: replace it.
+ */
+export function producerInstanceFailed(error: unknown): boolean {
+  if (!(error instanceof TributaryError) || error.code !== 'TRIBUTARY_KAFKA_FATAL') return false;
+  return librdkafkaFlags(error).isFatal === true;
 }
 
 function asAbortable(error: unknown, operation: string): TributaryError {
