@@ -3,6 +3,36 @@
 // Avro → TypeScript as avsc decodes it here: int, long, float, double → number (timestamps are epoch
 // ms numbers, no logical-type classes), bytes and fixed → Buffer, a union → the union of its branches.
 
+export type AlertState = 'FIRING' | 'RESOLVED';
+
+/** One edge of an alert episode (topic alerts, key service): exactly one FIRING and one RESOLVED per episode. (alert_id, state) is the delivery idempotency key. */
+export interface AlertEvent {
+  /** Stable per episode: derived from the rule, the service and the episode's first bad minute. */
+  alert_id: string;
+  /** FIRING opens the episode, RESOLVED closes it. */
+  state: AlertState;
+  /** Name of the rule, from the rules file. */
+  rule: string;
+  /** Rule kind: error_ratio, latency_quantile, traffic_drop or slo_burn_rate. */
+  kind: string;
+  /** From the rule's labels (severity), e.g. page or ticket. */
+  severity: string;
+  /** Service the episode is about. */
+  service: string;
+  /** Start of the episode's first bad minute (event time), epoch ms UTC. */
+  episode_start: number;
+  /** Event time of this edge: the end of the minute whose judgement fired or resolved it, epoch ms UTC. */
+  at: number;
+  /** The judged value at this edge (ratio, ms, fraction of baseline or burn rate). */
+  value: number;
+  /** The threshold the value was compared with at this edge. */
+  threshold: number;
+  /** The rule's summary template, filled in. */
+  summary: string;
+  /** The rule's labels plus service and alertname, as Alertmanager receives them. */
+  labels: Record<string, string>;
+}
+
 /** Reference data for one customer (compacted topic ref.customers, key = customer_id). A tombstone deletes it. */
 export interface Customer {
   /** Customer id, lower-case, as in RequestEvent.customer_id. */
@@ -121,13 +151,71 @@ export interface Service {
   updated_at: number;
 }
 
+/** One minute of one (service, endpoint, region), in event time (topic stats.1m, key service). Revision 0 is the window as it closed; a revision n >= 1 is a correction holding only the deltas of late events, so sum() over all rows is exact without FINAL. */
+export interface StatsMinute {
+  /** Service that served the requests. */
+  service: string;
+  /** Route template, e.g. /api/orders/{id}. */
+  endpoint: string;
+  /** Region that served the requests. */
+  region: string;
+  /** Start of the one-minute event-time window (inclusive), epoch ms UTC. */
+  window_start: number;
+  /** End of the window (exclusive), epoch ms UTC. */
+  window_end: number;
+  /** 0: the window as it closed; n >= 1: the n-th correction, deltas of events that arrived after the window closed. */
+  revision: number;
+  /** Requests in this row. */
+  requests: number;
+  /** Requests with status 100-199 (and any status outside 100-599). */
+  status_1xx: number;
+  /** Requests with status 200-299. */
+  status_2xx: number;
+  /** Requests with status 300-399. */
+  status_3xx: number;
+  /** Requests with status 400-499. */
+  status_4xx: number;
+  /** Requests with status 500-599. */
+  status_5xx: number;
+  /** Latencies counted (equals requests). */
+  latency_count: number;
+  /** Sum of latency_ms. */
+  latency_sum_ms: number;
+  /** Smallest latency_ms in this row. */
+  latency_min_ms: number;
+  /** Largest latency_ms in this row. */
+  latency_max_ms: number;
+  /** Sum of bytes_out. */
+  bytes_out: number;
+  /** Relative accuracy of the latency sketch, e.g. 0.01: a quantile read from it is within 1% of the exact value. */
+  sketch_relative_accuracy: number;
+  /** Latencies too small for a bucket (below the sketch's minimum indexable value), counted as 0 ms. */
+  sketch_zero_count: number;
+  /** Logarithmic bucket indexes of the latency sketch, ascending; bucket i covers (gamma^(i-1), gamma^i] ms with gamma = (1+a)/(1-a). */
+  sketch_bucket_index: Array<number>;
+  /** Latencies in each bucket of sketch_bucket_index (same length, same order). */
+  sketch_bucket_count: Array<number>;
+  /** How many revision-0 rows (endpoint x region) this service has for this window, all emitted together: the alert stage has the service's complete minute once it holds that many. */
+  service_rows: number;
+  /** Team that owned the service (from enrich, the last event of the row); null when unknown. */
+  team: null | string;
+  /** The service's tier (from enrich); null when unknown. */
+  tier: null | number;
+  /** The service's latency objective in ms (from enrich); null when unknown. */
+  latency_slo_ms: null | number;
+  /** The service's availability objective, e.g. 0.999 (from enrich); null when unknown. */
+  availability_slo: null | number;
+}
+
 /** Every record in schemas/, by record name: what `avro(name)` decodes to and encodes from. */
 export interface SchemaRecords {
+  AlertEvent: AlertEvent;
   Customer: Customer;
   DeadLetter: DeadLetter;
   EnrichedRequest: EnrichedRequest;
   RequestEvent: RequestEvent;
   Service: Service;
+  StatsMinute: StatsMinute;
 }
 
 /** The name of a record in schemas/. */
