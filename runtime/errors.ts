@@ -27,6 +27,8 @@ export const ERROR_CODES = {
   TRIBUTARY_KAFKA_RECORD_TOO_LARGE: { retryable: false },
   /** Retrying cannot help: authorization, invalid config or record, unsupported by the broker. */
   TRIBUTARY_KAFKA_PERMANENT: { retryable: false },
+  /** The brokers' authorizer refuses this user a right it needs (an ACL): exit 2, the README lists them. */
+  TRIBUTARY_KAFKA_NOT_AUTHORIZED: { retryable: false },
   /** No broker answered within the start deadline (TRIBUTARY_STARTUP_DEADLINE_MS). */
   TRIBUTARY_KAFKA_UNREACHABLE: { retryable: false },
   /** The brokers refuse this process's SASL login (wrong user, password or mechanism). */
@@ -81,6 +83,14 @@ export const ERROR_CODES = {
   /** A query endpoint request asks for something it does not speak (ClickHouse block compression, a type in Native). */
   TRIBUTARY_CLICKHOUSE_QUERY_UNSUPPORTED: { retryable: false },
   /** Thrown only by the test-only fault switch (runtime/testing/fault-points.ts): a transient failure. */
+  /** Code that cannot happen did: a bug in Tributary, not in the data or the config. Never retried. */
+  TRIBUTARY_INTERNAL_INVARIANT: { retryable: false },
+  /** A bounded wait for the cluster (a group catching up, partitions read to their end) ran out. */
+  TRIBUTARY_KAFKA_TIMED_OUT: { retryable: true },
+  /** A target table is missing, lacks the sink's meta columns, or has a column type the sink cannot write. */
+  TRIBUTARY_CLICKHOUSE_TABLE_INVALID: { retryable: false },
+  /** The query endpoint cannot listen on its host and port (in use, not allowed). */
+  TRIBUTARY_CLICKHOUSE_QUERY_PORT_UNAVAILABLE: { retryable: false },
   TRIBUTARY_TEST_FAULT_INJECTED: { retryable: true },
 } as const satisfies Record<string, { retryable: boolean }>;
 

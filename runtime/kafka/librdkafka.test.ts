@@ -2,6 +2,7 @@
 // (a record over the size limit, an authorization failure) aborted and retried the batch forever.
 import { describe, expect, it } from 'vitest';
 import { ERR, kafkaErrorCode, toTributaryError } from './librdkafka.ts';
+import { EXIT_BAD_CONFIG, exitCodeFor } from '../app/process-lifecycle.ts';
 
 function clientError(code: number, flags: Record<string, boolean> = {}): Error {
   return Object.assign(new Error(`librdkafka error ${code}`), { code, ...flags });
@@ -17,11 +18,22 @@ describe('client errors classified by librdkafka code', () => {
     }
   });
 
-  it('makes authorization, invalid records, bad topic names and config permanent', () => {
-    const permanent = [
+  it('makes a refused right not-authorized (exit 2), never retried', () => {
+    const refused = [
       ERR.ERR_TOPIC_AUTHORIZATION_FAILED,
       ERR.ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
       ERR.ERR_GROUP_AUTHORIZATION_FAILED,
+      ERR.ERR_CLUSTER_AUTHORIZATION_FAILED,
+    ];
+    for (const code of refused) {
+      const error = toTributaryError(clientError(code, { isRetriable: false }), 'produce');
+      expect([code, error.code, error.retryable]).toEqual([code, 'TRIBUTARY_KAFKA_NOT_AUTHORIZED', false]);
+      expect(exitCodeFor(error)).toBe(EXIT_BAD_CONFIG);
+    }
+  });
+
+  it('makes invalid records, bad topic names and config permanent', () => {
+    const permanent = [
       ERR.ERR_INVALID_RECORD,
       ERR.ERR_TOPIC_EXCEPTION,
       ERR.ERR_INVALID_CONFIG,
@@ -55,7 +67,7 @@ describe('authorization failures', () => {
       clientError(ERR.ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED),
       'initTransactions',
     );
-    expect(refused.code).toBe('TRIBUTARY_KAFKA_PERMANENT');
+    expect(refused.code).toBe('TRIBUTARY_KAFKA_NOT_AUTHORIZED');
     expect(refused.message).toMatch(/not authorized.*WRITE.*TransactionalId/);
     const group = toTributaryError(clientError(ERR.ERR_GROUP_AUTHORIZATION_FAILED), 'join');
     expect(group.message).toMatch(/not authorized.*READ.*consumer group/);

@@ -49,13 +49,17 @@ const FENCED_CODES = new Set<number>([
 const TOO_LARGE_CODES = new Set<number>([ERR.ERR_MSG_SIZE_TOO_LARGE, ERR.ERR_RECORD_LIST_TOO_LARGE]);
 
 /** Retrying cannot fix these: the broker refuses who we are, what we send, or how we ask. */
-const PERMANENT_CODES = new Set<number>([
-  ERR.ERR_INVALID_RECORD,
-  ERR.ERR_TOPIC_EXCEPTION, // an illegal topic name
+/** The authorizer refuses a right (an ACL): someone must grant it, so the process stops with exit 2. */
+const AUTHORIZATION_CODES = new Set<number>([
   ERR.ERR_TOPIC_AUTHORIZATION_FAILED,
   ERR.ERR_GROUP_AUTHORIZATION_FAILED,
   ERR.ERR_CLUSTER_AUTHORIZATION_FAILED,
   ERR.ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+]);
+
+const PERMANENT_CODES = new Set<number>([
+  ERR.ERR_INVALID_RECORD,
+  ERR.ERR_TOPIC_EXCEPTION, // an illegal topic name
   ERR.ERR_SASL_AUTHENTICATION_FAILED,
   ERR.ERR__AUTHENTICATION,
   ERR.ERR__SSL,
@@ -89,6 +93,7 @@ type KafkaErrorCode = Extract<ErrorCode, `TRIBUTARY_KAFKA_${string}`>;
 export function kafkaErrorCode(code: number, flags: ClientErrorFlags): KafkaErrorCode {
   if (FENCED_CODES.has(code)) return 'TRIBUTARY_KAFKA_FENCED';
   if (TOO_LARGE_CODES.has(code)) return 'TRIBUTARY_KAFKA_RECORD_TOO_LARGE';
+  if (AUTHORIZATION_CODES.has(code)) return 'TRIBUTARY_KAFKA_NOT_AUTHORIZED';
   if (PERMANENT_CODES.has(code)) return 'TRIBUTARY_KAFKA_PERMANENT';
   if (flags.isFatal === true || flags.fatal === true) return 'TRIBUTARY_KAFKA_FATAL';
   if (flags.isTxnRequiresAbort === true || flags.abortable === true) return 'TRIBUTARY_KAFKA_ABORTABLE';

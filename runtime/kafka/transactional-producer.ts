@@ -194,6 +194,7 @@ const NEVER_RETRIED = new Set<string>([
   'TRIBUTARY_KAFKA_FENCED',
   'TRIBUTARY_KAFKA_RECORD_TOO_LARGE',
   'TRIBUTARY_KAFKA_PERMANENT',
+  'TRIBUTARY_KAFKA_NOT_AUTHORIZED',
 ]);
 
 /** How a failed transaction call is handled: resumed, abortable (abort, retry the batch) or fatal. */

@@ -156,7 +156,8 @@ describe('a secured cluster (SASL_SSL, SCRAM, a private CA)', () => {
       'passthrough',
       env(prefix, security, { TRIBUTARY_INSTANCE_ID: '1' }),
     );
-    expect(run.code, run.output).not.toBe(0);
+    // A missing right needs a person, like bad config: exit 2, naming the right (issue 17).
+    expect(run.code, run.output).toBe(2);
     expect(run.output).toMatch(/not authorized.*WRITE.*TransactionalId/i);
   });
 });
