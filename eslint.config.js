@@ -18,4 +18,19 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Policy (dead-letter, retry, exit code) is decided by error code, so every throw in the product code
+    // goes through the catalogue in runtime/errors.ts (issue 10). Tests and test kits may throw plain Errors.
+    files: ['runtime/**/*.ts', 'connectors/**/*.ts', 'processors/**/*.ts'],
+    ignores: ['**/*.test.ts', '**/testing/**', 'connectors/clickhouse/testing/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "NewExpression[callee.name='Error']",
+          message: 'Throw a TributaryError with a catalogue code (runtime/errors.ts), not a plain Error.',
+        },
+      ],
+    },
+  },
 );

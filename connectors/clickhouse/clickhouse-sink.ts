@@ -1,7 +1,7 @@
 // clickhouse-sink: lands topics in ClickHouse tables, one declared binding per topic. Adding a table is
 // a migration plus a binding here; the runtime's sink loop does the batching, retries, dead letters and
 // offsets, and this file only opens the store.
-import { avro, defineSink, isTributaryError } from '../../runtime/index.ts';
+import { TributaryError, avro, defineSink, isTributaryError } from '../../runtime/index.ts';
 import type { SinkConfig, SinkConnector, SinkOpenContext } from '../../runtime/index.ts';
 import { version as chdbVersion } from 'chdb';
 import { clickhouseConfigShape } from './config.ts';
@@ -95,7 +95,8 @@ async function maybeStartEndpoint(
     },
   }).catch((error: unknown) => {
     if (isTributaryError(error)) throw error;
-    throw new Error(
+    throw new TributaryError(
+      'TRIBUTARY_CLICKHOUSE_QUERY_PORT_UNAVAILABLE',
       `cannot serve the query endpoint on ${config.queryHost}:${config.queryPort} (${String(error)}); ` +
         'set TRIBUTARY_QUERY_PORT to a free port, 0 for any, or -1 for none',
       { cause: error },

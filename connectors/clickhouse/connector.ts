@@ -1,6 +1,7 @@
 // The ClickHouse side of the sink: what the tables and the write ledger hold, rows encoded as
 // TabSeparated, one awaited insert per write carrying the runtime's deduplication token, and (server
 // mode, several copies) partition claims with an insert lease.
+import { TributaryError } from '../../runtime/index.ts';
 import { Readable } from 'node:stream';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import type {
@@ -121,7 +122,8 @@ export class ClickHouseConnector implements SinkConnector<string> {
 
   private table(target: string): TargetTable {
     const table = this.tables.get(target);
-    if (table === undefined) throw new Error(`no table for target ${target}`);
+    if (table === undefined)
+      throw new TributaryError('TRIBUTARY_INTERNAL_INVARIANT', `no table for target ${target}`);
     return table;
   }
 }

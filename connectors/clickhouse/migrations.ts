@@ -36,7 +36,11 @@ export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
     .filter((file) => file.endsWith('.sql'))
     .map((file): Migration => {
       const match = FILE_NAME.exec(file);
-      if (match === null) throw new Error(`migration file ${file} is not named NNN-name.sql`);
+      if (match === null)
+        throw new TributaryError(
+          'TRIBUTARY_CLICKHOUSE_MIGRATION_FAILED',
+          `migration file ${file} is not named NNN-name.sql`,
+        );
       const text = readFileSync(`${dir}/${file}`, 'utf8');
       return {
         version: Number(match[1]),
@@ -47,7 +51,11 @@ export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
     })
     .sort((a, b) => a.version - b.version);
   const versions = new Set(migrations.map((m) => m.version));
-  if (versions.size !== migrations.length) throw new Error(`two migrations in ${dir} share a version`);
+  if (versions.size !== migrations.length)
+    throw new TributaryError(
+      'TRIBUTARY_CLICKHOUSE_MIGRATION_FAILED',
+      `two migrations in ${dir} share a version`,
+    );
   return migrations;
 }
 

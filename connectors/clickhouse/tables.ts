@@ -1,10 +1,14 @@
 // A target table as the sink writes it: its ordinary columns (read from system.columns at start), each
 // with a checked TabSeparated encoder. Meta columns _topic, _partition, _offset come from the record;
 // columns with a DEFAULT (e.g. _inserted_at) are left to ClickHouse.
+import { TributaryError } from '../../runtime/index.ts';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { SinkRecord } from '../../runtime/index.ts';
 import { encoderFor, required } from './tsv.ts';
 import type { ValueEncoder } from './tsv.ts';
+
+const tableInvalid = (message: string): TributaryError =>
+  new TributaryError('TRIBUTARY_CLICKHOUSE_TABLE_INVALID', message);
 
 export const META_COLUMNS = ['_topic', '_partition', '_offset'] as const;
 
@@ -34,10 +38,11 @@ export async function describeTable(
     format: 'JSONEachRow',
   });
   const rows = await result.json<{ name: string; type: string }>();
-  if (rows.length === 0) throw new Error(`table ${database}.${table} does not exist (run its migration)`);
+  if (rows.length === 0) throw tableInvalid(`table ${database}.${table} does not exist (run its migration)`);
   const columns = rows.map((row): Column => {
     const encode = encoderFor(row.type);
-    if (encode === undefined) throw new Error(`${table}.${row.name}: the sink cannot write type ${row.type}`);
+    if (encode === undefined)
+      throw tableInvalid(`${table}.${row.name}: the sink cannot write type ${row.type}`);
     return {
       name: row.name,
       type: row.type,
@@ -46,7 +51,7 @@ export async function describeTable(
     };
   });
   for (const meta of META_COLUMNS)
-    if (!columns.some((c) => c.name === meta)) throw new Error(`table ${table} has no ${meta} column`);
+    if (!columns.some((c) => c.name === meta)) throw tableInvalid(`table ${table} has no ${meta} column`);
   return { name: table, columns: columns.map((c) => c.name), encodeRow: (r) => encodeRow(columns, r) };
 }
 

@@ -1,6 +1,6 @@
 // Resolves a processor's codecs once at start: output schemas registered (compatibility-checked) and
 // their ids known, the input decoder with its reader schema, the dead-letter encoder.
-import { SerdeError } from '../errors.ts';
+import { DefinitionError, SerdeError, TributaryError } from '../errors.ts';
 import {
   AvroDecoder,
   AvroEncoder,
@@ -25,7 +25,10 @@ export interface ResolvedCodecs {
 function schemaNamed(schemas: ReadonlyMap<string, LoadedSchema>, name: string): LoadedSchema {
   const schema = schemas.get(name);
   if (schema === undefined)
-    throw new Error(`no schema "${name}" in ${SCHEMAS_DIR} (have: ${[...schemas.keys()].join(', ')})`);
+    throw new DefinitionError(
+      'TRIBUTARY_DEFINITION_INVALID',
+      `no schema "${name}" in ${SCHEMAS_DIR} (have: ${[...schemas.keys()].join(', ')})`,
+    );
   return schema;
 }
 
@@ -63,7 +66,8 @@ export async function buildCodecs(
   const encoders = new Map<string, AvroEncoder<unknown>>();
   for (const { output, schema } of avroOutputs) {
     const id = ids.get(valueSubject(topicFor(output)));
-    if (id === undefined) throw new Error(`schema for ${output} was not registered`);
+    if (id === undefined)
+      throw new TributaryError('TRIBUTARY_SCHEMA_NOT_REGISTERED', `schema for ${output} was not registered`);
     encoders.set(output, new AvroEncoder(id, schema.type));
   }
 
@@ -80,7 +84,8 @@ export async function buildCodecs(
   return {
     codecs: {
       decodeInput(value) {
-        if (decoder === undefined) throw new Error(`${definition.name} has no Avro input`);
+        if (decoder === undefined)
+          throw new TributaryError('TRIBUTARY_INTERNAL_INVARIANT', `${definition.name} has no Avro input`);
         if (value === null)
           throw new SerdeError('TRIBUTARY_SERDE_TRUNCATED', 'the record has no value (a tombstone)');
         return decoder.decode(value);

@@ -1,5 +1,6 @@
 // A processor's topics: physical names behind the prefix, the declared specs, and its state changelogs
 // (created with the input's partition count, since changelog partition p holds input partition p's state).
+import { DefinitionError } from '../errors.ts';
 import type { AnyProcessorDefinition, ProcessorConfig } from './definition.ts';
 import { DEAD_LETTER_OUTPUT } from './batch.ts';
 import { ensureTopics, partitionCount, readPartitionsToEnd, withAdmin } from '../kafka/index.ts';
@@ -26,11 +27,19 @@ export function topicResolver(
   };
   function resolve(output: string): string {
     if (output === DEAD_LETTER_OUTPUT) {
-      if (definition.deadLetter === undefined) throw new Error(`${definition.name} has no dead-letter topic`);
+      if (definition.deadLetter === undefined)
+        throw new DefinitionError(
+          'TRIBUTARY_DEFINITION_INVALID',
+          `${definition.name} has no dead-letter topic`,
+        );
       return prefix + definition.deadLetter.topic;
     }
     const declared = (definition.outputs as Record<string, { topic: string } | undefined>)[output];
-    if (declared === undefined) throw new Error(`${definition.name} has no output "${output}"`);
+    if (declared === undefined)
+      throw new DefinitionError(
+        'TRIBUTARY_DEFINITION_INVALID',
+        `${definition.name} has no output "${output}"`,
+      );
     return prefix + declared.topic;
   }
 }

@@ -2,7 +2,7 @@
 // connector, the sink loop, signals and a bounded clean shutdown. No store-specific code lives here.
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { ConfigError, describeError } from '../errors.ts';
+import { ConfigError, DefinitionError, describeError } from '../errors.ts';
 import { envVarFor, loadConfig, redactConfig, runtimeConfigShape } from '../config/index.ts';
 import type { ConfigSource } from '../config/index.ts';
 import { startHealthServer } from '../observability/index.ts';
@@ -65,7 +65,10 @@ export function boundTopics(
     if (skipped.has(binding.topic)) continue;
     const deadLetter = binding.deadLetter ?? definition.deadLetter;
     if (deadLetter === binding.topic)
-      throw new Error(`${definition.name}: binding ${binding.topic} would dead-letter into itself`);
+      throw new DefinitionError(
+        'TRIBUTARY_DEFINITION_INVALID',
+        `${definition.name}: binding ${binding.topic} would dead-letter into itself`,
+      );
     bound.set(prefix + binding.topic, { binding, deadLetterTopic: prefix + deadLetter });
   }
   return bound;

@@ -1,6 +1,6 @@
 // A sink's codecs, resolved once at start: one Avro decoder per bound topic (the binding's record as
 // reader schema) and one DeadLetter encoder per dead-letter topic (schema registered under its subject).
-import { SerdeError } from '../errors.ts';
+import { DefinitionError, SerdeError, TributaryError } from '../errors.ts';
 import {
   AvroDecoder,
   AvroEncoder,
@@ -32,12 +32,17 @@ export async function buildSinkCodecs(
   const schemas = loadSchemas(SCHEMAS_DIR);
   const schemaNamed = (name: string) => {
     const schema = schemas.get(name);
-    if (schema === undefined) throw new Error(`no schema "${name}" in ${SCHEMAS_DIR}`);
+    if (schema === undefined)
+      throw new DefinitionError('TRIBUTARY_DEFINITION_INVALID', `no schema "${name}" in ${SCHEMAS_DIR}`);
     return schema;
   };
   const decoders = new Map<string, AvroDecoder<Record<string, unknown>>>();
   for (const { physicalTopic, binding } of bindings) {
-    if (binding.value.kind !== 'avro') throw new Error(`sink binding ${binding.topic}: only Avro values`);
+    if (binding.value.kind !== 'avro')
+      throw new DefinitionError(
+        'TRIBUTARY_DEFINITION_INVALID',
+        `sink binding ${binding.topic}: only Avro values`,
+      );
     decoders.set(physicalTopic, new AvroDecoder(registry, schemaNamed(binding.value.schema).type));
   }
   const deadLetter = schemaNamed(DEAD_LETTER_SCHEMA);
@@ -49,12 +54,14 @@ export async function buildSinkCodecs(
   const encoders = new Map<string, AvroEncoder<DeadLetterValue>>();
   for (const topic of deadLetterTopics) {
     const id = ids.get(valueSubject(topic));
-    if (id === undefined) throw new Error(`schema for ${topic} was not registered`);
+    if (id === undefined)
+      throw new TributaryError('TRIBUTARY_SCHEMA_NOT_REGISTERED', `schema for ${topic} was not registered`);
     encoders.set(topic, new AvroEncoder(id, deadLetter.type));
   }
   const decoderFor = (topic: string) => {
     const decoder = decoders.get(topic);
-    if (decoder === undefined) throw new Error(`no binding for topic ${topic}`);
+    if (decoder === undefined)
+      throw new TributaryError('TRIBUTARY_INTERNAL_INVARIANT', `no binding for topic ${topic}`);
     return decoder;
   };
   return {
@@ -74,7 +81,8 @@ export async function buildSinkCodecs(
     },
     encodeDeadLetter(topic, value) {
       const encoder = encoders.get(topic);
-      if (encoder === undefined) throw new Error(`no dead-letter encoder for ${topic}`);
+      if (encoder === undefined)
+        throw new TributaryError('TRIBUTARY_INTERNAL_INVARIANT', `no dead-letter encoder for ${topic}`);
       return encoder.encode(value);
     },
   };

@@ -1,9 +1,8 @@
 // One flush of a sink: decode the batch, skip what the store already holds, turn the rest into rows per
 // target and source partition, and write each with retries; rows the store can never hold become dead
 // letters. One write per source partition, so any later owner of the partition can redo it alone.
-import { SerdeError, ValidationError, describeError, isTributaryError } from '../errors.ts';
+import { SerdeError, TributaryError, ValidationError, describeError, isTributaryError } from '../errors.ts';
 import type { Message, TopicPartitionOffset } from '../kafka/index.ts';
-import type { TributaryError } from '../errors.ts';
 import type { Logger } from '../observability/index.ts';
 import { UNDECODABLE_REASON } from './batch.ts';
 import type { SinkCodecs } from './sink-codecs.ts';
@@ -87,7 +86,11 @@ export function planFlush(
     const key = partitionKeyOf(topic, partition);
     next.set(key, { topic, partition, offset: offset + 1 });
     const target = bound.get(topic);
-    if (target === undefined) throw new Error(`consumed ${topic}, which no binding declares`);
+    if (target === undefined)
+      throw new TributaryError(
+        'TRIBUTARY_INTERNAL_INVARIANT',
+        `consumed ${topic}, which no binding declares`,
+      );
     const point = points.get(key);
     const deadLetterDue = offset >= (point?.deadLettersFrom ?? 0);
     const deadLetter = (reason: string, detail: string): void => {

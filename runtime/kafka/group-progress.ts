@@ -4,6 +4,7 @@
 // joins the group), not with the admin client: librdkafka 2.15's admin OffsetFetch dereferences a null
 // consumer-group handle when a broker answers NOT_COORDINATOR and crashes the process (seen on a fresh
 // broker; backtrace rd_kafka_cgrp_op ← rd_kafka_handle_OffsetFetch ← ListConsumerGroupOffsets).
+import { TributaryError } from '../errors.ts';
 import { KafkaConsumer, call } from './librdkafka.ts';
 import type { RdKafkaConsumer, TopicPartitionOffset } from './librdkafka.ts';
 import { withAdmin } from './topics.ts';
@@ -130,7 +131,10 @@ export async function waitForGroupCaughtUp(
       }
       if (Date.now() > deadline) {
         const detail = behind.map((b) => `p${b.partition} ${b.committed}/${b.end}`).join(', ');
-        throw new Error(`group ${group} still behind on ${topic}: ${detail}`);
+        throw new TributaryError(
+          'TRIBUTARY_KAFKA_TIMED_OUT',
+          `group ${group} still behind on ${topic}: ${detail}`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 500));
     }

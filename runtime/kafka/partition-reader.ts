@@ -1,5 +1,6 @@
 // Reads partitions from their beginning to their current end (read_committed), outside any group:
 // used to restore state from changelogs and by tests to read a topic back.
+import { TributaryError } from '../errors.ts';
 import { randomBytes } from 'node:crypto';
 import { KafkaConsumer, call } from './librdkafka.ts';
 import type { Message } from './librdkafka.ts';
@@ -46,7 +47,8 @@ export async function readPartitionsToEnd(
     const deadline = Date.now() + (options.timeoutMs ?? 120_000);
     while (atEnd.size < options.partitions.length) {
       if (Date.now() > deadline) {
-        throw new Error(
+        throw new TributaryError(
+          'TRIBUTARY_KAFKA_TIMED_OUT',
           `reading ${options.topic}: only ${atEnd.size}/${options.partitions.length} partitions reached their end in time`,
         );
       }

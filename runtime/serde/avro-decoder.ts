@@ -3,7 +3,7 @@
 // that `decode` is a synchronous, allocation-light call inside the batch loop.
 import avro from 'avsc';
 import type { Type } from 'avsc';
-import { SerdeError, describeError } from '../errors.ts';
+import { SerdeError, TributaryError, describeError } from '../errors.ts';
 import type { SchemaRegistry } from './registry.ts';
 import { HEADER_LENGTH, peekSchemaId, readSchemaId } from './wire-format.ts';
 
@@ -75,7 +75,10 @@ export class AvroDecoder<T> {
     const schemaId = readSchemaId(buf);
     const writer = this.writers.get(schemaId);
     if (writer === undefined) {
-      throw new Error(`schema id ${schemaId} was not prepared: call prepare() on the batch before decode()`);
+      throw new TributaryError(
+        'TRIBUTARY_INTERNAL_INVARIANT',
+        `schema id ${schemaId} was not prepared: call prepare() on the batch before decode()`,
+      );
     }
     if (writer.state !== 'ready') throw this.writerError(schemaId, writer, buf.length);
     let result: { value: unknown; offset: number };

@@ -3,6 +3,7 @@
 // X-ClickHouse-Format or a FORMAT clause for others), the HTTP-layer parameters of ClickHouse's handler
 // (query_id, database, client_protocol_version, enable_http_compression, compress, user/password…).
 // Read-only and bounded (limits.ts) unless started as the writable server tests use.
+import { TributaryError } from '../../../runtime/index.ts';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -129,7 +130,9 @@ async function handle(context: Context, request: IncomingMessage, response: Serv
   let release = (): void => undefined;
   try {
     if (url.pathname !== '/')
-      throw Object.assign(new Error(`no handler for ${url.pathname}`), { clickhouseCode: 1001 });
+      throw new TributaryError('TRIBUTARY_CLICKHOUSE_QUERY_UNSUPPORTED', `no handler for ${url.pathname}`, {
+        context: { clickhouseCode: 1001 },
+      });
     const origin = checkAccess(context.access, request.headers, url.searchParams);
     if (origin !== undefined) headers['Access-Control-Allow-Origin'] = origin;
     assertNoBlockCompression(url.searchParams);
