@@ -89,6 +89,10 @@ export const ERROR_CODES = {
   TRIBUTARY_KAFKA_TIMED_OUT: { retryable: true },
   /** A target table is missing, lacks the sink's meta columns, or has a column type the sink cannot write. */
   TRIBUTARY_CLICKHOUSE_TABLE_INVALID: { retryable: false },
+  /** The TLS handshake with the ClickHouse server fails (an untrusted certificate, a host name mismatch). */
+  TRIBUTARY_CLICKHOUSE_TLS_FAILED: { retryable: false },
+  /** The ClickHouse server refuses the sink's user or password. */
+  TRIBUTARY_CLICKHOUSE_AUTHENTICATION_FAILED: { retryable: false },
   /** The query endpoint cannot listen on its host and port (in use, not allowed). */
   TRIBUTARY_CLICKHOUSE_QUERY_PORT_UNAVAILABLE: { retryable: false },
   TRIBUTARY_TEST_FAULT_INJECTED: { retryable: true },

@@ -6,6 +6,8 @@ import type { SinkConfig, SinkConnector, SinkOpenContext } from '../../runtime/i
 import { version as chdbVersion } from 'chdb';
 import { clickhouseConfigShape } from './config.ts';
 import { openClickHouse } from './connection.ts';
+import { checkServerAccess } from './server-check.ts';
+import { queryEndpointTls } from './server-tls.ts';
 import type { ClickHouseHandle } from './connection.ts';
 import { ClickHouseConnector } from './connector.ts';
 import { migrate } from './migrations.ts';
@@ -42,6 +44,8 @@ async function openSink(ctx: SinkOpenContext<Config>): Promise<SinkConnector> {
   let endpoint: QueryEndpoint | undefined;
   try {
     log.info({ mode: handle.mode, dataDir: handle.dataDir, url: config.clickhouseUrl }, 'ClickHouse opened');
+    if (config.clickhouseUrl !== undefined)
+      await checkServerAccess(handle.client, config.clickhouseUrl, config.clickhouseUser);
     await migrate(handle.client, log);
     const tables = new Map<string, TargetTable>();
     for (const { target } of clickhouseSink.bindings) {
@@ -76,6 +80,7 @@ async function maybeStartEndpoint(
     readOnly: true,
     version: engineVersion(),
     log: ctx.log,
+    ...queryEndpointTls(config),
     access: {
       user: config.queryUser,
       password: config.queryPassword,

@@ -9,6 +9,23 @@ export const clickhouseConfigShape = {
   clickhouseUser: z.string().default('default').describe('user for CLICKHOUSE_URL'),
   clickhousePassword: z.string().default('').describe('password for CLICKHOUSE_URL'),
   clickhouseDatabase: z.string().default('default').describe('database holding the tables (server mode)'),
+  clickhouseCaFile: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'server mode: CA certificate (PEM) that vouches for an https CLICKHOUSE_URL; unset = the system CAs (host name always verified)',
+    ),
+  clickhouseCertFile: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('server mode: client certificate (PEM) for mutual TLS; needs CLICKHOUSE_KEY_FILE and CA_FILE'),
+  clickhouseKeyFile: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('server mode: private key (PEM) of CLICKHOUSE_CERT_FILE'),
   clickhouseInsertLeaseMs: z
     .number()
     .int()
@@ -28,6 +45,16 @@ export const clickhouseConfigShape = {
     .string()
     .default('127.0.0.1')
     .describe('embedded mode: address of the read-only query endpoint'),
+  queryTlsCertFile: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('embedded mode: serve the query endpoint over https with this certificate (PEM)'),
+  queryTlsKeyFile: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('embedded mode: private key (PEM) of QUERY_TLS_CERT_FILE'),
   queryPort: z
     .number()
     .int()
@@ -88,4 +115,7 @@ export type ClickHouseSettings = {
   clickhousePassword: string;
   clickhouseDatabase: string;
   clickhouseDataDir: string;
+  clickhouseCaFile?: string | undefined;
+  clickhouseCertFile?: string | undefined;
+  clickhouseKeyFile?: string | undefined;
 };

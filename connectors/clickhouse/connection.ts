@@ -7,6 +7,7 @@ import { createChdbConnection } from 'chdb/connection';
 import type { ClickHouseSettings } from './config.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import type { DataDirLock } from './data-dir-lock.ts';
+import { serverTls } from './server-tls.ts';
 
 /** Longest wait for one request, in ms: effectively none, so an insert that may still land is never abandoned. */
 const NO_TIMEOUT_MS = 2_147_483_647;
@@ -20,6 +21,11 @@ export interface ClickHouseHandle {
   close(): Promise<void>;
 }
 
+function tlsOption(settings: ClickHouseSettings): { tls?: NonNullable<ReturnType<typeof serverTls>> } {
+  const tls = serverTls(settings);
+  return tls === undefined ? {} : { tls };
+}
+
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
 
 export function openClickHouse(settings: ClickHouseSettings, holder: string): ClickHouseHandle {
@@ -31,6 +37,7 @@ export function openClickHouse(settings: ClickHouseSettings, holder: string): Cl
       database: settings.clickhouseDatabase,
       request_timeout: NO_TIMEOUT_MS,
       compression: { request: false, response: false },
+      ...tlsOption(settings),
     });
     return { client, mode: 'server', close: () => client.close() };
   }

@@ -6,6 +6,7 @@
 import { TributaryError } from '../../../runtime/index.ts';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../../runtime/index.ts';
@@ -31,6 +32,8 @@ export interface QueryEndpointOptions {
   access?: AccessOptions;
   /** Read-only mode's bounds (DEFAULT_QUERY_LIMITS for any not given). The writable server has none. */
   limits?: Partial<QueryLimits>;
+  /** Serve https with this certificate and key (PEM) instead of http. */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 export interface QueryEndpoint {
@@ -92,19 +95,22 @@ export async function startQueryEndpoint(options: QueryEndpointOptions): Promise
     gate: new ConcurrencyGate(limits.maxConcurrentQueries),
     running: new Map(),
   };
-  const server: Server = createServer((request, response) => {
+  const answer = (request: IncomingMessage, response: ServerResponse): void => {
     handle(context, request, response).catch((error: unknown) => {
       options.log.warn({ err: error }, 'query endpoint failed to answer');
       if (!response.headersSent) response.writeHead(500);
       response.end();
     });
-  });
+  };
+  const server: Server =
+    options.tls === undefined ? createServer(answer) : createHttpsServer(options.tls, answer);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  return { port, url: `http://${options.host}:${port}`, close: () => closeEndpoint(server, context) };
+  const scheme = options.tls === undefined ? 'http' : 'https';
+  return { port, url: `${scheme}://${options.host}:${port}`, close: () => closeEndpoint(server, context) };
 }
 
 async function closeEndpoint(server: Server, context: Context): Promise<void> {

@@ -17,7 +17,7 @@ export interface EndpointFixture {
 }
 
 export async function startEndpointFixture(
-  options: Partial<Pick<QueryEndpointOptions, 'access' | 'limits' | 'host'>> = {},
+  options: Partial<Pick<QueryEndpointOptions, 'access' | 'limits' | 'host' | 'tls'>> = {},
 ): Promise<EndpointFixture> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tributary-query-'));
   const session = new Session(dataDir);
