@@ -39,7 +39,7 @@ function errorCodes(error: unknown): string[] {
   return codes;
 }
 
-/** Throws TRIBUTARY_CLICKHOUSE_TLS_FAILED or _AUTHENTICATION_FAILED; other failures are the caller's. */
+/** Throws TRIBUTARY_CLICKHOUSE_TLS_FAILED or _AUTHENTICATION_FAILED; other failures are left to what follows. */
 export async function checkServerAccess(client: ClickHouseClient, url: string, user: string): Promise<void> {
   const ping = await client.ping({ select: true });
   if (ping.success) return;
@@ -61,5 +61,5 @@ export async function checkServerAccess(client: ClickHouseClient, url: string, u
       { cause: error, context: { clickhouseCode: code } },
     );
   }
-  throw error;
+  // Down, restarting, or anything else: the migrations that follow meet it and report it as before.
 }
