@@ -82,6 +82,12 @@ export const ERROR_CODES = {
   TRIBUTARY_CLICKHOUSE_QUERY_LIMIT: { retryable: true },
   /** A query endpoint request asks for something it does not speak (ClickHouse block compression, a type in Native). */
   TRIBUTARY_CLICKHOUSE_QUERY_UNSUPPORTED: { retryable: false },
+  /** A latency sketch given a value, quantile, accuracy or bucket arrays it cannot hold (a bug upstream). */
+  TRIBUTARY_SKETCH_INVALID: { retryable: false },
+  /** Two latency sketches of different relative accuracies cannot be merged. */
+  TRIBUTARY_SKETCH_INCOMPATIBLE: { retryable: false },
+  /** A window's stats were turned into a row before any request was added (a bug in the caller). */
+  TRIBUTARY_STATS_EMPTY_WINDOW: { retryable: false },
   /** Thrown only by the test-only fault switch (runtime/testing/fault-points.ts): a transient failure. */
   /** Code that cannot happen did: a bug in Tributary, not in the data or the config. Never retried. */
   TRIBUTARY_INTERNAL_INVARIANT: { retryable: false },

@@ -9,3 +9,13 @@ export type { Logger } from './observability/index.ts';
 export { CHANGELOG_RETENTION_MS, keyedStore, recentIds } from './state/index.ts';
 export type { KeyedStore, RecentIds, StoreDeclaration } from './state/index.ts';
 export type { HealthStatus } from './observability/index.ts';
+export {
+  DEFAULT_RELATIVE_ACCURACY,
+  LatencySketch,
+  addToBuckets,
+  bucketIndex,
+  bucketValue,
+  checkBuckets,
+  emptyBuckets,
+} from './sketch/index.ts';
+export type { LatencyBuckets } from './sketch/index.ts';

@@ -1,0 +1,126 @@
+// The aggregate's per-window accumulator for one (service, endpoint, region): plain JSON data (it lives in
+// a state store), updated without touching the input (a journaled store may still hold it for rollback),
+// and turned into a StatsMinute row when the window closes or a correction is due.
+import { TributaryError, addToBuckets, emptyBuckets } from '../../runtime/index.ts';
+import type { EnrichedRequest, LatencyBuckets, StatsMinute } from '../../runtime/index.ts';
+
+export interface WindowStats {
+  requests: number;
+  status_1xx: number;
+  status_2xx: number;
+  status_3xx: number;
+  status_4xx: number;
+  status_5xx: number;
+  latency_sum_ms: number;
+  /** null until the first request (JSON has no Infinity). */
+  latency_min_ms: number | null;
+  latency_max_ms: number | null;
+  bytes_out: number;
+  sketch: LatencyBuckets;
+  /** The service's enrichment as of the last request added (null when its lookup missed). */
+  team: string | null;
+  tier: number | null;
+  latency_slo_ms: number | null;
+  availability_slo: number | null;
+}
+
+/** The row's grouping key. */
+export interface StatsGroup {
+  service: string;
+  endpoint: string;
+  region: string;
+}
+
+/** A one-minute event-time window, epoch ms UTC: [start, end). */
+export interface StatsWindow {
+  start: number;
+  end: number;
+}
+
+type StatusClass = 'status_1xx' | 'status_2xx' | 'status_3xx' | 'status_4xx' | 'status_5xx';
+
+export function emptyWindowStats(relativeAccuracy?: number): WindowStats {
+  return {
+    requests: 0,
+    status_1xx: 0,
+    status_2xx: 0,
+    status_3xx: 0,
+    status_4xx: 0,
+    status_5xx: 0,
+    latency_sum_ms: 0,
+    latency_min_ms: null,
+    latency_max_ms: null,
+    bytes_out: 0,
+    sketch: emptyBuckets(relativeAccuracy),
+    team: null,
+    tier: null,
+    latency_slo_ms: null,
+    availability_slo: null,
+  };
+}
+
+/** The schema's status classes: 2xx..5xx by range, anything outside 200-599 counted as 1xx. */
+export function statusClass(status: number): StatusClass {
+  if (status >= 200 && status <= 599) return `status_${Math.floor(status / 100)}xx` as StatusClass;
+  return 'status_1xx';
+}
+
+/** `stats` with one more request, as a new object; `stats` itself is left unchanged. */
+export function addRequest(stats: WindowStats, event: EnrichedRequest): WindowStats {
+  const latency = event.latency_ms;
+  const status = statusClass(event.status);
+  return {
+    ...stats,
+    requests: stats.requests + 1,
+    [status]: stats[status] + 1,
+    latency_sum_ms: stats.latency_sum_ms + latency,
+    latency_min_ms: stats.latency_min_ms === null ? latency : Math.min(stats.latency_min_ms, latency),
+    latency_max_ms: stats.latency_max_ms === null ? latency : Math.max(stats.latency_max_ms, latency),
+    bytes_out: stats.bytes_out + event.bytes_out,
+    sketch: addToBuckets(stats.sketch, latency),
+    team: event.team,
+    tier: event.tier,
+    latency_slo_ms: event.latency_slo_ms,
+    availability_slo: event.availability_slo,
+  };
+}
+
+/** The stats.1m row for a window's stats: revision 0 as it closed, n >= 1 the deltas of late events. */
+export function toStatsMinute(
+  group: StatsGroup,
+  window: StatsWindow,
+  revision: number,
+  serviceRows: number,
+  stats: WindowStats,
+): StatsMinute {
+  if (stats.requests === 0 || stats.latency_min_ms === null || stats.latency_max_ms === null)
+    throw new TributaryError('TRIBUTARY_STATS_EMPTY_WINDOW', 'a window with no requests has no stats row', {
+      context: { ...group, window_start: window.start, revision },
+    });
+  return {
+    ...group,
+    window_start: window.start,
+    window_end: window.end,
+    revision,
+    requests: stats.requests,
+    status_1xx: stats.status_1xx,
+    status_2xx: stats.status_2xx,
+    status_3xx: stats.status_3xx,
+    status_4xx: stats.status_4xx,
+    status_5xx: stats.status_5xx,
+    latency_count: stats.requests,
+    latency_sum_ms: stats.latency_sum_ms,
+    latency_min_ms: stats.latency_min_ms,
+    latency_max_ms: stats.latency_max_ms,
+    bytes_out: stats.bytes_out,
+    sketch_relative_accuracy: stats.sketch.relativeAccuracy,
+    sketch_zero_count: stats.sketch.zeroCount,
+    sketch_bucket_index: stats.sketch.index.slice(),
+    sketch_bucket_count: stats.sketch.count.slice(),
+    service_rows: serviceRows,
+    team: stats.team,
+    tier: stats.tier,
+    latency_slo_ms: stats.latency_slo_ms,
+    availability_slo: stats.availability_slo,
+  };
+}
