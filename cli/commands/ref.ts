@@ -4,7 +4,9 @@ import { z } from 'zod';
 import type { Command } from '../command.ts';
 import { UsageError, numberOption, parseArgs } from '../command.ts';
 import { TributaryError, loadConfig, runtimeConfigShape } from '../../runtime/index.ts';
-import { HttpSchemaRegistry } from '../../runtime/serde/index.ts';
+import { securityConfigShape } from '../../runtime/config/index.ts';
+import { useKafkaSecurity } from '../../runtime/kafka/index.ts';
+import { registryFromConfig } from '../../runtime/serde/index.ts';
 import { editReference, loadReferenceData } from '../../loadgen/index.ts';
 import type { ReferenceEdit, ReferenceLoadResult } from '../../loadgen/index.ts';
 
@@ -41,10 +43,12 @@ and <prefix>ref.customers (key customer_id), as Avro registered under <topic>-va
   --registry-url URL                       (default TRIBUTARY_REGISTRY_URL or http://127.0.0.1:8081/apis/ccompat/v7)
 `;
 
+// The same TRIBUTARY_KAFKA_* and TRIBUTARY_REGISTRY_* security settings as the processes (a secured cluster).
 const connectionSchema = z.object({
   kafkaBrokers: runtimeConfigShape.kafkaBrokers,
   registryUrl: runtimeConfigShape.registryUrl,
   topicPrefix: runtimeConfigShape.topicPrefix,
+  ...securityConfigShape,
 });
 
 export const refCommand: Command = {
@@ -78,6 +82,7 @@ export const refCommand: Command = {
     let result;
     try {
       const connection = loadConfig(`ref ${sub}`, connectionSchema, { overrides });
+      useKafkaSecurity(connection);
       if (edit !== undefined) {
         const written = await editReference({ ...edit, ...connectionOf(connection) });
         console.log(`${written.topic}: ${sub === 'set' ? 'set' : 'deleted'} ${written.key}`);
@@ -119,7 +124,7 @@ function parseEdit(sub: 'set' | 'delete', args: string[]): Pick<ReferenceEdit, '
 function connectionOf(connection: z.infer<typeof connectionSchema>): Omit<ReferenceEdit, 'table' | 'edit'> {
   return {
     brokers: connection.kafkaBrokers,
-    registry: new HttpSchemaRegistry(connection.registryUrl),
+    registry: registryFromConfig(connection),
     topicPrefix: connection.topicPrefix,
   };
 }
@@ -130,7 +135,7 @@ function load(
 ): Promise<ReferenceLoadResult> {
   return loadReferenceData({
     brokers: connection.kafkaBrokers,
-    registry: new HttpSchemaRegistry(connection.registryUrl),
+    registry: registryFromConfig(connection),
     topicPrefix: connection.topicPrefix,
     partitions: numberOption(options, 'partitions', 1),
     fleet: {
