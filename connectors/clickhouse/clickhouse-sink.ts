@@ -32,6 +32,8 @@ export const clickhouseSink = defineSink({
       deadLetter: 'requests.dlq',
     },
     { topic: 'requests.dlq', value: avro('DeadLetter'), target: 'dead_letters' },
+    // The aggregate's one-minute stats, every revision a row of its own (sum() over them is exact).
+    { topic: 'stats.1m', value: avro('StatsMinute'), target: 'request_stats_1m' },
   ],
   deadLetter: 'clickhouse-sink.dlq',
   config: clickhouseConfigShape,

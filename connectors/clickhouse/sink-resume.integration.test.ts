@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TributaryError, createLogger, dedupToken } from '../../runtime/index.ts';
-import type { SinkWriteRequest } from '../../runtime/index.ts';
+import type { SinkConnector, SinkWriteRequest, StatsMinute } from '../../runtime/index.ts';
 import {
   AvroEncoder,
   HttpSchemaRegistry,
@@ -53,25 +53,32 @@ afterAll(async () => {
 });
 
 async function topicsFor(prefix: string): Promise<void> {
-  const names = ['requests.valid', 'requests.dlq', 'clickhouse-sink.dlq'];
+  const names = ['requests.valid', 'requests.dlq', 'stats.1m', 'clickhouse-sink.dlq'];
   await createTopics(
     brokers,
     names.map((t) => ({ name: prefix + t, partitions: PARTITIONS, cleanupPolicy: 'delete' as const })),
   );
 }
 
-/** `count` valid RequestEvents on requests.valid; each partition's alternate 31 January and 1 February. */
-async function produceEvents(prefix: string, count: number, tag: string): Promise<void> {
-  const schema = loadSchemas(SCHEMAS_DIR).get('RequestEvent');
-  if (schema === undefined) throw new TributaryError('TRIBUTARY_SCHEMA_INVALID', 'no RequestEvent schema');
-  const topic = `${prefix}requests.valid`;
+/** An encoder for `record` values on `topic`, its schema registered under the topic's subject. */
+async function avroEncoderFor(topic: string, record: string): Promise<AvroEncoder<Record<string, unknown>>> {
+  const schema = loadSchemas(SCHEMAS_DIR).get(record);
+  if (schema === undefined) throw new TributaryError('TRIBUTARY_SCHEMA_INVALID', `no ${record} schema`);
   const ids = await registerSchemas(new HttpSchemaRegistry(registryUrl), [
     { subject: valueSubject(topic), schema },
   ]);
-  const encoder = new AvroEncoder<Record<string, unknown>>(ids.get(valueSubject(topic)) ?? 0, schema.type);
+  return new AvroEncoder<Record<string, unknown>>(ids.get(valueSubject(topic)) ?? 0, schema.type);
+}
+
+/** Partition i % 2 gets both months, so each per-partition insert spans the boundary. */
+const monthOf = (i: number): number => (Math.floor(i / PARTITIONS) % 2 === 0 ? JAN_31 : FEB_1);
+
+/** `count` valid RequestEvents on requests.valid; each partition's alternate 31 January and 1 February. */
+async function produceEvents(prefix: string, count: number, tag: string): Promise<void> {
+  const topic = `${prefix}requests.valid`;
+  const encoder = await avroEncoderFor(topic, 'RequestEvent');
   const records: TestRecord[] = Array.from({ length: count }, (_, i) => {
-    // Partition i % 2 gets both months: each per-partition insert spans the boundary.
-    const ts = Math.floor(i / PARTITIONS) % 2 === 0 ? JAN_31 : FEB_1;
+    const ts = monthOf(i);
     const value = {
       event_id: `${tag}-${i}`,
       ts,
@@ -90,6 +97,44 @@ async function produceEvents(prefix: string, count: number, tag: string): Promis
   await produceRecords(brokers, topic, records);
 }
 
+/** `count` StatsMinute rows on stats.1m (service = tag, endpoint = its number), months alternating as above. */
+async function produceStats(prefix: string, count: number, tag: string): Promise<void> {
+  const topic = `${prefix}stats.1m`;
+  const encoder = await avroEncoderFor(topic, 'StatsMinute');
+  const records: TestRecord[] = Array.from({ length: count }, (_, i) => {
+    const value: StatsMinute = {
+      service: tag,
+      endpoint: `/e/${i}`,
+      region: 'eu',
+      window_start: monthOf(i),
+      window_end: monthOf(i) + 60_000,
+      revision: i % 3,
+      requests: 3,
+      status_1xx: 0,
+      status_2xx: 2,
+      status_3xx: 0,
+      status_4xx: 0,
+      status_5xx: 1,
+      latency_count: 3,
+      latency_sum_ms: 3.5,
+      latency_min_ms: 0,
+      latency_max_ms: 2,
+      bytes_out: 30,
+      sketch_relative_accuracy: 0.01,
+      sketch_zero_count: 1,
+      sketch_bucket_index: [20, 35],
+      sketch_bucket_count: [1, 1],
+      service_rows: 1,
+      team: null,
+      tier: null,
+      latency_slo_ms: null,
+      availability_slo: null,
+    };
+    return { key: tag, value: encoder.encode({ ...value }), partition: i % PARTITIONS };
+  });
+  await produceRecords(brokers, topic, records);
+}
+
 async function counts(tag: string): Promise<string> {
   const result = await handle.client.query({
     query: `SELECT count() AS rows, uniqExact(event_id) AS ids FROM requests WHERE startsWith(event_id, {tag:String})`,
@@ -102,8 +147,31 @@ async function counts(tag: string): Promise<string> {
 
 const copyOf = (prefix: string, instanceId: string) => ({ brokers, registryUrl, prefix, handle, instanceId });
 
-async function caughtUp(prefix: string): Promise<void> {
-  await waitForGroupCaughtUp(brokers, `${prefix}clickhouse-sink`, `${prefix}requests.valid`, 120_000);
+async function caughtUp(prefix: string, topic = 'requests.valid'): Promise<void> {
+  await waitForGroupCaughtUp(brokers, `${prefix}clickhouse-sink`, `${prefix}${topic}`, 120_000);
+}
+
+/** A connector that lands only the January part of the first insert into `target` spanning both months, then dies. */
+function crashingBetweenMonths(
+  target: string,
+  month = '2026-01-31',
+): {
+  wrap: (real: SinkConnector) => SinkConnector;
+  crashed: () => boolean;
+} {
+  let crashed = false;
+  const wrap = (real: SinkConnector): SinkConnector =>
+    wrapConnector(real, {
+      write: async (request: SinkWriteRequest) => {
+        const january = request.rows.filter((row) => String(row.data).includes(month));
+        if (crashed || request.target !== target || january.length === request.rows.length)
+          return real.write(request);
+        crashed = true;
+        await real.write({ target, rows: january, dedupToken: dedupToken(target, january) });
+        throw new TributaryError('TRIBUTARY_SINK_WRITE_FAILED', 'crashed between the two parts');
+      },
+    });
+  return { wrap, crashed: () => crashed };
 }
 
 describe('the ClickHouse sink resuming (real broker, registry, embedded ClickHouse)', () => {
@@ -112,32 +180,48 @@ describe('the ClickHouse sink resuming (real broker, registry, embedded ClickHou
     const tag = `${prefix}crash`;
     await topicsFor(prefix);
     await produceEvents(prefix, 2000, tag);
-    let crashed = false;
-    const crashing = await startSinkCopy({
-      ...copyOf(prefix, '0'),
-      wrap: (real) =>
-        wrapConnector(real, {
-          // ClickHouse committed the January part, then the process died before the February one.
-          write: async (request: SinkWriteRequest) => {
-            const january = request.rows.filter((row) => String(row.data).includes('2026-01-31'));
-            if (crashed || request.target !== 'requests' || january.length === request.rows.length)
-              return real.write(request);
-            crashed = true;
-            await real.write({
-              target: request.target,
-              rows: january,
-              dedupToken: dedupToken('requests', january),
-            });
-            throw new TributaryError('TRIBUTARY_SINK_WRITE_FAILED', 'crashed between the two parts');
-          },
-        }),
-    });
+    // ClickHouse committed the January part, then the process died before the February one.
+    const crash = crashingBetweenMonths('requests');
+    const crashing = await startSinkCopy({ ...copyOf(prefix, '0'), wrap: crash.wrap });
     await expect(crashing.running).rejects.toThrow('crashed between the two parts');
     await crashing.close();
     const restarted = await startSinkCopy(copyOf(prefix, '0'));
     await caughtUp(prefix);
     await restarted.stop();
-    expect({ crashed, counts: await counts(tag) }).toEqual({ crashed: true, counts: '2000/2000' });
+    expect({ crashed: crash.crashed(), counts: await counts(tag) }).toEqual({
+      crashed: true,
+      counts: '2000/2000',
+    });
+  });
+
+  it('lands every stats.1m row in request_stats_1m exactly once after the same crash', async () => {
+    const prefix = uniquePrefix('resume');
+    const tag = `${prefix}stats`;
+    await topicsFor(prefix);
+    await produceStats(prefix, 600, tag);
+    const crash = crashingBetweenMonths('request_stats_1m');
+    const crashing = await startSinkCopy({ ...copyOf(prefix, '0'), wrap: crash.wrap });
+    await expect(crashing.running).rejects.toThrow('crashed between the two parts');
+    await crashing.close();
+    const restarted = await startSinkCopy(copyOf(prefix, '0'));
+    await caughtUp(prefix, 'stats.1m');
+    await restarted.stop();
+    const result = await handle.client.query({
+      query: `SELECT count() AS rows, uniqExact(_partition, _offset) AS offsets, sum(requests) AS requests,
+          sum(arraySum(mapValues(latency_sketch))) AS bucketed
+        FROM request_stats_1m WHERE service = {tag:String}`,
+      query_params: { tag },
+      format: 'JSONEachRow',
+    });
+    const [row] = await result.json<Record<string, string | number>>();
+    const stored = Object.fromEntries(Object.entries(row ?? {}).map(([k, v]) => [k, Number(v)]));
+    expect({ crashed: crash.crashed(), ...stored }).toEqual({
+      crashed: true,
+      rows: 600,
+      offsets: 600,
+      requests: 1800,
+      bucketed: 1200,
+    });
   });
 
   it('does not re-send dead letters on reassignment when a partition ended in dead letters', async () => {

@@ -24,4 +24,14 @@ describe('TabSeparated encoding checked against the column type', () => {
     expect(escapeBytes(Buffer.from([0x61, 0xff, 0x00]))).toBe('a\\xff\\x00');
     expect(encode('Nullable(String)', null)).toBe('\\N');
   });
+
+  it('writes arrays of numbers, each element checked, and refuses other element types', () => {
+    expect(encode('Array(Int32)', [-346, 0, 12])).toBe('[-346,0,12]');
+    expect(encode('Array(UInt64)', [])).toBe('[]');
+    expect(encode('Array(Float64)', [1.5, Number.NaN])).toBe('[1.5,nan]');
+    expect(() => encode('Array(UInt64)', [1, -2])).toThrow(/col\[1\].*outside UInt64/);
+    expect(() => encode('Array(Int32)', [1, null])).toThrow(/no value/);
+    expect(() => encode('Array(Int32)', 'nope')).toThrow(ValidationError);
+    expect(encoderFor('Array(String)')).toBeUndefined();
+  });
 });

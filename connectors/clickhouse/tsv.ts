@@ -108,8 +108,23 @@ function unwrap(type: string, wrapper: string): string | undefined {
   return type.startsWith(prefix) && type.endsWith(')') ? type.slice(prefix.length, -1) : undefined;
 }
 
+/** Arrays of numbers (e.g. a latency sketch's buckets), each element checked by its own encoder. */
+function numberArray(type: string, element: ValueEncoder): ValueEncoder {
+  return (value, column) => {
+    if (!Array.isArray(value)) return rejectType(column, type, value);
+    return `[${value.map((item: unknown, i) => element(item, `${column}[${i}]`)).join(',')}]`;
+  };
+}
+
 /** The encoder for a ClickHouse column type; undefined for a type this sink does not write. */
 export function encoderFor(type: string): ValueEncoder | undefined {
+  const arrayOf = unwrap(type, 'Array');
+  if (arrayOf !== undefined) {
+    // Only numeric elements: they need no quoting inside the array's brackets.
+    const numeric = INT_RANGES[arrayOf] !== undefined || arrayOf === 'Float32' || arrayOf === 'Float64';
+    const element = numeric ? encoderFor(arrayOf) : undefined;
+    return element === undefined ? undefined : numberArray(type, required(element, arrayOf));
+  }
   const nullableOf = unwrap(type, 'Nullable');
   if (nullableOf !== undefined) {
     const inner = encoderFor(nullableOf);

@@ -51,7 +51,7 @@ export async function startSinkCopy(settings: SinkCopySettings): Promise<SinkCop
     log,
   );
   const tables = new Map();
-  for (const target of ['requests', 'dead_letters'])
+  for (const target of new Set(clickhouseSink.bindings.map((b) => b.target)))
     tables.set(target, await describeTable(settings.handle.client, 'default', target));
   const real = new ClickHouseConnector(settings.handle.client, tables, () => Promise.resolve(), {
     insertLeaseMs: settings.insertLeaseMs ?? 0,
