@@ -52,3 +52,13 @@ export { reconcileEnriched } from './reconcile-enriched.ts';
 export type { EnrichedMismatch, EnrichedReconciliation } from './reconcile-enriched.ts';
 export { REFERENCE_TABLES, editReference } from './reference-edit.ts';
 export type { ReferenceEdit, ReferenceTableName } from './reference-edit.ts';
+export {
+  STATS_FIELDS,
+  STATS_TABLE,
+  STATS_TOPIC,
+  compareGroups,
+  reconcileStats,
+  statsTableExists,
+  truthGroups,
+} from './reconcile-stats.ts';
+export type { StatsDifference, StatsField, StatsReconciliation, StatsValues } from './reconcile-stats.ts';
