@@ -84,31 +84,42 @@ describe('EventGenerator', () => {
     expect(duplicates).toBeLessThan(1200);
   });
 
-  it('puts late events 2-10 minutes and out-of-order ones 1-5 s behind the stream', () => {
-    const { deliveries, generator } = generate({ seed: 9, count: 100_000, late: 0.01, outOfOrder: 0.05 });
-    let late = 0;
-    let outOfOrder = 0;
-    for (const d of deliveries) {
-      if (d.kind !== 'valid' || d.copy === 1) continue;
-      const index = Number(d.key.slice(d.key.lastIndexOf('-') + 1));
-      const behind = generator.streamTimeMs(index) - d.event.ts;
-      if (d.event.timing === 'late') {
-        late++;
-        expect(behind).toBeGreaterThanOrEqual(120_000 - 20);
-        expect(behind).toBeLessThanOrEqual(600_000);
-      } else if (d.event.timing === 'out_of_order') {
-        outOfOrder++;
-        expect(behind).toBeGreaterThanOrEqual(1000 - 20);
-        expect(behind).toBeLessThanOrEqual(5000);
-      } else {
-        expect(behind).toBeLessThanOrEqual(0);
+  it.each([1, 60])(
+    'puts late events 2-10 minutes and out-of-order ones 1-5 s behind the stream (time scale %d)',
+    (timeScale) => {
+      const { deliveries, generator } = generate({
+        seed: 9,
+        count: 100_000,
+        late: 0.01,
+        outOfOrder: 0.05,
+        timeScale,
+      });
+      // The event time the run spans: 10 s of wall clock at 10,000 events/s, compressed by the time scale.
+      expect(generator.streamTimeMs(100_000) - FIXED_START_MS).toBe(10_000 * timeScale);
+      let late = 0;
+      let outOfOrder = 0;
+      for (const d of deliveries) {
+        if (d.kind !== 'valid' || d.copy === 1) continue;
+        const index = Number(d.key.slice(d.key.lastIndexOf('-') + 1));
+        const behind = generator.streamTimeMs(index) - d.event.ts;
+        if (d.event.timing === 'late') {
+          late++;
+          expect(behind).toBeGreaterThanOrEqual(120_000 - 20);
+          expect(behind).toBeLessThanOrEqual(600_000);
+        } else if (d.event.timing === 'out_of_order') {
+          outOfOrder++;
+          expect(behind).toBeGreaterThanOrEqual(1000 - 20);
+          expect(behind).toBeLessThanOrEqual(5000);
+        } else {
+          expect(behind).toBeLessThanOrEqual(0);
+        }
       }
-    }
-    expect(late).toBeGreaterThan(800);
-    expect(late).toBeLessThan(1200);
-    expect(outOfOrder).toBeGreaterThan(4500);
-    expect(outOfOrder).toBeLessThan(5500);
-  });
+      expect(late).toBeGreaterThan(800);
+      expect(late).toBeLessThan(1200);
+      expect(outOfOrder).toBeGreaterThan(4500);
+      expect(outOfOrder).toBeLessThan(5500);
+    },
+  );
 
   it('draws services and customers with a Zipf-like skew', () => {
     const { deliveries, fleet } = generate({ seed: 11, count: 100_000 });
@@ -131,7 +142,11 @@ describe('EventGenerator', () => {
 
   it('applies an incident to its service between its times only', () => {
     const name = buildFleet({ seed: 2 }).services[0]?.name ?? '';
-    const incidents = [{ service: name, fromS: 20, toS: 40, errorRate: 0.5, latencyX: 5 }];
+    const span = { service: name, fromS: 20, toS: 40 };
+    const incidents = [
+      { kind: 'error_burst' as const, ...span, errorRate: 0.5 },
+      { kind: 'latency_spike' as const, ...span, latencyX: 5 },
+    ];
     const { deliveries } = generate({ seed: 2, count: 60_000, rate: 1000, incidents });
     const events = deliveries.flatMap((d) =>
       d.kind === 'valid' && d.copy === 0 && d.event.service === 0 ? [d.event] : [],
@@ -141,5 +156,55 @@ describe('EventGenerator', () => {
       list.filter((e) => e.status >= 500).length / list.length;
     expect(share5xx(events.filter((e) => inWindow(e.ts)))).toBeGreaterThan(0.4);
     expect(share5xx(events.filter((e) => !inWindow(e.ts)))).toBeLessThan(0.05);
+    const median = (list: typeof events): number => {
+      const sorted = list.map((e) => e.latencyMs).sort((a, b) => a - b);
+      return sorted[Math.floor(sorted.length / 2)] ?? 0;
+    };
+    const ratio =
+      median(events.filter((e) => inWindow(e.ts))) / median(events.filter((e) => !inWindow(e.ts)));
+    expect(ratio).toBeGreaterThan(4);
+    expect(ratio).toBeLessThan(6);
+  });
+
+  it('a traffic drop cuts its service to the given share of its usual rate, the run keeps its rate', () => {
+    const fleet = buildFleet({ seed: 2 });
+    const name = fleet.services[1]?.name ?? '';
+    const incidents = [
+      { kind: 'traffic_drop' as const, service: name, fromS: 20, toS: 40, trafficShare: 0.2 },
+    ];
+    const dropped = generate({ seed: 2, count: 60_000, rate: 1000, incidents });
+    const healthy = generate({ seed: 2, count: 60_000, rate: 1000 });
+    const inWindow = (ts: number): boolean => ts >= FIXED_START_MS + 20_000 && ts < FIXED_START_MS + 40_000;
+    const perService = (deliveries: readonly Delivery[], within: boolean): number[] => {
+      const counts = fleet.services.map(() => 0);
+      for (const d of deliveries) {
+        if (d.kind !== 'valid' || d.copy === 1 || inWindow(d.event.ts) !== within) continue;
+        counts[d.event.service] = (counts[d.event.service] ?? 0) + 1;
+      }
+      return counts;
+    };
+    const during = perService(dropped.deliveries, true);
+    const usual = perService(healthy.deliveries, true);
+    const share = (during[1] ?? 0) / (usual[1] ?? 1);
+    expect(share).toBeGreaterThan(0.15);
+    expect(share).toBeLessThan(0.25);
+    // Everyone else takes up the slack (about 1 / (1 - p(1 - 0.2)) more each); outside the span, nothing changes.
+    expect((during[0] ?? 0) / (usual[0] ?? 1)).toBeGreaterThan(1.05);
+    const outside = perService(dropped.deliveries, false);
+    const outsideUsual = perService(healthy.deliveries, false);
+    expect(Math.abs((outside[1] ?? 0) / (outsideUsual[1] ?? 1) - 1)).toBeLessThan(0.1);
+    expect(dropped.generator.emitted).toBe(60_000);
+  });
+
+  it('answers some GET requests 304 Not Modified, without a body, and no other method', () => {
+    const { deliveries, fleet } = generate({ seed: 12, count: 50_000 });
+    const valid = deliveries.flatMap((d) => (d.kind === 'valid' && d.copy === 0 ? [d.event] : []));
+    const notModified = valid.filter((e) => e.status === 304);
+    const gets = valid.filter((e) => fleet.endpoints[e.endpoint]?.method === 'GET');
+    expect(notModified.length / gets.length).toBeGreaterThan(0.02);
+    expect(notModified.length / gets.length).toBeLessThan(0.04);
+    expect(notModified.every((e) => fleet.endpoints[e.endpoint]?.method === 'GET' && e.bytesOut === 0)).toBe(
+      true,
+    );
   });
 });

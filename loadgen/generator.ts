@@ -4,7 +4,9 @@ import { BAD_CLASSES, encodeBadEvent } from './bad-events.ts';
 import type { BadClass } from './bad-events.ts';
 import { EventEncoder } from './event-encoder.ts';
 import type { RequestFacts } from './event-encoder.ts';
-import type { Fleet } from './fleet.ts';
+import type { Endpoint, Fleet, Service } from './fleet.ts';
+import { NO_EFFECT, incidentEffect, placeIncidents } from './incidents.ts';
+import type { Incident, IncidentEffect } from './incidents.ts';
 import type { GeneratorOptions } from './options.ts';
 import { totalBad } from './options.ts';
 import { Random, WeightedPicker } from './prng.ts';
@@ -25,14 +27,6 @@ export type Delivery =
   | { kind: 'valid'; index: number; key: string; value: Buffer; event: ValidEvent; copy: 0 | 1 }
   | { kind: 'bad'; index: number; key: string; value: Buffer; badClass: BadClass };
 
-export interface Incident {
-  service: number;
-  fromMs: number;
-  toMs: number;
-  errorRate: number;
-  latencyX: number;
-}
-
 const ERROR_5XX = [500, 502, 503, 504];
 const ERROR_5XX_PICKER = new WeightedPicker([5, 3, 3, 1]);
 const ERROR_4XX = [400, 401, 403, 404, 409, 422, 429];
@@ -42,6 +36,11 @@ const JITTER_MS = 20;
 const EMPTY = Buffer.alloc(0);
 /** Share of requests served from the customer's own account region. */
 const HOME_REGION_SHARE = 0.85;
+/** Share of a GET endpoint's successful requests answered 304 Not Modified (a conditional request). */
+const NOT_MODIFIED_SHARE = 0.03;
+const NOT_MODIFIED = 304;
+/** Draws for another service at most this often when a traffic drop turns a request away. */
+const MAX_REDRAWS = 64;
 
 export class EventGenerator {
   readonly incidents: Incident[];
@@ -52,6 +51,8 @@ export class EventGenerator {
   private readonly badPicker: WeightedPicker | undefined;
   private readonly badClasses: BadClass[];
   private readonly duplicateDelayMax: number;
+  /** Event-time ms per wall-clock second of events: (index * this) / rate is where event `index` lies. */
+  private readonly eventMsPerSecond: number;
   private readonly pending = new Map<number, ValidEvent[]>();
   private readonly ready: ValidEvent[] = [];
   private index = 0;
@@ -70,22 +71,8 @@ export class EventGenerator {
         ? new WeightedPicker(this.badClasses.map((c) => options.bad[c] ?? 0))
         : undefined;
     this.duplicateDelayMax = Math.max(1, Math.round(options.rate / 2)); // about half a second later
-    this.incidents = options.incidents.map((spec) => {
-      const service = fleet.services.findIndex((s) => s.name === spec.service);
-      if (service < 0) {
-        throw new Error(
-          `incident on unknown service "${spec.service}"; services: ${fleet.services.map((s) => s.name).join(', ')}`,
-        );
-      }
-      const fromMs = options.startMs + spec.fromS * 1000;
-      return {
-        service,
-        fromMs,
-        toMs: options.startMs + spec.toS * 1000,
-        errorRate: spec.errorRate,
-        latencyX: spec.latencyX,
-      };
-    });
+    this.incidents = placeIncidents(options.incidents, fleet, options.startMs);
+    this.eventMsPerSecond = 1000 * options.timeScale;
   }
 
   /** Original events emitted so far (duplicate deliveries not included). */
@@ -95,7 +82,7 @@ export class EventGenerator {
 
   /** The event time the stream has reached: where event `index` is planned. */
   streamTimeMs(index = this.index): number {
-    return this.options.startMs + Math.floor((index * 1000) / this.options.rate);
+    return this.options.startMs + Math.floor((index * this.eventMsPerSecond) / this.options.rate);
   }
 
   /** The next delivery, or undefined when every event and every duplicate has been emitted. */
@@ -164,32 +151,24 @@ export class EventGenerator {
   /** The request's values; `value` and `duplicated` are filled in by the caller (one object shape for all). */
   private drawFacts(index: number, eventId: string, ts: number, timing: Timing): ValidEvent {
     const { fleet, random } = this;
-    const service = fleet.services[fleet.servicePicker.pick(random)] ?? fleet.services[0];
-    if (service === undefined) throw new Error('the fleet has no services');
+    const { service, effect } = this.drawService(ts);
     const endpoint = service.endpoints[service.endpointPicker.pick(random)] ?? service.endpoints[0];
     if (endpoint === undefined) throw new Error(`service ${service.name} has no endpoints`);
     const customer = fleet.customerPicker.pick(random);
     const home = fleet.customers[customer]?.accountRegion ?? 0;
     const region = random.chance(HOME_REGION_SHARE) ? home : fleet.regionPicker.pick(random);
-    const incident = this.incidentAt(service.index, ts);
-
-    let status = endpoint.okStatus;
-    const u = random.next();
-    if (incident !== undefined && random.chance(incident.errorRate))
-      status = ERROR_5XX[ERROR_5XX_PICKER.pick(random)] ?? 500;
-    else if (u < endpoint.fraction5xx) status = ERROR_5XX[ERROR_5XX_PICKER.pick(random)] ?? 500;
-    else if (u < endpoint.fraction5xx + endpoint.fraction4xx)
-      status = ERROR_4XX[ERROR_4XX_PICKER.pick(random)] ?? 400;
+    const status = this.drawStatus(endpoint, effect);
 
     let latency = random.lognormal(endpoint.latencyMedianMs, endpoint.latencySigma);
     if (random.chance(endpoint.tailProbability)) latency *= random.pareto(1.5);
-    if (incident !== undefined) latency *= incident.latencyX;
+    latency *= effect.latencyX;
     // Quarter milliseconds: exactly representable, so sums are exact in any order (truth vs ClickHouse).
     const latencyMs = Math.max(0.25, Math.round(Math.min(latency, LATENCY_CAP_MS) * 4) / 4);
 
     let bytesOut = 0;
     if (status >= 400) bytesOut = random.int(60, 400);
-    else if (endpoint.bytesMedian > 0) bytesOut = Math.round(random.lognormal(endpoint.bytesMedian, 0.5));
+    else if (status !== NOT_MODIFIED && endpoint.bytesMedian > 0)
+      bytesOut = Math.round(random.lognormal(endpoint.bytesMedian, 0.5));
     return {
       index,
       eventId,
@@ -207,11 +186,32 @@ export class EventGenerator {
     };
   }
 
-  private incidentAt(service: number, ts: number): Incident | undefined {
-    for (const incident of this.incidents) {
-      if (incident.service === service && ts >= incident.fromMs && ts < incident.toMs) return incident;
+  /**
+   * The service by popularity, and what its incidents at `ts` do. A traffic drop keeps a request for its
+   * service only with the drop's share and draws the others again: the service's rate falls to that share
+   * of its usual one, the run's total rate stays as asked.
+   */
+  private drawService(ts: number): { service: Service; effect: IncidentEffect } {
+    const { fleet, random, incidents } = this;
+    for (let draws = 1; ; draws++) {
+      const service = fleet.services[fleet.servicePicker.pick(random)] ?? fleet.services[0];
+      if (service === undefined) throw new Error('the fleet has no services');
+      const effect = incidents.length === 0 ? NO_EFFECT : incidentEffect(incidents, service.index, ts);
+      if (effect.trafficShare >= 1 || draws >= MAX_REDRAWS || random.chance(effect.trafficShare))
+        return { service, effect };
     }
-    return undefined;
+  }
+
+  private drawStatus(endpoint: Endpoint, effect: IncidentEffect): number {
+    const random = this.random;
+    const u = random.next();
+    if (effect.errorRate > 0 && random.chance(effect.errorRate))
+      return ERROR_5XX[ERROR_5XX_PICKER.pick(random)] ?? 500;
+    if (u < endpoint.fraction5xx) return ERROR_5XX[ERROR_5XX_PICKER.pick(random)] ?? 500;
+    const to4xx = endpoint.fraction5xx + endpoint.fraction4xx;
+    if (u < to4xx) return ERROR_4XX[ERROR_4XX_PICKER.pick(random)] ?? 400;
+    if (endpoint.method === 'GET' && u < to4xx + NOT_MODIFIED_SHARE) return NOT_MODIFIED;
+    return endpoint.okStatus;
   }
 }
 

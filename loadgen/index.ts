@@ -3,19 +3,22 @@
 export { buildFleet } from './fleet.ts';
 export type { Fleet, FleetOptions, Service, Endpoint, Customer } from './fleet.ts';
 export { EventGenerator, runTag } from './generator.ts';
-export type { Delivery, Incident, Timing, ValidEvent } from './generator.ts';
+export type { Delivery, Timing, ValidEvent } from './generator.ts';
 export { BAD_CLASSES, EXPECTED_REASON, OVERSIZED_FIELD_BYTES } from './bad-events.ts';
 export type { BadClass } from './bad-events.ts';
+export { generatorOptionsSchema, eventSpanMs, parseBadSpec, spreadBad, startEndingAt } from './options.ts';
+export type { EventTimeShape, GeneratorInput, GeneratorOptions } from './options.ts';
+export { parseDurationS } from './duration.ts';
 export {
-  generatorOptionsSchema,
+  INCIDENT_KINDS,
+  defaultIncidents,
+  incidentPerKind,
   incidentSchema,
-  defaultIncident,
-  parseBadSpec,
-  parseDurationS,
   parseIncidentSpec,
-  spreadBad,
-} from './options.ts';
-export type { GeneratorInput, GeneratorOptions, IncidentSpec } from './options.ts';
+} from './incidents.ts';
+export type { Incident, IncidentKind, IncidentSpec } from './incidents.ts';
+export { incidentsOf } from './incident-truth.ts';
+export type { InjectedIncident } from './incident-truth.ts';
 export { TruthRecorder } from './truth.ts';
 export type { DeliveryCounts, Truth, TruthIncident, TruthStats } from './truth.ts';
 export {
@@ -49,3 +52,13 @@ export { reconcileEnriched } from './reconcile-enriched.ts';
 export type { EnrichedMismatch, EnrichedReconciliation } from './reconcile-enriched.ts';
 export { REFERENCE_TABLES, editReference } from './reference-edit.ts';
 export type { ReferenceEdit, ReferenceTableName } from './reference-edit.ts';
+export {
+  STATS_FIELDS,
+  STATS_TABLE,
+  STATS_TOPIC,
+  compareGroups,
+  reconcileStats,
+  statsTableExists,
+  truthGroups,
+} from './reconcile-stats.ts';
+export type { StatsDifference, StatsField, StatsReconciliation, StatsValues } from './reconcile-stats.ts';

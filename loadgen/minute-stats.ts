@@ -10,6 +10,10 @@ export interface TruthStats {
   /** Start of the event-time minute, epoch ms UTC. */
   minute_start_ms: number;
   requests: number;
+  /** 100-199, and any status outside 100-599 (none reach requests.valid: ingest refuses them). */
+  status_1xx: number;
+  status_2xx: number;
+  status_3xx: number;
   status_4xx: number;
   status_5xx: number;
   latency_sum_ms: number;
@@ -19,7 +23,16 @@ export interface TruthStats {
   bytes_out: number;
 }
 
-const FIELDS = 8; // requests, 4xx, 5xx, latency sum, latency count, min, max, bytes
+/** Numbers per cell, at these offsets: requests, one count per status class (1xx-5xx), latency, bytes. */
+const FIELDS = 11;
+const REQUESTS = 0;
+/** Counts of 1xx at STATUS, 2xx at STATUS + 1, … 5xx at STATUS + 4. */
+const STATUS = 1;
+const LATENCY_SUM = 6;
+const LATENCY_COUNT = 7;
+const LATENCY_MIN = 8;
+const LATENCY_MAX = 9;
+const BYTES = 10;
 const MINUTE_MS = 60_000;
 
 export function minuteStart(ts: number): number {
@@ -64,18 +77,18 @@ export class MinuteStats {
     let cells = this.minutes.get(minute);
     if (cells === undefined) {
       cells = new Float64Array(this.cellsPerMinute * FIELDS);
-      for (let i = 0; i < this.cellsPerMinute; i++) cells[i * FIELDS + 5] = Infinity;
+      for (let i = 0; i < this.cellsPerMinute; i++) cells[i * FIELDS + LATENCY_MIN] = Infinity;
       this.minutes.set(minute, cells);
     }
     const at = ((this.routeOf[endpoint] ?? 0) * this.regionCount + region) * FIELDS;
-    cells[at] = (cells[at] ?? 0) + 1;
-    if (status >= 400 && status < 500) cells[at + 1] = (cells[at + 1] ?? 0) + 1;
-    if (status >= 500) cells[at + 2] = (cells[at + 2] ?? 0) + 1;
-    cells[at + 3] = (cells[at + 3] ?? 0) + latencyMs;
-    cells[at + 4] = (cells[at + 4] ?? 0) + 1;
-    cells[at + 5] = Math.min(cells[at + 5] ?? Infinity, latencyMs);
-    cells[at + 6] = Math.max(cells[at + 6] ?? 0, latencyMs);
-    cells[at + 7] = (cells[at + 7] ?? 0) + bytesOut;
+    const statusAt = at + STATUS + statusClass(status);
+    cells[at + REQUESTS] = (cells[at + REQUESTS] ?? 0) + 1;
+    cells[statusAt] = (cells[statusAt] ?? 0) + 1;
+    cells[at + LATENCY_SUM] = (cells[at + LATENCY_SUM] ?? 0) + latencyMs;
+    cells[at + LATENCY_COUNT] = (cells[at + LATENCY_COUNT] ?? 0) + 1;
+    cells[at + LATENCY_MIN] = Math.min(cells[at + LATENCY_MIN] ?? Infinity, latencyMs);
+    cells[at + LATENCY_MAX] = Math.max(cells[at + LATENCY_MAX] ?? 0, latencyMs);
+    cells[at + BYTES] = (cells[at + BYTES] ?? 0) + bytesOut;
   }
 
   /** Every non-empty cell, sorted by minute, service, endpoint, region. */
@@ -87,21 +100,24 @@ export class MinuteStats {
       const inMinute: TruthStats[] = [];
       for (let cell = 0; cell < this.cellsPerMinute; cell++) {
         const at = cell * FIELDS;
-        if ((cells[at] ?? 0) === 0) continue;
+        if ((cells[at + REQUESTS] ?? 0) === 0) continue;
         const route = this.routes[Math.floor(cell / this.regionCount)];
         inMinute.push({
           service: route?.service ?? '',
           endpoint: route?.route ?? '',
           region: regions[cell % this.regionCount] ?? '',
           minute_start_ms: minute,
-          requests: cells[at] ?? 0,
-          status_4xx: cells[at + 1] ?? 0,
-          status_5xx: cells[at + 2] ?? 0,
-          latency_sum_ms: cells[at + 3] ?? 0,
-          latency_count: cells[at + 4] ?? 0,
-          latency_min_ms: cells[at + 5] ?? 0,
-          latency_max_ms: cells[at + 6] ?? 0,
-          bytes_out: cells[at + 7] ?? 0,
+          requests: cells[at + REQUESTS] ?? 0,
+          status_1xx: cells[at + STATUS] ?? 0,
+          status_2xx: cells[at + STATUS + 1] ?? 0,
+          status_3xx: cells[at + STATUS + 2] ?? 0,
+          status_4xx: cells[at + STATUS + 3] ?? 0,
+          status_5xx: cells[at + STATUS + 4] ?? 0,
+          latency_sum_ms: cells[at + LATENCY_SUM] ?? 0,
+          latency_count: cells[at + LATENCY_COUNT] ?? 0,
+          latency_min_ms: cells[at + LATENCY_MIN] ?? 0,
+          latency_max_ms: cells[at + LATENCY_MAX] ?? 0,
+          bytes_out: cells[at + BYTES] ?? 0,
         });
       }
       inMinute.sort(
@@ -112,6 +128,11 @@ export class MinuteStats {
     }
     return rows;
   }
+}
+
+/** 0 for 1xx (and any status outside 100-599, as StatsMinute counts it), 1 for 2xx … 4 for 5xx. */
+export function statusClass(status: number): number {
+  return status >= 200 && status < 600 ? Math.floor(status / 100) - 1 : 0;
 }
 
 function compare(a: string, b: string): number {

@@ -1,30 +1,22 @@
-// What a load-generator run is asked to do: its spec with defaults (zod), and the parsers for the
-// compact CLI forms of injections (`--bad`, `--incident`, durations).
+// What a load-generator run is asked to do: its spec with defaults (zod), the parser for the compact
+// CLI form of `--bad`, and where a run's event time lies (`eventSpanMs`, `startEndingAt`).
 import { z } from 'zod';
 import { BAD_CLASSES } from './bad-events.ts';
 import type { BadClass } from './bad-events.ts';
-import type { Fleet } from './fleet.ts';
-
-export const incidentSchema = z.object({
-  service: z.string().min(1).describe('service name (lower-case, as in the fleet)'),
-  fromS: z.number().min(0).describe('start, in seconds of event time after the run start'),
-  toS: z.number().min(0).describe('end (excluded), in seconds of event time after the run start'),
-  errorRate: z.number().min(0).max(1).default(0.5).describe('share of the service requests turned into 5xx'),
-  latencyX: z.number().min(1).max(1000).default(5).describe('latency multiplier'),
-});
-export type IncidentSpec = z.infer<typeof incidentSchema>;
+import { incidentSchema } from './incidents.ts';
 
 const fraction = z.number().min(0).max(1);
 
 export const generatorOptionsSchema = z
   .object({
     seed: z.number().int().min(0).max(0xffffffff).default(1).describe('same seed, same fleet and events'),
-    rate: z
+    rate: z.number().positive().max(10_000_000).default(10_000).describe('events per second of wall clock'),
+    timeScale: z
       .number()
-      .positive()
-      .max(10_000_000)
-      .default(10_000)
-      .describe('events per second, wall clock and event time'),
+      .min(1)
+      .max(100_000)
+      .default(1)
+      .describe('event time per wall-clock time: 60 = a minute of event time per wall second'),
     count: z.number().int().min(1).max(1_000_000_000).describe('events to generate (duplicates come on top)'),
     startMs: z.number().int().min(0).describe('event time of the first event, epoch ms'),
     services: z.number().int().min(1).max(500).default(12),
@@ -81,54 +73,21 @@ function parseFraction(text: string, what: string): number {
   return value;
 }
 
-/** `90`, `90s`, `1500ms`, `2m`, `1h` → seconds. */
-export function parseDurationS(text: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(text);
-  if (match === null) throw new Error(`expected a duration like 90, 90s, 1500ms or 2m, got "${text}"`);
-  const value = Number(match[1]);
-  const unit = match[2] ?? 's';
-  return unit === 'ms' ? value / 1000 : unit === 'm' ? value * 60 : unit === 'h' ? value * 3600 : value;
+/** The part of the options that places a run in event time; the time scale defaults to 1. */
+export type EventTimeShape = Pick<GeneratorOptions, 'count' | 'rate'> & { timeScale?: number };
+
+/** How much event time the run's planned events span, in ms (late events reach back a further 10 min). */
+export function eventSpanMs(gen: EventTimeShape): number {
+  return (gen.count / gen.rate) * 1000 * (gen.timeScale ?? 1);
 }
 
 /**
- * `service=payments,from=20s,to=40s,error_rate=0.5,latency_x=5`; several incidents separated by `;`.
- * Unset error_rate / latency_x take the schema defaults (0.5, 5).
+ * The start time that makes the run's event time end at `endMs` (epoch ms). Ingest refuses events more
+ * than `maxFutureMs` (5 min) ahead of the wall clock or `maxPastMs` (7 days) behind it. A compressed run
+ * started at "now" would be minutes ahead within seconds; one that ends when its wall-clock run ends
+ * (`endMs` = now + the run's wall-clock duration) stays at or behind the wall clock throughout, and at
+ * most its event span (plus 10 min for late events) behind it. With a time scale of 1 this is now.
  */
-export function parseIncidentSpec(text: string): IncidentSpec[] {
-  return text
-    .split(';')
-    .filter((part) => part.trim() !== '')
-    .map((part) => {
-      const raw: Record<string, unknown> = {};
-      for (const pair of part.split(',')) {
-        const [key = '', value = ''] = pair.split('=').map((s) => s.trim());
-        if (key === 'service') raw['service'] = value.toLowerCase();
-        else if (key === 'from') raw['fromS'] = parseDurationS(value);
-        else if (key === 'to') raw['toS'] = parseDurationS(value);
-        else if (key === 'error_rate') raw['errorRate'] = Number(value);
-        else if (key === 'latency_x') raw['latencyX'] = Number(value);
-        else throw new Error(`--incident: unknown key "${key}" (service, from, to, error_rate, latency_x)`);
-      }
-      const parsed = incidentSchema.safeParse(raw);
-      if (!parsed.success) {
-        throw new Error(
-          `--incident "${part}": ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`,
-        );
-      }
-      if (parsed.data.toS <= parsed.data.fromS)
-        throw new Error(`--incident "${part}": "to" must be after "from"`);
-      return parsed.data;
-    });
-}
-
-/** The default incident: the second most popular service, during the middle third of the run. */
-export function defaultIncident(fleet: Fleet, durationS: number): IncidentSpec {
-  const service = fleet.services[Math.min(1, fleet.services.length - 1)]?.name ?? '';
-  return {
-    service,
-    fromS: Math.round((durationS / 3) * 1000) / 1000,
-    toS: Math.round(((2 * durationS) / 3) * 1000) / 1000,
-    errorRate: 0.5,
-    latencyX: 5,
-  };
+export function startEndingAt(endMs: number, gen: EventTimeShape): number {
+  return Math.round(endMs - eventSpanMs(gen));
 }

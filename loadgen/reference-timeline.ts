@@ -5,7 +5,8 @@
 // (future-valid versions wait in the versioned table), so what enrich answers does not depend on when
 // it reads the topic: the truth can be exact.
 import type { Fleet } from './fleet.ts';
-import type { GeneratorOptions } from './options.ts';
+import { eventSpanMs } from './options.ts';
+import type { EventTimeShape, GeneratorOptions } from './options.ts';
 import type { CustomerRecord, ServiceRecord } from './reference-data.ts';
 import { customerRecords, serviceRecords } from './reference-data.ts';
 
@@ -39,9 +40,9 @@ const PLANS = ['free', 'pro', 'enterprise'] as const;
 
 export function referenceTimeline(
   fleet: Fleet,
-  gen: Pick<GeneratorOptions, 'startMs' | 'count' | 'rate'>,
+  gen: Pick<GeneratorOptions, 'startMs'> & EventTimeShape,
 ): ReferenceTimeline {
-  const spanMs = Math.max(1, Math.round((gen.count / gen.rate) * 1000));
+  const spanMs = Math.max(1, Math.round(eventSpanMs(gen)));
   const at = (share: number): number => gen.startMs + Math.round(spanMs * share);
   const changes: ReferenceChange[] = [];
   const sloService = fleet.services[0];

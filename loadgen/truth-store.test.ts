@@ -46,7 +46,12 @@ describe('truth store', () => {
     const { generator, deliveries } = generate({
       seed: 21,
       count: 3000,
-      incidents: [{ service: 'payments', fromS: 0.1, toS: 0.2, errorRate: 1, latencyX: 3 }],
+      timeScale: 30,
+      incidents: [
+        { kind: 'error_burst', service: 'payments', fromS: 0.1, toS: 0.2, errorRate: 1 },
+        { kind: 'latency_spike', service: 'payments', fromS: 0.1, toS: 0.3, latencyX: 3 },
+        { kind: 'traffic_drop', service: 'search', fromS: 1, toS: 5, trafficShare: 0.1 },
+      ],
     });
     const options = generatorOptionsFromTruth({ generator: describeGeneratorOptions(generator.options) });
     expect(options).toEqual(generator.options);

@@ -3,6 +3,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { IncidentSpec } from './incidents.ts';
 import type { GeneratorOptions } from './options.ts';
 import { generatorOptionsSchema } from './options.ts';
 import type { Truth } from './truth.ts';
@@ -59,6 +60,7 @@ export function describeGeneratorOptions(options: GeneratorOptions): Record<stri
   return {
     seed: options.seed,
     rate: options.rate,
+    time_scale: options.timeScale,
     count: options.count,
     start_ms: options.startMs,
     services: options.services,
@@ -70,13 +72,7 @@ export function describeGeneratorOptions(options: GeneratorOptions): Record<stri
     out_of_order: options.outOfOrder,
     noise: options.noise,
     iso_timestamps: options.isoTimestamps,
-    incidents: options.incidents.map((i) => ({
-      service: i.service,
-      from_s: i.fromS,
-      to_s: i.toS,
-      error_rate: i.errorRate,
-      latency_x: i.latencyX,
-    })),
+    incidents: options.incidents.map(describeIncidentSpec),
   };
 }
 
@@ -87,6 +83,7 @@ export function generatorOptionsFromTruth(truth: Pick<Truth, 'generator'>): Gene
   return generatorOptionsSchema.parse({
     seed: g['seed'],
     rate: g['rate'],
+    timeScale: g['time_scale'],
     count: g['count'],
     startMs: g['start_ms'],
     services: g['services'],
@@ -98,12 +95,33 @@ export function generatorOptionsFromTruth(truth: Pick<Truth, 'generator'>): Gene
     outOfOrder: g['out_of_order'],
     noise: g['noise'],
     isoTimestamps: g['iso_timestamps'],
-    incidents: incidents.map((i) => ({
-      service: i['service'],
-      fromS: i['from_s'],
-      toS: i['to_s'],
+    incidents: incidents.flatMap(incidentSpecsFrom),
+  });
+}
+
+function describeIncidentSpec(spec: IncidentSpec): Record<string, unknown> {
+  const base = { kind: spec.kind, service: spec.service, from_s: spec.fromS, to_s: spec.toS };
+  if (spec.kind === 'error_burst') return { ...base, error_rate: spec.errorRate };
+  if (spec.kind === 'latency_spike') return { ...base, latency_x: spec.latencyX };
+  return { ...base, traffic_share: spec.trafficShare };
+}
+
+/** One spec back; a truth from before incident kinds held an error burst and a latency spike in one. */
+function incidentSpecsFrom(i: Record<string, unknown>): Array<Record<string, unknown>> {
+  const base = { service: i['service'], fromS: i['from_s'], toS: i['to_s'] };
+  if (i['kind'] === undefined) {
+    return [
+      { ...base, kind: 'error_burst', errorRate: i['error_rate'] },
+      { ...base, kind: 'latency_spike', latencyX: i['latency_x'] },
+    ];
+  }
+  return [
+    {
+      ...base,
+      kind: i['kind'],
       errorRate: i['error_rate'],
       latencyX: i['latency_x'],
-    })),
-  });
+      trafficShare: i['traffic_share'],
+    },
+  ];
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Delivery } from './generator.ts';
 import type { ReadEvent } from './test-support.ts';
 import { generate, readRaw } from './test-support.ts';
+import { incidentsOf } from './incident-truth.ts';
 import { TruthRecorder } from './truth.ts';
 import type { Truth } from './truth.ts';
 
@@ -38,10 +39,7 @@ function record(
 function recount(deliveries: readonly Delivery[], failed: Set<number>, streamTimeMs: (i: number) => number) {
   const seen = new Set<string>();
   const reasons: Record<string, number> = {};
-  const cells = new Map<
-    string,
-    { requests: number; s4: number; s5: number; latency: number; bytes: number }
-  >();
+  const cells = new Map<string, RecountCell>();
   let duplicates = 0;
   let late = 0;
   deliveries.forEach((d, i) => {
@@ -60,28 +58,46 @@ function recount(deliveries: readonly Delivery[], failed: Set<number>, streamTim
     const index = Number(e.event_id.slice(e.event_id.lastIndexOf('-') + 1));
     if (streamTimeMs(index) - e.ts >= 119_000) late++;
     const key = [e.service, e.endpoint, e.region, e.ts - (e.ts % 60_000)].join('|');
-    const cell = cells.get(key) ?? { requests: 0, s4: 0, s5: 0, latency: 0, bytes: 0 };
+    const cell = cells.get(key) ?? {
+      requests: 0,
+      classes: [0, 0, 0, 0, 0],
+      latency: 0,
+      min: Infinity,
+      max: 0,
+      bytes: 0,
+    };
     cell.requests++;
-    if (e.status >= 400 && e.status < 500) cell.s4++;
-    if (e.status >= 500) cell.s5++;
+    const statusClass = e.status >= 200 && e.status <= 599 ? Math.floor(e.status / 100) - 1 : 0;
+    cell.classes[statusClass] = (cell.classes[statusClass] ?? 0) + 1;
     cell.latency += e.latency_ms;
+    cell.min = Math.min(cell.min, e.latency_ms);
+    cell.max = Math.max(cell.max, e.latency_ms);
     cell.bytes += e.bytes_out;
     cells.set(key, cell);
   });
   return { valid: seen.size, reasons, cells, duplicates, late };
 }
 
-function truthCells(
-  truth: Truth,
-): Map<string, { requests: number; s4: number; s5: number; latency: number; bytes: number }> {
+interface RecountCell {
+  requests: number;
+  /** 1xx (and out of range), 2xx, 3xx, 4xx, 5xx. */
+  classes: number[];
+  latency: number;
+  min: number;
+  max: number;
+  bytes: number;
+}
+
+function truthCells(truth: Truth): Map<string, RecountCell> {
   return new Map(
     truth.stats_1m.map((row) => [
       [row.service, row.endpoint, row.region, row.minute_start_ms].join('|'),
       {
         requests: row.requests,
-        s4: row.status_4xx,
-        s5: row.status_5xx,
+        classes: [row.status_1xx, row.status_2xx, row.status_3xx, row.status_4xx, row.status_5xx],
         latency: row.latency_sum_ms,
+        min: row.latency_min_ms,
+        max: row.latency_max_ms,
         bytes: row.bytes_out,
       },
     ]),
@@ -133,11 +149,14 @@ describe('TruthRecorder', () => {
     expect(new Set(truth.failed_event_ids)).toEqual(lost);
   });
 
-  it('records each incident window with its kind', () => {
+  it('records each incident injected with its kind and span, read back by incidentsOf', () => {
     const { fleet, generator, deliveries } = generate({
       seed: 1,
       count: 1000,
-      incidents: [{ service: 'payments', fromS: 10, toS: 20, errorRate: 0.3, latencyX: 1 }],
+      incidents: [
+        { kind: 'error_burst', service: 'payments', fromS: 10, toS: 20, errorRate: 0.3 },
+        { kind: 'traffic_drop', service: 'cart', fromS: 15, toS: 25, trafficShare: 0.2 },
+      ],
     });
     const recorder = new TruthRecorder(fleet, generator.runTag);
     record(deliveries, () => false, recorder);
@@ -145,12 +164,39 @@ describe('TruthRecorder', () => {
     expect(truth.incidents).toEqual([
       {
         service: 'payments',
-        from_ms: 1749722410000,
-        to_ms: 1749722420000,
-        kind: 'error_rate',
+        kind: 'error_burst',
+        start_ms: 1749722410000,
+        end_ms: 1749722420000,
         error_rate: 0.3,
-        latency_x: 1,
       },
+      {
+        service: 'cart',
+        kind: 'traffic_drop',
+        start_ms: 1749722415000,
+        end_ms: 1749722425000,
+        traffic_share: 0.2,
+      },
+    ]);
+    expect(incidentsOf(truth)).toEqual([
+      {
+        service: 'payments',
+        kind: 'error_burst',
+        startMs: 1749722410000,
+        endMs: 1749722420000,
+        magnitude: 0.3,
+      },
+      { service: 'cart', kind: 'traffic_drop', startMs: 1749722415000, endMs: 1749722425000, magnitude: 0.2 },
+    ]);
+  });
+
+  it('reads the incidents of a truth written before incident kinds', () => {
+    const legacy = [
+      { service: 'payments', from_ms: 10, to_ms: 20, kind: 'error_rate', error_rate: 0.5, latency_x: 5 },
+      { service: 'payments', from_ms: 10, to_ms: 20, kind: 'latency', error_rate: 0.5, latency_x: 5 },
+    ];
+    expect(incidentsOf({ incidents: legacy as unknown as Truth['incidents'] })).toEqual([
+      { service: 'payments', kind: 'error_burst', startMs: 10, endMs: 20, magnitude: 0.5 },
+      { service: 'payments', kind: 'latency_spike', startMs: 10, endMs: 20, magnitude: 5 },
     ]);
   });
 });

@@ -3,7 +3,10 @@
 import { BAD_CLASSES, EXPECTED_REASON } from './bad-events.ts';
 import type { BadClass } from './bad-events.ts';
 import type { Fleet } from './fleet.ts';
-import type { Delivery, Incident } from './generator.ts';
+import type { Delivery } from './generator.ts';
+import type { Incident } from './incidents.ts';
+import { describeIncidents } from './incident-truth.ts';
+import type { TruthIncident } from './incident-truth.ts';
 import { MinuteStats, minuteStart } from './minute-stats.ts';
 import { EnrichedCounts } from './enriched-truth.ts';
 import type { EnrichedCell } from './enriched-truth.ts';
@@ -20,6 +23,7 @@ import {
 } from './record-batch.ts';
 
 export type { TruthStats } from './minute-stats.ts';
+export type { TruthIncident } from './incident-truth.ts';
 
 export interface DeliveryCounts {
   /** Every record: valid + bad + duplicates. */
@@ -29,15 +33,6 @@ export interface DeliveryCounts {
   bad: number;
   /** Second deliveries of valid events. */
   duplicates: number;
-}
-
-export interface TruthIncident {
-  service: string;
-  from_ms: number;
-  to_ms: number;
-  kind: 'error_rate' | 'latency';
-  error_rate: number;
-  latency_x: number;
 }
 
 export interface Truth {
@@ -64,6 +59,7 @@ export interface Truth {
   late: { count: number; per_minute: Array<{ minute_start_ms: number; count: number }> };
   /** Valid events injected 1-5 s behind the stream (still within any sane allowed lateness). */
   out_of_order: number;
+  /** Every incident injected, one kind each; read them with `incidentsOf` (it also reads older truths). */
   incidents: TruthIncident[];
   /** Totals over `stats_1m`. */
   totals: {
@@ -212,7 +208,7 @@ export class TruthRecorder {
           .map(([minute_start_ms, n]) => ({ minute_start_ms, count: n })),
       },
       out_of_order: this.outOfOrder,
-      incidents: incidents.flatMap((incident) => this.describeIncident(incident)),
+      incidents: describeIncidents(incidents, this.fleet),
       totals,
       stats_1m: stats,
       ...(this.enriched === undefined
@@ -242,20 +238,6 @@ export class TruthRecorder {
       facts[at + FACT.bytesOut] ?? 0,
     );
     this.enriched?.add(facts[at + FACT.endpoint] ?? 0, facts[at + FACT.customer] ?? 0, ts);
-  }
-
-  private describeIncident(incident: Incident): TruthIncident[] {
-    const base = {
-      service: this.fleet.services[incident.service]?.name ?? '',
-      from_ms: incident.fromMs,
-      to_ms: incident.toMs,
-      error_rate: incident.errorRate,
-      latency_x: incident.latencyX,
-    };
-    const out: TruthIncident[] = [];
-    if (incident.errorRate > 0) out.push({ ...base, kind: 'error_rate' });
-    if (incident.latencyX > 1) out.push({ ...base, kind: 'latency' });
-    return out;
   }
 
   private failedEventIds(): string[] {

@@ -6,12 +6,14 @@ import { UsageError, numberOption, parseArgs } from '../command.ts';
 import { TributaryError, loadConfig, runtimeConfigShape } from '../../runtime/index.ts';
 import {
   buildFleet,
-  defaultIncident,
+  defaultIncidents,
+  eventSpanMs,
   generatorOptionsSchema,
   parseBadSpec,
   parseDurationS,
   parseIncidentSpec,
   runLoadgen,
+  startEndingAt,
   summaryTable,
 } from '../../loadgen/index.ts';
 import type { GeneratorInput } from '../../loadgen/index.ts';
@@ -21,6 +23,8 @@ const KNOWN = new Set([
   'rate',
   'duration',
   'count',
+  'time-scale',
+  'event-span',
   'seed',
   'partitions',
   'topic-prefix',
@@ -45,13 +49,18 @@ const KNOWN = new Set([
 const HELP = `usage: tributary loadgen [options]
 
 Produces raw request events to <prefix>requests.raw (created with --partitions if missing), at --rate events
-per second of wall clock and of event time, and saves the ground truth under .tributary/runs/<run-id>/truth.json.
+per second of wall clock, and saves the ground truth under .tributary/runs/<run-id>/truth.json. Event time
+advances with the wall clock unless --time-scale or --event-span compress it.
 
-  --rate N            events per second (default 10000)
-  --duration S        how long: 90, 90s, 2m (default 60 s); or
+  --rate N            events per wall-clock second (default 10000)
+  --duration S        how long, wall clock: 90, 90s, 2m (default 60 s); or
   --count N           how many events (duplicate deliveries come on top)
+  --time-scale X      event time per wall-clock time (default 1): 60 = a minute of event time a second; or
+  --event-span S      the run's event time: 30m over --duration 30s is --time-scale 60
+                      (late events stay 2-10 min and out-of-order ones 1-5 s behind, in event time)
   --seed N            same seed and start, same events (default 1)
-  --start ISO|ms      event time of the first event (default now)
+  --start ISO|ms      event time of the first event (default: the run's event time ends when its
+                      wall clock does, so ingest's bounds accept every event; without compression: now)
   --partitions N      partitions of requests.raw when it is created (default 6)
   --topic-prefix P    prefix of the topic name (default TRIBUTARY_TOPIC_PREFIX or none)
   --brokers H:P       Kafka bootstrap servers (default TRIBUTARY_KAFKA_BROKERS or 127.0.0.1:9092)
@@ -63,8 +72,12 @@ per second of wall clock and of event time, and saves the ground truth under .tr
   --out-of-order F    share of valid events 1-5 s behind the stream (default 0.02)
   --noise F           share of valid events with harmless noise (default 0.02)
   --iso F             share of events with an ISO-8601 ts (default 0.1)
-  --incident SPEC     service=S,from=20s,to=40s,error_rate=0.5,latency_x=5 (';' between several);
-                      default: the second most popular service during the middle third of the run
+  --incident SPEC     service=S,from=20s,to=40s,kind=K[,error_rate=0.5|latency_x=5|traffic_share=0.1]
+                      (';' between several; from/to in event time after the start); kinds: error_burst,
+                      latency_spike, traffic_drop (the service's rate falls to traffic_share); without
+                      kind, the kinds whose parameter is given, or with none an error burst and a latency
+                      spike together; default: both on the second most popular service during the middle
+                      third of the run's event time
   --no-incident       no incident
   --quiet             no progress lines
   --worker            generate in a worker thread: up to ~10% more events/s when a core is free,
@@ -149,24 +162,16 @@ function generatorOptions(
   options: Map<string, string | true>,
 ): ReturnType<typeof generatorOptionsSchema.parse> {
   const rate = numberOption(options, 'rate', 10_000);
-  const durationText = stringOption(options, 'duration');
-  if (durationText !== undefined && options.has('count'))
-    throw new UsageError('give --duration or --count, not both');
-  let count: number;
-  try {
-    count = options.has('count')
-      ? numberOption(options, 'count', 0)
-      : Math.round(parseDurationS(durationText ?? '60') * rate);
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  const durationS = count / rate;
+  const count = countOption(options, rate);
+  const timeScale = timeScaleOption(options, count / rate);
   const seed = numberOption(options, 'seed', 1);
+  const startText = stringOption(options, 'start');
   const input: GeneratorInput = {
     seed,
     rate,
+    timeScale,
     count,
-    startMs: startOption(stringOption(options, 'start')),
+    startMs: startText === undefined ? defaultStart({ count, rate, timeScale }) : startOption(startText),
     services: numberOption(options, 'services', 12),
     customers: numberOption(options, 'customers', 2000),
     regions: numberOption(options, 'regions', 5),
@@ -179,19 +184,7 @@ function generatorOptions(
   try {
     const bad = stringOption(options, 'bad');
     if (bad !== undefined) input.bad = parseBadSpec(bad);
-    const incident = stringOption(options, 'incident');
-    if (incident !== undefined && options.has('no-incident'))
-      throw new Error('give --incident or --no-incident, not both');
-    if (incident !== undefined) input.incidents = parseIncidentSpec(incident);
-    else if (!options.has('no-incident')) {
-      const fleet = buildFleet({
-        seed,
-        services: input.services ?? 12,
-        customers: 1,
-        regions: input.regions ?? 5,
-      });
-      input.incidents = [defaultIncident(fleet, durationS)];
-    }
+    input.incidents = incidentsOption(options, input, eventSpanMs({ count, rate, timeScale }) / 1000);
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
@@ -204,8 +197,67 @@ function generatorOptions(
   return parsed.data;
 }
 
-function startOption(text: string | undefined): number {
-  if (text === undefined) return Date.now();
+function countOption(options: Map<string, string | true>, rate: number): number {
+  const durationText = stringOption(options, 'duration');
+  if (durationText !== undefined && options.has('count'))
+    throw new UsageError('give --duration or --count, not both');
+  try {
+    return options.has('count')
+      ? numberOption(options, 'count', 0)
+      : Math.round(parseDurationS(durationText ?? '60') * rate);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function timeScaleOption(options: Map<string, string | true>, durationS: number): number {
+  const span = stringOption(options, 'event-span');
+  if (span === undefined) return numberOption(options, 'time-scale', 1);
+  if (options.has('time-scale')) throw new UsageError('give --time-scale or --event-span, not both');
+  let spanS: number;
+  try {
+    spanS = parseDurationS(span);
+  } catch (error) {
+    throw new UsageError(`--event-span: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (spanS < durationS)
+    throw new UsageError(
+      `--event-span ${span} is shorter than the run (${durationS} s): event time cannot slow down`,
+    );
+  return spanS / durationS;
+}
+
+/** Ingest refuses events over 7 days old; late ones reach 10 min before the start. */
+const MAX_DEFAULT_SPAN_MS = 7 * 24 * 3_600_000 - 15 * 60_000;
+
+function defaultStart(gen: { count: number; rate: number; timeScale: number }): number {
+  if (eventSpanMs(gen) > MAX_DEFAULT_SPAN_MS)
+    throw new UsageError(
+      'the run spans more than 7 days of event time: ingest would refuse its first events',
+    );
+  return startEndingAt(Date.now() + (gen.count / gen.rate) * 1000, gen);
+}
+
+function incidentsOption(
+  options: Map<string, string | true>,
+  input: GeneratorInput,
+  eventSpanS: number,
+): GeneratorInput['incidents'] {
+  const incident = stringOption(options, 'incident');
+  if (incident !== undefined && options.has('no-incident'))
+    throw new Error('give --incident or --no-incident, not both');
+  if (incident !== undefined) return parseIncidentSpec(incident);
+  if (options.has('no-incident')) return [];
+  const fleet = buildFleet({
+    seed: input.seed ?? 1,
+    services: input.services ?? 12,
+    customers: 1,
+    regions: input.regions ?? 5,
+  });
+  return defaultIncidents(fleet, eventSpanS);
+}
+
+function startOption(text: string): number {
   const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
   if (!Number.isFinite(ms)) throw new UsageError(`--start needs epoch ms or an ISO-8601 time, got "${text}"`);
   return ms;

@@ -8,6 +8,7 @@ import type { ClickHouseReconciliation } from '../../loadgen/index.ts';
 import { loadConfig } from '../../runtime/index.ts';
 import type { Command } from '../command.ts';
 import { UsageError, parseArgs } from '../command.ts';
+import { reconcileStatsIfPresent, statsReconciliationTables } from './reconcile-stats.ts';
 
 const MAX_CELLS_SHOWN = 30;
 
@@ -42,7 +43,10 @@ export const reconcileCommand: Command = {
     const from = Number(enriched) > 0 ? 'requests.enriched' : 'requests.valid';
     const result = await reconcileClickHouse(truth, select, from);
     console.log(reconciliationTables(result));
-    console.log(`run ${truth.run_id}: reconciliation ${result.ok ? 'EXACT' : 'FAILED'}`);
-    return result.ok ? 0 : 1;
+    const stats = await reconcileStatsIfPresent(truth, select);
+    console.log('result' in stats ? statsReconciliationTables(stats.result) : stats.skipped);
+    const ok = result.ok && ('result' in stats ? stats.result.ok : true);
+    console.log(`run ${truth.run_id}: reconciliation ${ok ? 'EXACT' : 'FAILED'}`);
+    return ok ? 0 : 1;
   },
 };
