@@ -91,6 +91,19 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): void {
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Waits until the process `pid` is stopped (state T) after a SIGSTOP: the signal is delivered
+ * asynchronously, and a broker answers requests for a few milliseconds more. Returns whether it stopped.
+ */
+export async function waitUntilStopped(pid: number, timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (procStat(pid)?.[0] !== 'T') {
+    if (Date.now() > deadline) return false;
+    await sleep(2);
+  }
+  return true;
+}
+
 /** Waits until none of `records` is alive; returns those still alive after `timeoutMs`. */
 export async function waitForExit(records: ProcessRecord[], timeoutMs: number): Promise<ProcessRecord[]> {
   const deadline = Date.now() + timeoutMs;

@@ -115,41 +115,66 @@ export class SinkLoop {
 
   /** After an assignment change: drop the batch, claim the partitions, learn what the store holds, seek. */
   private async syncIfRebalanced(): Promise<void> {
-    const { consumer, connector, bound, log, writer } = this.deps;
+    const { consumer, log } = this.deps;
     const epoch = consumer.assignmentEpoch;
     if (epoch === this.epoch) return;
     this.pending.clear();
     const assignment = [...consumer.assignment];
+    let committed: TopicPartitionOffset[];
     try {
-      const committed = await consumer.committed(assignment);
-      const partitions = committed.map((c): SinkPartition => ({
-        ...c,
-        target: bound.get(c.topic)?.binding.target ?? '',
-        committed: c.offset,
-      }));
+      committed = await consumer.committed(assignment);
+    } catch (error) {
+      // Kafka's trouble, not the store's: back off and sync again, the store stays marked as it is.
+      if (!isTributaryError(error) || !error.retryable) throw error;
+      log.warn({ err: error }, 'could not read the committed offsets from Kafka; retrying');
+      await sleep(Math.min(this.deps.limits.maxRetryBackoffMs, 1000));
+      return;
+    }
+    const synced = await this.resumePoints(committed);
+    if (synced === undefined) return;
+    await consumer.seekTo(synced.positions);
+    if (consumer.assignmentEpoch !== epoch) return;
+    this.points = synced.points;
+    this.committedAt = new Map(committed.map((c) => [partitionKeyOf(c.topic, c.partition), c.offset]));
+    this.epoch = epoch;
+    this.reapplyPause();
+    this.deps.metrics.assignedPartitions.set(assignment.length);
+    log.info(
+      { partitions: assignment.length, positions: synced.positions },
+      "positions synced from the store's ledger",
+    );
+  }
+
+  /** Claims the partitions and reads what the store holds; undefined (after a backoff) if it cannot. */
+  private async resumePoints(
+    committed: readonly TopicPartitionOffset[],
+  ): Promise<{ points: Map<string, ResumePoint>; positions: TopicPartitionOffset[] } | undefined> {
+    const { connector, bound, writer, log } = this.deps;
+    const partitions = committed.map((c): SinkPartition => ({
+      ...c,
+      target: bound.get(c.topic)?.binding.target ?? '',
+      committed: c.offset,
+    }));
+    let held: Awaited<ReturnType<SinkConnector['storedPartitions']>>;
+    try {
       await connector.claim(writer, partitions);
-      const held = await connector.storedPartitions(partitions);
-      const points = new Map<string, ResumePoint>();
-      const positions = partitions.map((p): TopicPartitionOffset => {
-        const key = partitionKeyOf(p.topic, p.partition);
-        const { point, seek } = resumeFrom(held.get(key) ?? { rejected: [] }, p.committed);
-        points.set(key, point);
-        return { topic: p.topic, partition: p.partition, offset: seek };
-      });
-      await consumer.seekTo(positions);
-      if (consumer.assignmentEpoch !== epoch) return;
-      this.points = points;
-      this.committedAt = new Map(partitions.map((p) => [partitionKeyOf(p.topic, p.partition), p.committed]));
-      this.epoch = epoch;
-      this.paused = false;
-      this.deps.metrics.assignedPartitions.set(assignment.length);
-      log.info({ partitions: assignment.length, positions }, "positions synced from the store's ledger");
+      held = await connector.storedPartitions(partitions);
     } catch (error) {
       if (!isTributaryError(error) || !error.retryable) throw error;
       this.markUnavailable(error);
       log.warn({ err: error }, 'could not read positions from the store; retrying');
       await sleep(Math.min(this.deps.limits.maxRetryBackoffMs, 1000));
+      return undefined;
     }
+    this.markAvailable();
+    const points = new Map<string, ResumePoint>();
+    const positions = partitions.map((p): TopicPartitionOffset => {
+      const key = partitionKeyOf(p.topic, p.partition);
+      const { point, seek } = resumeFrom(held.get(key) ?? { rejected: [] }, p.committed);
+      points.set(key, point);
+      return { topic: p.topic, partition: p.partition, offset: seek };
+    });
+    return { points, positions };
   }
 
   /** Throws FlushAbandoned unless this copy holds the store's latest claim on the partitions. */
@@ -375,6 +400,16 @@ export class SinkLoop {
     if (!this.paused || this.unavailable !== undefined) return;
     this.deps.consumer.resume();
     this.paused = false;
+  }
+
+  /**
+   * After an assignment: a partition paused before it stays paused in librdkafka (input-consumer.ts), and
+   * a newly assigned one is not, so the pause is applied to the whole new assignment, or lifted.
+   */
+  private reapplyPause(): void {
+    if (!this.paused) return;
+    if (this.unavailable === undefined) this.resumeIfPaused();
+    else this.deps.consumer.pause();
   }
 
   private markUnavailable(error: TributaryError): void {

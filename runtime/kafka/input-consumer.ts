@@ -12,7 +12,11 @@ import type { ConsumerSettings } from './client-config.ts';
 import { consumerConfig } from './client-config.ts';
 
 const OFFSET_BEGINNING = -2;
-const OPERATION_TIMEOUT_MS = 30_000;
+
+export interface InputConsumerOptions {
+  /** How long one committed-offsets or seek call may wait for the broker. Default 30 000. */
+  operationTimeoutMs?: number;
+}
 
 export interface RebalanceListener {
   onAssigned?(partitions: TopicPartition[]): void;
@@ -32,9 +36,11 @@ export class InputConsumer {
   private readonly lagByPartition = new Map<string, number>();
   private readonly listeners: RebalanceListener[] = [];
   private readonly lagListeners: Array<(lag: ReadonlyMap<string, number>) => void> = [];
+  private readonly operationTimeoutMs: number;
 
-  constructor(settings: ConsumerSettings) {
+  constructor(settings: ConsumerSettings, options: InputConsumerOptions = {}) {
     this.raw = new KafkaConsumer(consumerConfig(settings));
+    this.operationTimeoutMs = options.operationTimeoutMs ?? 30_000;
     this.raw.on('rebalance', (error: LibrdKafkaError, partitions: TopicPartition[]) =>
       this.onRebalance(error, partitions),
     );
@@ -91,7 +97,7 @@ export class InputConsumer {
     if (partitions.length === 0) return [];
     const plain = partitions.map(({ topic, partition }) => ({ topic, partition }));
     const committed = await call<TopicPartitionOffset[]>('committed', (done) =>
-      this.raw.committed(plain, OPERATION_TIMEOUT_MS, done),
+      this.raw.committed(plain, this.operationTimeoutMs, done),
     );
     // The binding leaves `offset` out for OFFSET_INVALID (no commit yet); callers do arithmetic on it.
     return committed.map((c) => ({
@@ -123,7 +129,7 @@ export class InputConsumer {
     }));
     for (const target of targets) {
       try {
-        await call('seek', (done) => this.raw.seek(target, OPERATION_TIMEOUT_MS, done));
+        await call('seek', (done) => this.raw.seek(target, this.operationTimeoutMs, done));
       } catch {
         // A partition not yet fetching cannot be seeked; re-assigning resets every position at once.
         this.raw.assign(targets);
@@ -145,12 +151,20 @@ export class InputConsumer {
     return positions;
   }
 
-  /** Stops fetching the assigned partitions (backpressure); consume keeps the group membership alive. */
+  /**
+   * Stops fetching the assigned partitions (backpressure); consume keeps the group membership alive.
+   * librdkafka keeps a partition's application pause across a revoke and a new assignment (only its own
+   * pause is reset on assign, rdkafka_assignment.c), so a paused partition assigned again stays paused
+   * until `resume()`: callers must not assume an assignment resumes anything.
+   */
   pause(): void {
     if (this.assigned.length > 0) this.raw.pause(this.assigned.map((tp) => ({ ...tp })));
   }
 
-  /** Fetches the assigned partitions again after `pause`. */
+  /**
+   * Fetches every assigned partition again, whatever paused it and under whichever assignment; resuming
+   * a partition that is not paused does nothing (rd_kafka_toppar_op_pause_resume), so this is safe to repeat.
+   */
   resume(): void {
     if (this.assigned.length > 0) this.raw.resume(this.assigned.map((tp) => ({ ...tp })));
   }

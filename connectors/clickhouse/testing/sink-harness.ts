@@ -1,7 +1,8 @@
 // Copies of the ClickHouse sink run in the test process, for resume tests against the real broker,
 // registry and embedded ClickHouse: each copy has its own group clients and sink loop over one shared
 // ClickHouse client; a test may wrap the connector to stop a copy at a chosen point (a crash).
-import { createGroupClients } from '../../../runtime/kafka/index.ts';
+import { InputConsumer, TransactionalProducer, groupClientSettings } from '../../../runtime/kafka/index.ts';
+import type { ConsumerSettings } from '../../../runtime/kafka/index.ts';
 import { boundTopics } from '../../../runtime/app/run-sink.ts';
 import { buildSinkCodecs } from '../../../runtime/app/sink-codecs.ts';
 import { SinkLoop } from '../../../runtime/app/sink-loop.ts';
@@ -24,10 +25,14 @@ export interface SinkCopySettings {
   maxBatchRows?: number;
   /** Wraps the real connector, e.g. to crash after part of an insert landed. */
   wrap?: (connector: SinkConnector) => SinkConnector;
+  /** Replaces the consumer (e.g. a subclass that stops the broker at a chosen call). */
+  consumer?: (settings: ConsumerSettings) => InputConsumer;
+  sessionTimeoutMs?: number;
 }
 
 export interface SinkCopy {
   loop: SinkLoop;
+  consumer: InputConsumer;
   /** Settles when the loop stops: resolves on stop(), rejects on a crash. */
   running: Promise<void>;
   /** Stops the loop (flushing and committing what is pending) and closes the clients. */
@@ -56,13 +61,16 @@ export async function startSinkCopy(settings: SinkCopySettings): Promise<SinkCop
   const real = new ClickHouseConnector(settings.handle.client, tables, () => Promise.resolve(), {
     insertLeaseMs: settings.insertLeaseMs ?? 0,
   });
-  const { consumer, producer } = createGroupClients({
+  const clients = groupClientSettings({
     brokers: settings.brokers,
     group: `${settings.prefix}clickhouse-sink`,
     instanceId: settings.instanceId,
-    sessionTimeoutMs: 10_000,
+    sessionTimeoutMs: settings.sessionTimeoutMs ?? 10_000,
     transactionTimeoutMs: 60_000,
+    log,
   });
+  const consumer = (settings.consumer ?? ((s) => new InputConsumer(s)))(clients.consumer);
+  const producer = new TransactionalProducer(clients.producer, clients.producerOptions);
   await producer.connect();
   await consumer.connect([...bound.keys()], 100);
   const metrics = new SinkMetrics('clickhouse-sink');
@@ -95,6 +103,7 @@ export async function startSinkCopy(settings: SinkCopySettings): Promise<SinkCop
   };
   return {
     loop,
+    consumer,
     running,
     close,
     stop: async () => {
