@@ -2,6 +2,7 @@
 // target and source partition, and write each with retries; rows the store can never hold become dead
 // letters. One write per source partition, so any later owner of the partition can redo it alone.
 import { SerdeError, TributaryError, ValidationError, describeError, isTributaryError } from '../errors.ts';
+import { nextBackoffMs, sleep, withJitter } from '../kafka/index.ts';
 import type { Message, TopicPartitionOffset } from '../kafka/index.ts';
 import type { Logger } from '../observability/index.ts';
 import { UNDECODABLE_REASON } from './batch.ts';
@@ -204,14 +205,15 @@ export class SinkWrites {
   }
 
   private async backOff(target: string, failure: TributaryError): Promise<void> {
-    this.backoffMs = Math.min(this.deps.maxBackoffMs, this.backoffMs === 0 ? 100 : this.backoffMs * 2);
+    this.backoffMs = nextBackoffMs(this.backoffMs, this.deps.maxBackoffMs);
+    const waitMs = withJitter(this.backoffMs);
     this.deps.metrics.writeRetries.inc({ target });
     this.deps.onUnavailable(failure);
     this.deps.log.warn(
-      { err: failure, target, backoffMs: this.backoffMs },
+      { err: failure, target, backoffMs: waitMs },
       'the store refused a write; consumption paused, retrying the same rows with the same token',
     );
-    await this.deps.polled(new Promise((resolve) => setTimeout(resolve, this.backoffMs)));
+    await this.deps.polled(sleep(waitMs));
   }
 }
 

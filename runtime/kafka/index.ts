@@ -25,4 +25,4 @@ export {
 export type { PartitionProgress } from './group-progress.ts';
 export { createGroupClients, groupClientSettings } from './group-clients.ts';
 export type { GroupClients, GroupClientSettings } from './group-clients.ts';
-export { nextBackoffMs, sleep } from './backoff.ts';
+export { nextBackoffMs, sleep, withJitter } from './backoff.ts';
