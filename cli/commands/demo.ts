@@ -20,12 +20,14 @@ import {
   reconcileIngestTopics,
   runLoadgen,
 } from '../../loadgen/index.ts';
+import { PIPELINE_MEMBERS } from '../../infra/pipeline/members.ts';
 import { loadConfig } from '../../runtime/index.ts';
 import { waitForGroupCaughtUp } from '../../runtime/kafka/index.ts';
 import { HttpSchemaRegistry } from '../../runtime/serde/index.ts';
 import type { Command } from '../command.ts';
 import { numberOption, parseArgs } from '../command.ts';
 import { reconciliationTables } from './reconcile.ts';
+import { demoGenerator, incidentsTable, reconcileDemoStats } from './demo-stats.ts';
 
 const PARTITIONS = 6;
 
@@ -35,13 +37,14 @@ function step(text: string): void {
 
 export const demoCommand: Command = {
   name: 'demo',
-  usage: 'demo [--duration 60] [--rate 5000] [--copies 2] [--keep-stack]',
+  usage: 'demo [--duration 60] [--rate 5000] [--time-scale 30] [--copies 2] [--keep-stack]',
   summary: 'run the pipeline end to end on a local stack and reconcile ClickHouse with the ground truth',
   async run(args) {
     const { options } = parseArgs(args);
     const durationS = numberOption(options, 'duration', 60);
     const rate = numberOption(options, 'rate', 5000);
     const copies = numberOption(options, 'copies', 2);
+    const timeScale = numberOption(options, 'time-scale', 30);
     const keepStack = options.has('keep-stack');
     const defaults = stackDefaults();
     const clickhouse = loadConfig('demo', z.object(clickhouseConfigShape));
@@ -51,10 +54,13 @@ export const demoCommand: Command = {
     const prefix = `demo-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}.`;
     const runDir = join(defaults.dataDir, '..', 'demo', prefix.slice(0, -1));
     mkdirSync(runDir, { recursive: true });
+    // The aggregate joins the demo once it is a pipeline member; its stats are reconciled then.
+    const runsAggregate = PIPELINE_MEMBERS.some((m) => m.name === 'aggregate');
     const supervisor = new Supervisor({
       members: [
         { name: 'ingest', copies },
         { name: 'enrich', copies },
+        ...(runsAggregate ? [{ name: 'aggregate', copies }] : []),
         { name: 'clickhouse-sink', copies: 1, env: { TRIBUTARY_SINK_SKIP_TOPICS: 'requests.valid' } },
       ],
       env: {
@@ -76,12 +82,7 @@ export const demoCommand: Command = {
     let stopped = false;
     try {
       // The run's event time is fixed first: its reference data, changes included, is published for it.
-      const generator = generatorOptionsSchema.parse({
-        seed: 1,
-        rate,
-        count: Math.round(rate * durationS),
-        startMs: Date.now(),
-      });
+      const generator = generatorOptionsSchema.parse(demoGenerator(rate, durationS, timeScale));
       const timeline = referenceTimeline(buildFleet({ seed: 1 }), generator);
       step(
         `loading reference data into ${prefix}ref.services and ${prefix}ref.customers (${timeline.changes.length} changes during the run)`,
@@ -98,7 +99,7 @@ export const demoCommand: Command = {
       // Traffic starts once every copy has joined its group, so start-up does not count as latency.
       await supervisor.waitUntilReady();
       step(
-        `generating ${durationS} s of traffic at ${rate} events/s (bad, duplicate, late events and an incident included)`,
+        `generating ${durationS} s of traffic at ${rate} events/s, ${Math.round((durationS * timeScale) / 60)} min of event time (bad, duplicate, late events and an incident of each kind included)`,
       );
       const startedAt = Date.now();
       const loadgen = await runLoadgen({
@@ -125,6 +126,9 @@ export const demoCommand: Command = {
       const select = async (sql: string): Promise<unknown[][]> => (await selectRows(sql, clickhouse)).data;
       const inClickHouse = await reconcileClickHouse(loadgen.truth, select, 'requests.enriched');
       const enriched = await reconcileEnriched(loadgen.truth, select);
+      const stats = runsAggregate
+        ? await reconcileDemoStats(loadgen.truth, select, { brokers: stack.brokers, prefix, say: step })
+        : undefined;
       const [[p50 = 0, p99 = 0] = []] = (
         await select(
           `SELECT quantiles(0.5, 0.99)(dateDiff('millisecond', ingested_at, _inserted_at)) FROM requests WHERE _topic = '${prefix}requests.enriched'`,
@@ -142,6 +146,8 @@ export const demoCommand: Command = {
           c.ok ? 'ok' : 'MISMATCH',
         ]);
       console.log(`\n${kafkaTable.toString()}\n${reconciliationTables(inClickHouse)}`);
+      if (stats !== undefined) console.log(stats.text);
+      console.log(incidentsTable(loadgen.truth));
       const events = loadgen.truth.acknowledged.deliveries;
       const summary = textTable();
       summary.push(
@@ -154,7 +160,10 @@ export const demoCommand: Command = {
         },
         { 'produce → queryable latency': `p50 ${Math.round(p50)} ms, p99 ${Math.round(p99)} ms` },
         { 'processes stopped': exits.map((e) => `${e.copy} exit ${e.code}`).join(', ') },
-        { reconciliation: topics.ok && inClickHouse.ok && enriched.ok ? 'EXACT' : 'FAILED' },
+        {
+          reconciliation:
+            topics.ok && inClickHouse.ok && enriched.ok && (stats?.ok ?? true) ? 'EXACT' : 'FAILED',
+        },
       );
       console.log(summary.toString());
       console.log(
@@ -169,7 +178,8 @@ export const demoCommand: Command = {
       );
       for (const m of enriched.cells.slice(0, 10))
         console.log(`  enriched cell ${m.cell}: expected ${m.expected}, got ${m.actual}`);
-      return topics.ok && inClickHouse.ok && enriched.ok && exits.every((e) => e.code === 0) ? 0 : 1;
+      const reconciled = topics.ok && inClickHouse.ok && enriched.ok && (stats?.ok ?? true);
+      return reconciled && exits.every((e) => e.code === 0) ? 0 : 1;
     } finally {
       if (!stopped) await supervisor.stop();
       if (keepStack || stack.alreadyRunning) {
