@@ -66,8 +66,10 @@ export function statusClass(status: number): StatusClass {
 }
 
 /**
- * Adds one request to `stats` in place and returns it: no copy per event (the windowed store copies the
- * committed value on a batch's first write, so an aborted batch still rolls back).
+ * Adds one request to `stats` in place and returns it: no copy per event. For rollback, the store must
+ * hold a copy of the committed value before the first change in a batch: with the windowed store (which
+ * copies on a batch's first set), set the stats before adding to them, e.g.
+ * `const s = store.get(k, start) ?? emptyWindowStats(); store.set(k, start, end, s); addRequest(s, event);`
  */
 export function addRequest(stats: WindowStats, event: EnrichedRequest): WindowStats {
   const latency = event.latency_ms;
