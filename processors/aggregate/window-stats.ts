@@ -1,6 +1,6 @@
 // The aggregate's per-window accumulator for one (service, endpoint, region): plain JSON data (it lives in
-// a state store), updated without touching the input (a journaled store may still hold it for rollback),
-// and turned into a StatsMinute row when the window closes or a correction is due.
+// a windowed state store), updated in place per request, and turned into a StatsMinute row when the
+// window closes or a correction is due.
 import { TributaryError, addToBuckets, emptyBuckets } from '../../runtime/index.ts';
 import type { EnrichedRequest, LatencyBuckets, StatsMinute } from '../../runtime/index.ts';
 
@@ -65,24 +65,26 @@ export function statusClass(status: number): StatusClass {
   return 'status_1xx';
 }
 
-/** `stats` with one more request, as a new object; `stats` itself is left unchanged. */
+/**
+ * Adds one request to `stats` in place and returns it: no copy per event. For rollback, the store must
+ * hold a copy of the committed value before the first change in a batch: with the windowed store (which
+ * copies on a batch's first set), set the stats before adding to them, e.g.
+ * `const s = store.get(k, start) ?? emptyWindowStats(); store.set(k, start, end, s); addRequest(s, event);`
+ */
 export function addRequest(stats: WindowStats, event: EnrichedRequest): WindowStats {
   const latency = event.latency_ms;
-  const status = statusClass(event.status);
-  return {
-    ...stats,
-    requests: stats.requests + 1,
-    [status]: stats[status] + 1,
-    latency_sum_ms: stats.latency_sum_ms + latency,
-    latency_min_ms: stats.latency_min_ms === null ? latency : Math.min(stats.latency_min_ms, latency),
-    latency_max_ms: stats.latency_max_ms === null ? latency : Math.max(stats.latency_max_ms, latency),
-    bytes_out: stats.bytes_out + event.bytes_out,
-    sketch: addToBuckets(stats.sketch, latency),
-    team: event.team,
-    tier: event.tier,
-    latency_slo_ms: event.latency_slo_ms,
-    availability_slo: event.availability_slo,
-  };
+  stats.requests++;
+  stats[statusClass(event.status)]++;
+  stats.latency_sum_ms += latency;
+  stats.latency_min_ms = stats.latency_min_ms === null ? latency : Math.min(stats.latency_min_ms, latency);
+  stats.latency_max_ms = stats.latency_max_ms === null ? latency : Math.max(stats.latency_max_ms, latency);
+  stats.bytes_out += event.bytes_out;
+  addToBuckets(stats.sketch, latency);
+  stats.team = event.team;
+  stats.tier = event.tier;
+  stats.latency_slo_ms = event.latency_slo_ms;
+  stats.availability_slo = event.availability_slo;
+  return stats;
 }
 
 /** The stats.1m row for a window's stats: revision 0 as it closed, n >= 1 the deltas of late events. */

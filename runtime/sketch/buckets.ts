@@ -22,11 +22,14 @@ export function emptyBuckets(relativeAccuracy: number = DEFAULT_RELATIVE_ACCURAC
   return { relativeAccuracy, zeroCount: 0, index: [], count: [] };
 }
 
-/** `buckets` with one more value, as new arrays (the input is left as it was: stores may still hold it). */
+/** Adds one value to `buckets` in place (a windowed store copies the committed value on a batch's first write). */
 export function addToBuckets(buckets: LatencyBuckets, ms: number): LatencyBuckets {
   const key = bucketIndex(ms, buckets.relativeAccuracy);
-  if (key === undefined) return { ...buckets, zeroCount: buckets.zeroCount + 1 };
-  const { index } = buckets;
+  if (key === undefined) {
+    buckets.zeroCount++;
+    return buckets;
+  }
+  const { index, count } = buckets;
   let low = 0;
   let high = index.length;
   while (low < high) {
@@ -34,15 +37,13 @@ export function addToBuckets(buckets: LatencyBuckets, ms: number): LatencyBucket
     if ((index[middle] as number) < key) low = middle + 1;
     else high = middle;
   }
-  const count = buckets.count.slice();
   if (index[low] === key) {
     count[low] = (count[low] as number) + 1;
-    return { ...buckets, count };
+  } else {
+    index.splice(low, 0, key);
+    count.splice(low, 0, 1);
   }
-  count.splice(low, 0, 1);
-  const newIndex = index.slice();
-  newIndex.splice(low, 0, key);
-  return { ...buckets, index: newIndex, count };
+  return buckets;
 }
 
 /** The bucket a latency falls in; undefined for the zero bucket. */

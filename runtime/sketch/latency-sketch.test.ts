@@ -140,18 +140,11 @@ describe('plain bucket form', () => {
     for (const q of QUANTILES) expect(back.quantile(q)).toBe(sketch.quantile(q));
   });
 
-  it('addToBuckets gives the sketch buckets and leaves its input unchanged', () => {
-    let buckets = emptyBuckets();
-    const snapshots: string[] = [];
-    for (const value of values) {
-      const before = JSON.stringify(buckets);
-      const after = addToBuckets(buckets, value);
-      expect(JSON.stringify(buckets)).toBe(before);
-      snapshots.push(before);
-      buckets = after;
-    }
+  it('addToBuckets, in place, gives the same buckets as the sketch', () => {
+    const buckets = emptyBuckets();
+    for (const value of values) expect(addToBuckets(buckets, value)).toBe(buckets);
     expect(buckets).toEqual(sketchOf(values).toBuckets());
-    expect(new Set(snapshots).size).toBe(values.length);
+    expect(LatencySketch.fromBuckets(buckets).quantile(0.99)).toBe(sketchOf(values).quantile(0.99));
   });
 
   it.each<[string, Partial<LatencyBuckets>]>([

@@ -7,8 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { openClickHouse, selectRows } from '../../connectors/clickhouse/index.ts';
 import type { ResultsSettings } from '../../connectors/clickhouse/index.ts';
-import { processEnv, startProcessor } from '../../infra/pipeline/processor-process.ts';
-import type { ProcessorProcess } from '../../infra/pipeline/processor-process.ts';
+import { processEnv } from '../../infra/pipeline/processor-process.ts';
 import { findFreePort } from '../../infra/stack/stack.ts';
 import {
   generatorOptionsSchema,
@@ -19,6 +18,7 @@ import {
 import type { Truth } from '../../loadgen/index.ts';
 import { waitForGroupCaughtUp } from '../../runtime/kafka/index.ts';
 import { deleteTopicsWithPrefix, uniquePrefix } from '../../runtime/testing/kafka-test-kit.ts';
+import { ProcessorCopy } from './processor-copy.ts';
 
 const brokers = inject('brokers');
 const registryUrl = inject('registryUrl');
@@ -44,27 +44,6 @@ function env(instanceId: string, extra: Record<string, string> = {}): Record<str
   );
 }
 
-/** One named copy that can be SIGKILLed and restarted with the same identity. */
-class Copy {
-  process: ProcessorProcess;
-  constructor(
-    readonly name: string,
-    private readonly environment: Record<string, string>,
-    private readonly log: string,
-  ) {
-    this.process = startProcessor(name, environment, log);
-  }
-  async killAndRestart(): Promise<void> {
-    this.process.kill('SIGKILL');
-    expect((await this.process.exited).signal).toBe('SIGKILL');
-    this.process = startProcessor(this.name, this.environment, this.log);
-  }
-  async stop(): Promise<number | null> {
-    this.process.kill('SIGTERM');
-    return (await this.process.exited).code;
-  }
-}
-
 afterAll(async () => {
   await deleteTopicsWithPrefix(brokers, prefix);
 });
@@ -78,9 +57,9 @@ describe('the pipeline end to end, reconciled with the ground truth', () => {
       TRIBUTARY_QUERY_PORT: String(sinkPort),
     });
     const copies = [
-      new Copy('ingest', env('0'), join(workDir, 'ingest-0.log')),
-      new Copy('ingest', env('1'), join(workDir, 'ingest-1.log')),
-      new Copy('sink', sinkEnv, join(workDir, 'sink.log')),
+      new ProcessorCopy('ingest', env('0'), join(workDir, 'ingest-0.log')),
+      new ProcessorCopy('ingest', env('1'), join(workDir, 'ingest-1.log')),
+      new ProcessorCopy('sink', sinkEnv, join(workDir, 'sink.log')),
     ];
     const generator = generatorOptionsSchema.parse({
       seed: 11,
@@ -99,7 +78,7 @@ describe('the pipeline end to end, reconciled with the ground truth', () => {
 
     // Faults while events arrive: a copy joins, then each process dies once at a random moment.
     await sleep(1500 + Math.random() * 1000);
-    copies.push(new Copy('ingest', env('2'), join(workDir, 'ingest-2.log')));
+    copies.push(new ProcessorCopy('ingest', env('2'), join(workDir, 'ingest-2.log')));
     for (const copy of [copies[0], copies[2], copies[3]]) {
       await sleep(1000 + Math.random() * 1500);
       await copy?.killAndRestart();
