@@ -120,7 +120,9 @@ describe('Supervisor', () => {
 
   it('reports copies whose health server does not answer as running but not ready', async () => {
     const fakes = fakeLauncher(() => ({ code: 0, signal: null }));
-    const s = supervisor(fakes.launch, { scrapeTimeoutMs: 200 });
+    // A refused connection answers at once; the generous timeout only keeps a loaded machine (an event
+    // loop starved for 200 ms) from turning "refused" into "no answer" (seen with 8 test runs at once).
+    const s = supervisor(fakes.launch, { scrapeTimeoutMs: 5_000 });
     await s.start();
     const [member] = await s.observe();
     expect(member).toMatchObject({
