@@ -62,3 +62,11 @@ export {
   truthGroups,
 } from './reconcile-stats.ts';
 export type { StatsDifference, StatsField, StatsReconciliation, StatsValues } from './reconcile-stats.ts';
+export { ALERTS_TABLE, alertEdgesIn, episodesOf, reconcileAlerts } from './reconcile-alerts.ts';
+export type {
+  AlertEdge,
+  AlertReconciliation,
+  Episode,
+  IncidentVerdict,
+  RuleTiming,
+} from './reconcile-alerts.ts';

@@ -9,6 +9,7 @@ import { loadConfig } from '../../runtime/index.ts';
 import type { Command } from '../command.ts';
 import { UsageError, parseArgs } from '../command.ts';
 import { reconcileStatsIfPresent, statsReconciliationTables } from './reconcile-stats.ts';
+import { alertReconciliationTables, readReceivedKeys, reconcileAlertsIfPresent } from './reconcile-alerts.ts';
 
 const MAX_CELLS_SHOWN = 30;
 
@@ -27,10 +28,12 @@ export function reconciliationTables(result: ClickHouseReconciliation): string {
 
 export const reconcileCommand: Command = {
   name: 'reconcile',
-  usage: 'reconcile [run-id | latest]',
+  usage: 'reconcile [run-id | latest] [--received <file of alert keys a receiver got>]',
   summary: "compare ClickHouse with a load generator run's ground truth and print every mismatch",
   async run(args) {
-    const { positional } = parseArgs(args);
+    const { positional, options } = parseArgs(args);
+    const received = options.get('received');
+    if (received === true) throw new UsageError('--received needs a file: one <alert_id>:<state> per line');
     if (positional.length > 1) throw new UsageError('one run id at most');
     const runId = positional[0] ?? 'latest';
     const truth = await loadTruth(runId);
@@ -45,7 +48,16 @@ export const reconcileCommand: Command = {
     console.log(reconciliationTables(result));
     const stats = await reconcileStatsIfPresent(truth, select);
     console.log('result' in stats ? statsReconciliationTables(stats.result) : stats.skipped);
-    const ok = result.ok && ('result' in stats ? stats.result.ok : true);
+    const alerts = await reconcileAlertsIfPresent(
+      truth,
+      select,
+      received === undefined ? undefined : readReceivedKeys(received),
+    );
+    console.log('result' in alerts ? alertReconciliationTables(alerts.result) : alerts.skipped);
+    const ok =
+      result.ok &&
+      ('result' in stats ? stats.result.ok : true) &&
+      ('result' in alerts ? alerts.result.ok : true);
     console.log(`run ${truth.run_id}: reconciliation ${ok ? 'EXACT' : 'FAILED'}`);
     return ok ? 0 : 1;
   },

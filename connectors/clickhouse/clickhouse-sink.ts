@@ -34,6 +34,9 @@ export const clickhouseSink = defineSink({
     { topic: 'requests.dlq', value: avro('DeadLetter'), target: 'dead_letters' },
     // The aggregate's one-minute stats, every revision a row of its own (sum() over them is exact).
     { topic: 'stats.1m', value: avro('StatsMinute'), target: 'request_stats_1m' },
+    // Every alert edge, as the notifier delivers it; and the alerts a receiver refused for good.
+    { topic: 'alerts', value: avro('AlertEvent'), target: 'alerts' },
+    { topic: 'notifier.dlq', value: avro('DeadLetter'), target: 'dead_letters' },
   ],
   deadLetter: 'clickhouse-sink.dlq',
   config: clickhouseConfigShape,

@@ -34,4 +34,17 @@ describe('TabSeparated encoding checked against the column type', () => {
     expect(() => encode('Array(Int32)', 'nope')).toThrow(ValidationError);
     expect(encoderFor('Array(String)')).toBeUndefined();
   });
+
+  it('writes an enum by name and a string map in quoted form, refusing what they cannot hold', () => {
+    const state = "Enum8('FIRING' = 1, 'RESOLVED' = 2)";
+    expect(encode(state, 'RESOLVED')).toBe('RESOLVED');
+    expect(() => encode(state, 'PENDING')).toThrow(/is not in Enum8/);
+    expect(() => encode(state, 1)).toThrow(ValidationError);
+    const labels = 'Map(LowCardinality(String), String)';
+    expect(encode(labels, { a: "it's", 'b\tc': 'x\\y' })).toBe("{'a':'it\\'s','b\\tc':'x\\\\y'}");
+    expect(encode(labels, {})).toBe('{}');
+    expect(() => encode(labels, ['a'])).toThrow(ValidationError);
+    expect(() => encode(labels, { a: 1 })).toThrow(/col\[a\]/);
+    expect(encoderFor('Map(String, UInt64)')).toBeUndefined();
+  });
 });

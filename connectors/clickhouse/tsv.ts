@@ -116,6 +116,40 @@ function numberArray(type: string, element: ValueEncoder): ValueEncoder {
   };
 }
 
+/** Enum8/Enum16 by name (Avro enums decode to their symbol): only the type's own names are accepted. */
+function enumeration(type: string): ValueEncoder {
+  const names = new Set([...type.matchAll(/'((?:[^'\\]|\\.)*)'\s*=\s*-?\d+/g)].map((m) => m[1] ?? ''));
+  return (value, column) => {
+    if (typeof value !== 'string') return rejectType(column, type, value);
+    if (!names.has(value))
+      throw new ValidationError('value_out_of_range', `${column}: ${describe(value)} is not in ${type}`);
+    return escapeText(value);
+  };
+}
+
+const STRING_TYPES = new Set(['String', 'LowCardinality(String)']);
+
+/** A string in ClickHouse's quoted form, as elements of a Map or Array are written inside TabSeparated. */
+function quoted(text: string): string {
+  return `'${escapeText(text).replace(/'/g, "\\'")}'`;
+}
+
+/** Map(String, String) (LowCardinality keys too), e.g. an alert's labels: `{'k':'v',…}`. */
+function stringMap(type: string, keyValue: string): ValueEncoder | undefined {
+  const [key, value, ...rest] = keyValue.split(/,\s*/);
+  if (rest.length > 0 || !STRING_TYPES.has(key ?? '') || !STRING_TYPES.has(value ?? '')) return undefined;
+  return (map, column) => {
+    if (map === null || typeof map !== 'object' || Array.isArray(map)) return rejectType(column, type, map);
+    const entries = map instanceof Map ? [...(map as Map<unknown, unknown>)] : Object.entries(map);
+    const pairs = entries.map(([k, v]) => {
+      if (typeof k !== 'string' || typeof v !== 'string')
+        return rejectType(`${column}[${String(k)}]`, type, v);
+      return `${quoted(k)}:${quoted(v)}`;
+    });
+    return `{${pairs.join(',')}}`;
+  };
+}
+
 /** The encoder for a ClickHouse column type; undefined for a type this sink does not write. */
 export function encoderFor(type: string): ValueEncoder | undefined {
   const arrayOf = unwrap(type, 'Array');
@@ -133,6 +167,9 @@ export function encoderFor(type: string): ValueEncoder | undefined {
   }
   const lowCardinalityOf = unwrap(type, 'LowCardinality');
   if (lowCardinalityOf !== undefined) return encoderFor(lowCardinalityOf);
+  if (type.startsWith('Enum8(') || type.startsWith('Enum16(')) return enumeration(type);
+  const mapOf = unwrap(type, 'Map');
+  if (mapOf !== undefined) return stringMap(type, mapOf);
   const range = INT_RANGES[type];
   if (range !== undefined) return integer(type, range);
   if (type === 'Float32' || type === 'Float64') return float(type);
