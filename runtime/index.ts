@@ -13,6 +13,7 @@ export {
   DEFAULT_RELATIVE_ACCURACY,
   LatencySketch,
   addToBuckets,
+  addToBucketsInPlace,
   bucketIndex,
   bucketValue,
   checkBuckets,

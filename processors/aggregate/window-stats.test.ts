@@ -4,7 +4,13 @@ import { describe, expect, it } from 'vitest';
 import type { EnrichedRequest } from '../../runtime/index.ts';
 import { LatencySketch, TributaryError } from '../../runtime/index.ts';
 import { loadSchemas } from '../../runtime/serde/schema-loader.ts';
-import { addRequest, emptyWindowStats, statusClass, toStatsMinute } from './window-stats.ts';
+import {
+  addRequest,
+  addRequestInPlace,
+  emptyWindowStats,
+  statusClass,
+  toStatsMinute,
+} from './window-stats.ts';
 import type { WindowStats } from './window-stats.ts';
 
 const T0 = Date.UTC(2026, 11, 2, 1, 0, 0);
@@ -101,10 +107,18 @@ describe('window stats', () => {
     expect(fold(EVENTS.slice(0, 3))).toMatchObject({ team: 'payments', tier: 1, latency_slo_ms: 250 });
   });
 
-  it('adds in place, returning the stats it was given (no copy per event)', () => {
-    const stats = fold(EVENTS.slice(0, 4));
-    expect(addRequest(stats, request(500, 999, 5))).toBe(stats);
-    expect(stats).toMatchObject({ requests: 5, status_5xx: 1, latency_max_ms: 999 });
+  it('leaves the stats it was given unchanged (a store may still hold them for rollback)', () => {
+    const before = fold(EVENTS.slice(0, 4));
+    const copy = JSON.stringify(before);
+    const after = addRequest(before, request(500, 999, 5));
+    expect(JSON.stringify(before)).toBe(copy);
+    expect(after).toMatchObject({ requests: 5, status_5xx: 1, latency_max_ms: 999 });
+  });
+
+  it('addRequestInPlace gives the same stats without a copy, changing and returning its input', () => {
+    const stats = emptyWindowStats();
+    for (const event of EVENTS) expect(addRequestInPlace(stats, event)).toBe(stats);
+    expect(stats).toEqual(fold(EVENTS));
   });
 
   it('survives a JSON round trip, and adding to the restored stats equals adding to the original', () => {

@@ -1,7 +1,7 @@
 // The aggregate's per-window accumulator for one (service, endpoint, region): plain JSON data (it lives in
-// a windowed state store), updated in place per request, and turned into a StatsMinute row when the
-// window closes or a correction is due.
-import { TributaryError, addToBuckets, emptyBuckets } from '../../runtime/index.ts';
+// a windowed state store), updated per request (as a copy, or in place where the store allows it), and
+// turned into a StatsMinute row when the window closes or a correction is due.
+import { TributaryError, addToBucketsInPlace, emptyBuckets } from '../../runtime/index.ts';
 import type { EnrichedRequest, LatencyBuckets, StatsMinute } from '../../runtime/index.ts';
 
 export interface WindowStats {
@@ -65,13 +65,20 @@ export function statusClass(status: number): StatusClass {
   return 'status_1xx';
 }
 
-/**
- * Adds one request to `stats` in place and returns it: no copy per event. For rollback, the store must
- * hold a copy of the committed value before the first change in a batch: with the windowed store (which
- * copies on a batch's first set), set the stats before adding to them, e.g.
- * `const s = store.get(k, start) ?? emptyWindowStats(); store.set(k, start, end, s); addRequest(s, event);`
- */
+/** `stats` with one more request, as a new object; `stats` itself is left unchanged (safe with any store). */
 export function addRequest(stats: WindowStats, event: EnrichedRequest): WindowStats {
+  const sketch = { ...stats.sketch, index: stats.sketch.index.slice(), count: stats.sketch.count.slice() };
+  return addRequestInPlace({ ...stats, sketch }, event);
+}
+
+/**
+ * Adds one request to `stats` itself and returns it: no copy per event (several times faster). For an
+ * aborted batch to roll back, the store must hold a copy of the committed value before the first change:
+ * the windowed store copies at a batch's first set(), so set the stats before adding to them:
+ * `const s = store.get(k, start) ?? emptyWindowStats(); store.set(k, start, end, s); addRequestInPlace(s, event);`
+ * (get, add in place, then set would copy the already-changed value, and a retried batch would count twice).
+ */
+export function addRequestInPlace(stats: WindowStats, event: EnrichedRequest): WindowStats {
   const latency = event.latency_ms;
   stats.requests++;
   stats[statusClass(event.status)]++;
@@ -79,7 +86,7 @@ export function addRequest(stats: WindowStats, event: EnrichedRequest): WindowSt
   stats.latency_min_ms = stats.latency_min_ms === null ? latency : Math.min(stats.latency_min_ms, latency);
   stats.latency_max_ms = stats.latency_max_ms === null ? latency : Math.max(stats.latency_max_ms, latency);
   stats.bytes_out += event.bytes_out;
-  addToBuckets(stats.sketch, latency);
+  addToBucketsInPlace(stats.sketch, latency);
   stats.team = event.team;
   stats.tier = event.tier;
   stats.latency_slo_ms = event.latency_slo_ms;

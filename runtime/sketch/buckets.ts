@@ -22,8 +22,13 @@ export function emptyBuckets(relativeAccuracy: number = DEFAULT_RELATIVE_ACCURAC
   return { relativeAccuracy, zeroCount: 0, index: [], count: [] };
 }
 
-/** Adds one value to `buckets` in place (a windowed store copies the committed value on a batch's first write). */
+/** `buckets` with one more value, as new arrays: the input is left as it was (a store may still hold it). */
 export function addToBuckets(buckets: LatencyBuckets, ms: number): LatencyBuckets {
+  return addToBucketsInPlace({ ...buckets, index: buckets.index.slice(), count: buckets.count.slice() }, ms);
+}
+
+/** Adds one value to `buckets` itself and returns it: no copy (see addRequestInPlace for when that is safe). */
+export function addToBucketsInPlace(buckets: LatencyBuckets, ms: number): LatencyBuckets {
   const key = bucketIndex(ms, buckets.relativeAccuracy);
   if (key === undefined) {
     buckets.zeroCount++;

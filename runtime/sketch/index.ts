@@ -3,6 +3,7 @@ export { LatencySketch } from './latency-sketch.ts';
 export {
   DEFAULT_RELATIVE_ACCURACY,
   addToBuckets,
+  addToBucketsInPlace,
   bucketIndex,
   bucketValue,
   checkBuckets,

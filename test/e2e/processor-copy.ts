@@ -21,6 +21,11 @@ export class ProcessorCopy {
     this.process = startProcessor(this.name, this.environment, this.log);
   }
 
+  /** Whether the run in hand is still alive. */
+  get running(): boolean {
+    return this.process.child.exitCode === null && this.process.child.signalCode === null;
+  }
+
   /** SIGTERM; resolves with the exit code (0: it finished its batch and committed). */
   async stop(): Promise<number | null> {
     this.process.kill('SIGTERM');
