@@ -21,6 +21,8 @@ const num = (n: number): string => Math.round(n).toLocaleString('en-US');
 function describeEvent(event: SupervisorEvent): string {
   if (event.type === 'started')
     return `${event.copy} started (pid ${event.pid ?? '?'}, health port ${event.port}${event.restarts > 0 ? `, restart ${event.restarts}` : ''})`;
+  if (event.type === 'stuck')
+    return `${event.copy} is stuck (/healthz: ${event.reason}); killing pid ${event.pid ?? '?'} to restart it`;
   if (event.restartInMs === undefined) return `${event.copy} exited: ${event.description}`;
   const wait = (event.restartInMs / 1000).toFixed(0);
   return `${event.copy} exited: ${event.description}; restarting in ${wait} s (output in ${event.logFile})`;

@@ -17,6 +17,7 @@ import { cacheDir } from '../../infra/stack/paths.ts';
 import { openClickHouse } from './connection.ts';
 import type { ClickHouseHandle } from './connection.ts';
 import { migrate } from './migrations.ts';
+import { livenessOf } from '../../runtime/app/run-sink.ts';
 import { startSinkCopy, wrapConnector } from './testing/sink-harness.ts';
 import { countRequests, produceRequestEvents } from './testing/request-events.ts';
 
@@ -168,6 +169,43 @@ describe('the ClickHouse sink across a broker outage', () => {
         rows: `${count}/${count}`,
         problem: undefined,
       });
+    } finally {
+      await copy.stop();
+    }
+  });
+
+  it('/healthz goes false while the loop turns but its partitions, with lag, deliver nothing (issue 9 finding 3)', async () => {
+    const prefix = uniquePrefix('outage');
+    const tag = `${prefix}live`;
+    const stallMs = 3000;
+    await topicsFor(prefix);
+    const produce = (count: number, from: string): Promise<void> =>
+      produceRequestEvents({
+        brokers,
+        registryUrl,
+        topic: `${prefix}requests.valid`,
+        count,
+        tag: `${tag}-${from}`,
+        partitions: PARTITIONS,
+      });
+    await produce(300, 'a');
+    const copy = await startSinkCopy({ brokers, registryUrl, prefix, handle, instanceId: '0' });
+    const live = (): boolean =>
+      livenessOf(Date.now() - copy.loop.lastProgressAt, copy.loop.storeOutage(stallMs), stallMs).ok;
+    try {
+      expect(await rowsWithin(`${tag}-a`, '300/300', 30_000)).toBe('300/300');
+      // What the stall looked like: the loop turning, its partitions paused behind its back, lag growing.
+      copy.consumer.pause();
+      await produce(300, 'b');
+      const deadline = Date.now() + 30_000;
+      while (live() && Date.now() < deadline) await sleep(250);
+      expect({ live: live(), rows: await countRequests(handle, `${tag}-b`) }).toEqual({
+        live: false,
+        rows: '0/0',
+      });
+      copy.consumer.resume();
+      expect(await rowsWithin(`${tag}-b`, '300/300', 30_000)).toBe('300/300');
+      expect(live()).toBe(true);
     } finally {
       await copy.stop();
     }

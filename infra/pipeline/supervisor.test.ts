@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ProcessExit, ProcessorProcess } from './processor-process.ts';
 import { Supervisor } from './supervisor.ts';
-import type { SupervisorOptions } from './supervisor.ts';
+import type { SupervisorEvent, SupervisorOptions } from './supervisor.ts';
+import type { LivenessAnswer } from './liveness-watch.ts';
 
 interface FakeProcess extends ProcessorProcess {
   env: Record<string, string>;
@@ -134,6 +135,37 @@ describe('Supervisor', () => {
       lag: undefined,
     });
     expect(member?.copies[0]?.readyReason).toBe('no health server yet');
+    await s.stop();
+  });
+
+  it('SIGKILLs and restarts a copy whose /healthz says "not live" twice in a row; one that does not answer stays', async () => {
+    const fakes = fakeLauncher(() => ({ code: 0, signal: null }));
+    const events: SupervisorEvent[] = [];
+    const stuckPort = (): string | undefined => fakes.launched[0]?.env.TRIBUTARY_HTTP_PORT;
+    // Copy 0's first process is stuck; copy 1 never answers (still starting); the restarted copy is live.
+    const probe = (_host: string, port: number): Promise<LivenessAnswer> =>
+      Promise.resolve(
+        String(port) === stuckPort() && fakes.launched.length === 2
+          ? { live: false, reason: 'no commit for 181000 ms with records pending' }
+          : String(port) === fakes.launched[1]?.env.TRIBUTARY_HTTP_PORT
+            ? undefined
+            : { live: true, reason: 'loop making progress' },
+      );
+    const s = supervisor(fakes.launch, {
+      liveness: { intervalMs: 20, failuresToRestart: 2, timeoutMs: 100 },
+      probeLiveness: probe,
+      onEvent: (event) => events.push(event),
+    });
+    await s.start();
+    await until(() => fakes.launched.length === 3);
+    expect(fakes.launched[0]?.signals).toEqual(['SIGKILL']);
+    expect(fakes.launched[1]?.signals).toEqual([]);
+    expect(fakes.launched[2]?.env.TRIBUTARY_INSTANCE_ID).toBe('s0');
+    expect(events.filter((e) => e.type === 'stuck')).toEqual([
+      { type: 'stuck', copy: 'ingest#0', pid: 1000, reason: 'no commit for 181000 ms with records pending' },
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(fakes.launched).toHaveLength(3);
     await s.stop();
   });
 });

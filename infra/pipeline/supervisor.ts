@@ -1,13 +1,17 @@
 // Runs the pipeline's members as OS processes (`tributary run <name>`), N copies each. Every copy has a
 // stable instance id (its index, so a restarted copy fences its own zombie) and its own health port, so
 // the supervisor can read its /readyz and /metrics. A copy that exits unasked is restarted with backoff
-// (backoff.ts); stop() sends SIGTERM to all, waits, and SIGKILLs what is still running after a timeout.
+// (backoff.ts), and so is one whose /healthz keeps saying its loop is stuck (liveness-watch.ts: it is
+// SIGKILLed, which exactly once survives by design, since a stuck loop may never finish a SIGTERM);
+// stop() sends SIGTERM to all, waits, and SIGKILLs what is still running after a timeout.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { findFreePort } from '../stack/ports.ts';
 import { DEFAULT_BACKOFF, classifyExit, describeExit, planRestart } from './backoff.ts';
 import type { BackoffPolicy, ExitKind } from './backoff.ts';
 import { readCopyHealth } from './copy-health.ts';
+import { DEFAULT_LIVENESS_PROBE, LivenessWatch, probeHealthz } from './liveness-watch.ts';
+import type { LivenessProbe, LivenessProbeOptions, WatchedCopy } from './liveness-watch.ts';
 import { counterDelta } from './metrics-text.ts';
 import type { CopyFigures } from './metrics-text.ts';
 import { startProcessor } from './processor-process.ts';
@@ -40,10 +44,15 @@ export interface SupervisorOptions {
   onEvent?: (event: SupervisorEvent) => void;
   /** Starts one copy; default startProcessor. */
   launch?: Launcher;
+  /** The /healthz probe's timing (default DEFAULT_LIVENESS_PROBE), or false for none. */
+  liveness?: Partial<LivenessProbeOptions> | false;
+  /** Reads one copy's /healthz; default probeHealthz. */
+  probeLiveness?: LivenessProbe;
 }
 
 export type SupervisorEvent =
   | { type: 'started'; copy: string; pid: number | undefined; port: number; restarts: number }
+  | { type: 'stuck'; copy: string; pid: number | undefined; reason: string }
   | {
       type: 'exited';
       copy: string;
@@ -133,6 +142,7 @@ export class Supervisor {
   private stopRequested = false;
   private stopping: Promise<CopyExit[]> | undefined;
   private lastObservedAt = Date.now();
+  private readonly liveness: LivenessWatch | undefined;
   private readonly killAllNow = (): void => {
     for (const copy of this.copies) copy.process?.kill('SIGKILL');
   };
@@ -159,6 +169,33 @@ export class Supervisor {
         deadLetters: 0,
       })),
     );
+    this.liveness = this.livenessWatch();
+  }
+
+  private livenessWatch(): LivenessWatch | undefined {
+    const { liveness } = this.options;
+    if (liveness === false) return undefined;
+    const options = {
+      ...DEFAULT_LIVENESS_PROBE,
+      ...liveness,
+      host: this.options.healthHost ?? '127.0.0.1',
+      probe: this.options.probeLiveness ?? probeHealthz,
+    };
+    const watched = (): WatchedCopy[] =>
+      this.copies.flatMap((copy) =>
+        copy.process === undefined
+          ? []
+          : [{ label: label(copy), port: copy.port, generation: copy.generation }],
+      );
+    return new LivenessWatch(options, watched, (stuck, reason) => this.restartStuck(stuck, reason));
+  }
+
+  /** Kills a copy whose loop says it is stuck; its exit restarts it like a crash. */
+  private restartStuck(stuck: WatchedCopy, reason: string): void {
+    const copy = this.copies.find((c) => label(c) === stuck.label && c.generation === stuck.generation);
+    if (copy?.process === undefined || this.stopRequested) return;
+    this.emit({ type: 'stuck', copy: stuck.label, pid: copy.process.child.pid, reason });
+    copy.process.kill('SIGKILL');
   }
 
   /** Starts every copy; resolves once all are spawned (not yet ready: see observe()). */
@@ -168,6 +205,7 @@ export class Supervisor {
     process.once('exit', this.killAllNow);
     this.lastObservedAt = Date.now();
     for (const copy of this.copies) await this.launch(copy);
+    this.liveness?.start();
   }
 
   status(): CopyStatus[] {
@@ -239,6 +277,7 @@ export class Supervisor {
 
   private async stopAll(): Promise<CopyExit[]> {
     this.stopRequested = true;
+    this.liveness?.stop();
     for (const copy of this.copies) {
       clearTimeout(copy.timer);
       copy.timer = undefined;

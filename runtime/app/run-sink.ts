@@ -125,7 +125,7 @@ async function runSinkWithConfig(
   try {
     running.health = await startHealthServer(config.httpHost, config.httpPort, {
       metrics: metrics.registry,
-      live: () => liveness(running.loop),
+      live: () => liveness(running.loop, config.sinkLivenessStallMs),
       ready: () => readiness(consumer, running, config.readyMaxLag, metrics),
     });
     processLog.info({ port: running.health.port }, `health and metrics on :${running.health.port}`);
@@ -220,18 +220,23 @@ async function closeAll(
 
 const LIVENESS_STALL_MS = 180_000;
 
-function liveness(loop: SinkLoop | undefined): HealthStatus {
+function liveness(loop: SinkLoop | undefined, stallMs: number): HealthStatus {
   if (loop === undefined) return { ok: true, reason: 'starting' };
-  return livenessOf(Date.now() - loop.lastProgressAt, loop.storeProblem);
+  return livenessOf(Date.now() - loop.lastProgressAt, loop.storeOutage(stallMs), stallMs);
 }
 
 /**
- * Live while the loop makes progress: it committed, or had nothing to commit, within the stall limit. A
- * loop that turns but never commits (a commit retried forever) is not live. A store outage is readiness.
+ * Live while the loop makes progress: it committed, or had nothing to fetch nor commit, within the stall
+ * limit. A loop that turns but never commits (a commit retried forever, partitions with lag that never
+ * deliver) is not live, and the supervisor restarts it. A store that keeps refusing is readiness.
  */
-export function livenessOf(msSinceProgress: number, storeProblem: string | undefined): HealthStatus {
-  if (storeProblem !== undefined) return { ok: true, reason: storeProblem };
-  return msSinceProgress < LIVENESS_STALL_MS
+export function livenessOf(
+  msSinceProgress: number,
+  storeOutage: string | undefined,
+  stallMs = LIVENESS_STALL_MS,
+): HealthStatus {
+  if (storeOutage !== undefined) return { ok: true, reason: storeOutage };
+  return msSinceProgress < stallMs
     ? { ok: true, reason: 'loop making progress' }
     : { ok: false, reason: `no commit for ${msSinceProgress} ms with records pending` };
 }

@@ -144,4 +144,12 @@ export const sinkConfigShape = {
     .min(10)
     .default(10_000)
     .describe('longest pause between retries of a write the store refused, in ms'),
+  sinkLivenessStallMs: z
+    .number()
+    .int()
+    .min(1000)
+    .default(180_000)
+    .describe(
+      '/healthz goes false when the loop has neither committed nor been idle with no lag for this long, in ms',
+    ),
 };

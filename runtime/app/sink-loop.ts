@@ -48,6 +48,13 @@ export interface SinkLoopDeps {
   limits: BatchLimits & { maxRetryBackoffMs: number; maxMessageBytes: number };
 }
 
+/** Why the store is not taking writes, since when, and when it last refused. */
+interface StoreOutage {
+  since: number;
+  lastFailureAt: number;
+  reason: string;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const POLL_STEP_MS = 200;
 
@@ -57,9 +64,9 @@ export class SinkLoop {
   private points = new Map<string, ResumePoint>();
   private readonly pending = new PendingBatch<Message>();
   private paused = false;
-  private unavailable: { since: number; reason: string } | undefined;
+  private unavailable: StoreOutage | undefined;
   private lastTurn = Date.now();
-  /** Last time the loop committed, or had nothing to commit: what liveness watches. */
+  /** Last time the loop committed, or had nothing to fetch nor commit: what liveness watches. */
   private lastProgress = Date.now();
   private readonly writes: SinkWrites;
   /** Offsets last committed per partition, to notice positions that moved past transaction markers only. */
@@ -84,9 +91,19 @@ export class SinkLoop {
     return this.lastTurn;
   }
 
-  /** When the loop last committed or was idle; a loop stuck retrying a commit does not advance it. */
+  /**
+   * When the loop last committed, or turned with nothing pending and no lag. Neither a loop stuck retrying
+   * a commit nor one that turns while its partitions have lag but nothing arrives advances it.
+   */
   get lastProgressAt(): number {
     return this.lastProgress;
+  }
+
+  /** The store's outage while it refused within `withinMs`: an excuse for no progress, not a stale flag. */
+  storeOutage(withinMs: number): string | undefined {
+    if (this.unavailable === undefined || Date.now() - this.unavailable.lastFailureAt > withinMs)
+      return undefined;
+    return this.storeProblem;
   }
 
   /** Flush and commit what is pending, then return from run(). */
@@ -104,7 +121,7 @@ export class SinkLoop {
   async run(): Promise<void> {
     while (!this.stopping) {
       this.lastTurn = Date.now();
-      if (this.pending.size === 0) this.lastProgress = this.lastTurn;
+      if (this.pending.size === 0 && !this.lagging()) this.lastProgress = this.lastTurn;
       await this.syncIfRebalanced();
       if (this.epoch !== this.deps.consumer.assignmentEpoch) continue;
       await this.consumeMore();
@@ -413,7 +430,9 @@ export class SinkLoop {
   }
 
   private markUnavailable(error: TributaryError): void {
-    this.unavailable = { since: this.unavailable?.since ?? Date.now(), reason: error.message.slice(0, 300) };
+    const now = Date.now();
+    const since = this.unavailable?.since ?? now;
+    this.unavailable = { since, lastFailureAt: now, reason: error.message.slice(0, 300) };
     this.pause();
   }
 
@@ -421,6 +440,12 @@ export class SinkLoop {
     if (this.unavailable === undefined) return;
     this.deps.log.info('the store takes writes again; resuming consumption');
     this.unavailable = undefined;
+  }
+
+  /** True while an assigned partition has records past the committed offset (librdkafka's statistics). */
+  private lagging(): boolean {
+    for (const lag of this.deps.consumer.lag().values()) if (lag > 0) return true;
+    return false;
   }
 
   /** Readiness from the loop's side; the runner adds group membership and lag. */

@@ -138,7 +138,8 @@ describe('faults of the stack', () => {
           await sleep(pause);
           await killKafka(dataDir);
           await sleep(2000);
-          await restartKafka(dataDir);
+          // A broker recovering its logs on a loaded 2-core machine has taken more than the default 90 s.
+          await restartKafka(dataDir, 180_000);
         }
       },
       require: noUnplannedExits,
