@@ -1,11 +1,12 @@
-// The stats reconcile against real embedded ClickHouse (chdb): a request_stats_1m table with the
-// StatsMinute columns and the sink's meta columns, filled with rows aggregated here from the generated
-// events (late events as revision-1 deltas), then compared with the run's truth.
+// The stats reconcile against real embedded ClickHouse (chdb): request_stats_1m as the sink's migration
+// creates it, filled with rows aggregated here from the generated events (late events as revision-1
+// deltas), then compared with the run's truth.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session } from 'chdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadMigrations } from '../connectors/clickhouse/migrations.ts';
 import type { Fleet } from './fleet.ts';
 import type { Delivery } from './generator.ts';
 import { minuteStart } from './minute-stats.ts';
@@ -18,18 +19,6 @@ const workDir = mkdtempSync(join(tmpdir(), 'tributary-reconcile-stats-'));
 let session: Session;
 let truth: Truth;
 let rows: StatsRow[];
-
-/** What the migration will hold (helper stats owns 005); the reconcile reads only these columns. */
-const CREATE_TABLE = `CREATE TABLE request_stats_1m (
-  service LowCardinality(String), endpoint LowCardinality(String), region LowCardinality(String),
-  window_start DateTime64(3, 'UTC'), window_end DateTime64(3, 'UTC'), revision Int32,
-  requests Int64, status_1xx Int64, status_2xx Int64, status_3xx Int64, status_4xx Int64, status_5xx Int64,
-  latency_count Int64, latency_sum_ms Float64, latency_min_ms Float64, latency_max_ms Float64,
-  bytes_out Int64, sketch_relative_accuracy Float64 DEFAULT 0.01, sketch_zero_count Int64 DEFAULT 0,
-  latency_sketch Map(Int32, UInt64) DEFAULT map(), service_rows Int32 DEFAULT 0,
-  _topic LowCardinality(String), _partition UInt16, _offset UInt64,
-  _inserted_at DateTime64(3, 'UTC') DEFAULT now64(3)
-) ENGINE = MergeTree ORDER BY (service, window_start, endpoint, region, revision)`;
 
 interface StatsRow {
   service: string;
@@ -123,7 +112,9 @@ afterAll(() => {
 describe('reconcileStats', () => {
   it('finds no table before the migration, and the table after it', async () => {
     expect(await statsTableExists(select)).toBe(false);
-    await session.queryAsync(CREATE_TABLE);
+    const migration = loadMigrations().find((m) => m.name === '005-request-stats.sql');
+    if (migration === undefined) throw new Error('no migration 005-request-stats.sql');
+    for (const statement of migration.statements) await session.queryAsync(statement);
     expect(await statsTableExists(select)).toBe(true);
   });
 
