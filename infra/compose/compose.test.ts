@@ -4,7 +4,8 @@
 // what ./tributary runs. No container engine here: this is what can be checked without one.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { builtinModules } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { PIPELINE_MEMBERS } from '../pipeline/members.ts';
@@ -100,5 +101,40 @@ describe('the Dockerfile', () => {
     // tsx must be a runtime dependency, or the pruned image could not start.
     const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
     expect(pkg.dependencies).toHaveProperty('tsx');
+  });
+});
+
+/** Every package the modules reachable from `entries` import (type-only imports left out: they vanish). */
+function packagesReachable(entries: string[]): Set<string> {
+  const packages = new Set<string>();
+  const seen = new Set<string>();
+  const queue = entries.map((e) => join(REPO_ROOT, e));
+  for (let file = queue.pop(); file !== undefined; file = queue.pop()) {
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const text = readFileSync(file, 'utf8');
+    const specifiers = [
+      ...text.matchAll(/^(?!import type)(?:import|export)\b[^'"]*?from '([^']+)'|import\('([^']+)'\)/gm),
+    ];
+    for (const [, fromClause, dynamic] of specifiers) {
+      const spec = fromClause ?? dynamic ?? '';
+      if (spec.startsWith('.')) queue.push(resolve(dirname(file), spec));
+      else
+        packages.add(
+          spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] ?? ''),
+        );
+    }
+  }
+  return packages;
+}
+
+describe('the image without dev dependencies', () => {
+  it('needs only runtime dependencies for the CLI and the compose setup script', () => {
+    const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
+    const builtin = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+    const reachable = packagesReachable(['cli/main.ts', 'infra/compose/clickhouse-setup.ts']);
+    expect(reachable.size).toBeGreaterThan(5);
+    const missing = [...reachable].filter((p) => !builtin.has(p) && !(p in pkg.dependencies));
+    expect(missing).toEqual([]);
   });
 });
