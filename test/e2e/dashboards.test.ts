@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { clickhouseSink } from '../../connectors/clickhouse/clickhouse-sink.ts';
+import { sinks } from '../../connectors/index.ts';
 import { checkDashboardPanels } from '../../dashboards/check-panels.ts';
 import type { PanelCheck } from '../../dashboards/check-panels.ts';
 import { checkPromQl } from '../../dashboards/promql.ts';
@@ -33,22 +33,26 @@ const brokers = inject('brokers');
 const registryUrl = inject('registryUrl');
 const workDir = mkdtempSync(join(tmpdir(), 'tributary-dashboards-'));
 const prefix = uniquePrefix('dashboards');
+// What `tributary start` runs: every member with its default copies (the notifier, 0, needs a receiver).
+const RUNNING = PIPELINE_MEMBERS.filter((m) => m.defaultCopies > 0);
 
 afterAll(async () => {
   await deleteTopicsWithPrefix(brokers, prefix);
 });
 
-/** The topics a member reads: a processor's input, or the sink's bindings it does not skip. */
+/** The topics a member reads: a processor's input, or a sink's bindings it does not skip. */
 async function memberInputs(member: PipelineMember): Promise<string[]> {
-  const load = processors[member.name];
-  if (load !== undefined) return [(await load()).input.topic];
+  const processor = processors[member.name];
+  if (processor !== undefined) return [(await processor()).input.topic];
+  const sink = sinks[member.name];
   const skipped = (member.env?.TRIBUTARY_SINK_SKIP_TOPICS ?? '').split(',');
-  return clickhouseSink.bindings.map((b) => b.topic).filter((t) => !skipped.includes(t));
+  const bindings = sink === undefined ? [] : (await sink()).bindings;
+  return bindings.map((b) => b.topic).filter((t) => !skipped.includes(t));
 }
 
 /** Waits, member by member in data-flow order, until each has consumed what its inputs hold. */
 async function waitForPipeline(): Promise<void> {
-  for (const member of PIPELINE_MEMBERS)
+  for (const member of RUNNING)
     for (const topic of await memberInputs(member)) {
       // An input nothing has written to (yet) has no committed offset to wait for.
       const progress = await groupProgress(brokers, `${prefix}${member.name}`, `${prefix}${topic}`);
@@ -81,7 +85,11 @@ describe('the dashboards over a real run', () => {
   it('every panel query returns rows of its shape; every PromQL names exported metrics', async () => {
     const queryPort = await findFreePort();
     const supervisor = new Supervisor({
-      members: PIPELINE_MEMBERS.map((m) => ({ name: m.name, copies: 1, ...(m.env ? { env: m.env } : {}) })),
+      members: RUNNING.map((m) => ({
+        name: m.name,
+        copies: m.defaultCopies,
+        ...(m.env ? { env: m.env } : {}),
+      })),
       env: {
         TRIBUTARY_KAFKA_BROKERS: brokers,
         TRIBUTARY_REGISTRY_URL: registryUrl,
