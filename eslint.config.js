@@ -3,7 +3,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.tributary/', 'bench/results/', 'dashboards/', '**/*.js'] },
+  { ignores: ['node_modules/', '.tributary/', 'bench/results/', '**/*.js'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -70,6 +70,8 @@ export const ERROR_CODES = {
   TRIBUTARY_TABLE_LOAD_FAILED: { retryable: false },
   /** A versioned ClickHouse migration failed; the sink stops at start. */
   TRIBUTARY_CLICKHOUSE_MIGRATION_FAILED: { retryable: false },
+  /** Setting up a ClickHouse server's users failed (a bad database name or password, a refused statement). */
+  TRIBUTARY_CLICKHOUSE_SETUP_FAILED: { retryable: false },
   /** The embedded ClickHouse data directory is owned by another live process. */
   TRIBUTARY_CLICKHOUSE_DATA_DIR_LOCKED: { retryable: false },
   /** The query endpoint refused a statement (writes, settings that lift read-only, several statements). */
