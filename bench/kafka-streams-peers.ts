@@ -10,14 +10,18 @@ import { createTopics } from '../runtime/testing/kafka-test-kit.ts';
 import { timeCommits } from './processor-throughput.ts';
 import type { ThroughputResult } from './processor-throughput.ts';
 
-export type PeerMode = 'passthrough' | 'aggregate';
+/**
+ * `aggregate`: windows in a partition-local store, no repartition (what our aggregate does);
+ * `aggregate-dsl`: the idiomatic DSL (groupBy the new key → repartition topic → windowedBy).
+ */
+export type PeerMode = 'passthrough' | 'aggregate' | 'aggregate-dsl';
 
 export interface PeerResult extends ThroughputResult {
   /** Late records the windows dropped (0 for the pass-through). */
   droppedRecords: number;
 }
 
-/** The repartition topic the aggregate's re-keying creates (Grouped name in WindowedAggregate.java). */
+/** The repartition topic the DSL aggregate's re-keying creates (Grouped name in WindowedAggregate.java). */
 export function repartitionTopic(applicationId: string): string {
   return `${applicationId}-by-service-endpoint-region-repartition`;
 }
@@ -71,7 +75,7 @@ export async function measureKafkaStreams(options: {
       group: options.applicationId,
       topic: options.inputTopic,
       records: options.records,
-      alsoCaughtUp: options.mode === 'aggregate' ? [repartitionTopic(options.applicationId)] : [],
+      alsoCaughtUp: options.mode === 'aggregate-dsl' ? [repartitionTopic(options.applicationId)] : [],
     });
     child.kill('SIGTERM');
     await exited;

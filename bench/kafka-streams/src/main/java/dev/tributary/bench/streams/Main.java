@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
 import org.apache.kafka.streams.KafkaStreams;
@@ -14,9 +15,10 @@ import org.apache.kafka.streams.Topology;
 
 /**
  * Runs one Kafka Streams peer until SIGTERM, then prints one JSON summary line on stdout (the bench reads
- * it): records processed and the late records the windows dropped (task metric dropped-records-total).
+ * it): records processed and the late records the windows dropped (the DSL's task metric
+ * dropped-records-total, or PartitionWindows' own count).
  *
- * <pre>java -jar kafka-streams-peers.jar passthrough|aggregate --brokers H:P --application-id ID
+ * <pre>java -jar kafka-streams-peers.jar passthrough|aggregate|aggregate-dsl --brokers H:P --application-id ID
  *     --input TOPIC --output TOPIC --state-dir DIR [--grace-ms 60000] [--commit-interval-ms 100] [--threads 1]</pre>
  */
 public final class Main {
@@ -30,10 +32,11 @@ public final class Main {
     Topology topology =
         switch (mode) {
           case "passthrough" -> PassThrough.topology(input, output);
-          case "aggregate" ->
-              WindowedAggregate.topology(
-                  input, output, Duration.ofMillis(Long.parseLong(options.getOrDefault("grace-ms", "60000"))));
-          default -> throw new IllegalArgumentException("mode must be passthrough or aggregate, got '" + mode + "'");
+          case "aggregate" -> PartitionWindows.topology(input, output, grace(options));
+          case "aggregate-dsl" -> WindowedAggregate.topology(input, output, grace(options));
+          default ->
+              throw new IllegalArgumentException(
+                  "mode must be passthrough, aggregate or aggregate-dsl, got '" + mode + "'");
         };
     KafkaStreams streams = new KafkaStreams(topology, streamsConfig(options));
     CountDownLatch stopped = new CountDownLatch(1);
@@ -59,6 +62,10 @@ public final class Main {
     stopped.await();
   }
 
+  static Duration grace(Map<String, String> options) {
+    return Duration.ofMillis(Long.parseLong(options.getOrDefault("grace-ms", "60000")));
+  }
+
   static Properties streamsConfig(Map<String, String> options) {
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, required(options, "application-id"));
@@ -69,6 +76,16 @@ public final class Main {
     props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, options.getOrDefault("threads", "1"));
     props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, "1");
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+    // Static membership, so close(leaveGroup) removes the member at once (Kafka Streams' dynamic members
+    // never leave on close) and the bench can delete the group without waiting out the session timeout.
+    props.put(
+        StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG),
+        required(options, "application-id") + "-instance");
+    // Our processors' transaction.timeout.ms (Kafka Streams' EOS default is 10 s, which a busy shared
+    // machine exceeds: the coordinator then aborts and fences the thread, and the run stalls on rebalances).
+    props.put(
+        StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
+        options.getOrDefault("transaction-timeout-ms", "30000"));
     return props;
   }
 
@@ -83,6 +100,7 @@ public final class Main {
       if (name.name().equals("dropped-records-total")) dropped += value;
       if (name.name().equals("process-total")) processed += value;
     }
+    dropped += PartitionWindows.LATE.get();
     return String.format(
         "{\"kafka_streams_summary\":true,\"mode\":\"%s\",\"processed\":%d,\"dropped_records\":%d}",
         mode, (long) processed, (long) dropped);

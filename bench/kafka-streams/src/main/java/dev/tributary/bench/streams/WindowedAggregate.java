@@ -23,7 +23,6 @@ import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.TimeWindows;
-import org.apache.kafka.streams.kstream.Windowed;
 import org.apache.kafka.streams.state.WindowStore;
 
 /**
@@ -64,23 +63,23 @@ final class WindowedAggregate {
                 .withKeySerde(Serdes.String())
                 .withValueSerde(WindowStats.serde()))
         .toStream(Named.as("closed-windows"))
-        .map((window, stats) -> KeyValue.pair(service(window.key()), encode(window, stats)))
+        .map((window, stats) -> KeyValue.pair(service(window.key()), encode(window.key(), window.window().start(), window.window().end(), stats)))
         .to(output, Produced.with(Serdes.String(), Serdes.ByteArray()));
     return builder.build();
   }
 
-  private static String service(String groupKey) {
+  static String service(String groupKey) {
     return groupKey.substring(0, groupKey.indexOf('\u0000'));
   }
 
-  static byte[] encode(Windowed<String> window, WindowStats s) {
-    String[] group = window.key().split("\u0000", 3);
+  static byte[] encode(String groupKey, long windowStart, long windowEnd, WindowStats s) {
+    String[] group = groupKey.split("\u0000", 3);
     GenericRecord r = new GenericData.Record(STATS_MINUTE);
     r.put("service", group[0]);
     r.put("endpoint", group[1]);
     r.put("region", group[2]);
-    r.put("window_start", window.window().start());
-    r.put("window_end", window.window().end());
+    r.put("window_start", windowStart);
+    r.put("window_end", windowEnd);
     r.put("revision", 0);
     r.put("requests", s.requests);
     String[] classes = {"status_1xx", "status_2xx", "status_3xx", "status_4xx", "status_5xx"};
