@@ -66,7 +66,7 @@ export async function benchAggregate(
     aggregate_backlog_late_by_generator: backlog.lateByGenerator,
   };
   options.say(
-    `Kafka Streams aggregate: one-minute windows, grace ${AGGREGATE_GRACE_MS / 1000} s, emit on close`,
+    `Kafka Streams aggregate: one-minute windows in a partition-local store, grace ${AGGREGATE_GRACE_MS / 1000} s`,
   );
   const peer = await measureKafkaStreams({
     mode: 'aggregate',
