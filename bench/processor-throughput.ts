@@ -1,7 +1,9 @@
 // Measures a processor's sustained events/s over records already in its input topic, as a real OS
 // process, and samples its RSS. Startup and group join are excluded: the clock starts at the first commit.
+// The same clock times the Kafka Streams peers (kafka-streams-peers.ts): it only watches a group's commits.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { startProcessor } from '../infra/pipeline/processor-process.ts';
 import { withGroupProgress } from '../runtime/kafka/index.ts';
 
@@ -28,6 +30,66 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
+/**
+ * Times `group` from its first commit on `topic` until it has committed `records` there and caught up
+ * on every topic of `alsoCaughtUp` (a peer's internal repartition topic), sampling `child`'s RSS.
+ */
+export async function timeCommits(options: {
+  name: string;
+  child: ChildProcess;
+  brokers: string;
+  group: string;
+  topic: string;
+  records: number;
+  alsoCaughtUp?: readonly string[];
+}): Promise<ThroughputResult> {
+  const rss: number[] = [];
+  let firstAt = 0;
+  let firstDone = 0;
+  let doneAt = 0;
+  await withGroupProgress(options.brokers, options.group, async (progress) => {
+    for (;;) {
+      const done = (await progress(options.topic)).reduce((sum, p) => sum + Math.max(0, p.committed), 0);
+      const pid = options.child.pid;
+      const sample = pid === undefined ? undefined : rssMb(pid);
+      if (done > 0 && sample !== undefined) rss.push(sample);
+      if (done > 0 && firstAt === 0) {
+        firstAt = performance.now();
+        firstDone = done;
+      }
+      if (done >= options.records && (await caughtUp(progress, options.alsoCaughtUp ?? []))) {
+        doneAt = performance.now();
+        return;
+      }
+      if (options.child.exitCode !== null)
+        throw new Error(`${options.name} exited with ${options.child.exitCode} during the benchmark`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  });
+  const seconds = (doneAt - firstAt) / 1000;
+  const records = options.records - firstDone;
+  // Steady state: the second half of the samples, after buffers and state have grown.
+  return {
+    eventsPerS: records / seconds,
+    records,
+    seconds,
+    rssSteadyMb: median(rss.slice(Math.floor(rss.length / 2))),
+    rssMaxMb: Math.max(0, ...rss),
+  };
+}
+
+async function caughtUp(
+  progress: (topic: string) => Promise<{ committed: number; end: number }[]>,
+  topics: readonly string[],
+): Promise<boolean> {
+  for (const topic of topics) {
+    // A transactional topic's end includes commit markers: caught up = within one marker per partition.
+    const partitions = await progress(topic);
+    if (partitions.some((p) => p.end - Math.max(0, p.committed) > 1)) return false;
+  }
+  return true;
+}
+
 export async function measureProcessor(options: {
   name: string;
   brokers: string;
@@ -38,8 +100,6 @@ export async function measureProcessor(options: {
   workDir: string;
   env?: Record<string, string>;
 }): Promise<ThroughputResult> {
-  const group = `${options.topicPrefix}${options.name}`;
-  const topic = `${options.topicPrefix}${options.inputTopic}`;
   const processor = startProcessor(
     options.name,
     {
@@ -53,42 +113,17 @@ export async function measureProcessor(options: {
     },
     join(options.workDir, `${options.name}.log`),
   );
-  const rss: number[] = [];
-  let firstAt = 0;
-  let firstDone = 0;
-  let doneAt = 0;
   try {
-    await withGroupProgress(options.brokers, group, async (progress) => {
-      for (;;) {
-        const done = (await progress(topic)).reduce((sum, p) => sum + Math.max(0, p.committed), 0);
-        const pid = processor.child.pid;
-        const sample = pid === undefined ? undefined : rssMb(pid);
-        if (done > 0 && sample !== undefined) rss.push(sample);
-        if (done > 0 && firstAt === 0) {
-          firstAt = performance.now();
-          firstDone = done;
-        }
-        if (done >= options.records) {
-          doneAt = performance.now();
-          return;
-        }
-        if (processor.child.exitCode !== null)
-          throw new Error(`${options.name} exited with ${processor.child.exitCode} during the benchmark`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+    return await timeCommits({
+      name: options.name,
+      child: processor.child,
+      brokers: options.brokers,
+      group: `${options.topicPrefix}${options.name}`,
+      topic: `${options.topicPrefix}${options.inputTopic}`,
+      records: options.records,
     });
   } finally {
     processor.kill('SIGTERM');
     await processor.exited;
   }
-  const seconds = (doneAt - firstAt) / 1000;
-  const records = options.records - firstDone;
-  // Steady state: the second half of the samples, after buffers and state have grown.
-  return {
-    eventsPerS: records / seconds,
-    records,
-    seconds,
-    rssSteadyMb: median(rss.slice(Math.floor(rss.length / 2))),
-    rssMaxMb: Math.max(0, ...rss),
-  };
 }

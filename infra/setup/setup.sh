@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares a checkout to run Tributary: Debian packages, node_modules, Kafka jars, the schema registry,
-# the real query clients the tests drive (Go clickhouse-go, Python clickhouse-connect).
+# the real query clients the tests drive (Go clickhouse-go, Python clickhouse-connect), and the Kafka
+# Streams peers the benchmark compares with.
 #
 #   infra/setup/setup.sh [--quiet]
 #
@@ -37,11 +38,12 @@ if ! flock -n 9; then
 fi
 
 T0=$EPOCHREALTIME
-run_step 1 5 "debian packages" apt_check apt_run
-run_step 2 5 "node modules" node_check node_run "npm ci compiles librdkafka, ~2 min"
-run_step 3 5 "kafka jars" kafka_check kafka_run
-run_step 4 5 "schema registry" registry_check registry_run "downloads Apicurio, ~150 MB"
-run_step 5 5 "query clients" clients_check clients_run "Go clickhouse-go and Python clickhouse-connect, ~1 min"
+run_step 1 6 "debian packages" apt_check apt_run
+run_step 2 6 "node modules" node_check node_run "npm ci compiles librdkafka, ~2 min"
+run_step 3 6 "kafka jars" kafka_check kafka_run
+run_step 4 6 "schema registry" registry_check registry_run "downloads Apicurio, ~150 MB"
+run_step 5 6 "query clients" clients_check clients_run "Go clickhouse-go and Python clickhouse-connect, ~1 min"
+run_step 6 6 "kafka streams peers" peers_check peers_run "bench/kafka-streams, one jar by Maven, ~1 min"
 if [ "$QUIET" = 0 ] || [ "$WORKED" = 1 ]; then
   echo "setup complete in $(elapsed "$T0")s (cache: $CACHE)"
 fi

@@ -1,5 +1,5 @@
-# The five setup steps (sourced by setup.sh): Debian packages, node_modules, Kafka jars, schema registry,
-# query clients.
+# The six setup steps (sourced by setup.sh): Debian packages, node_modules, Kafka jars, schema registry,
+# query clients, the Kafka Streams peers of the benchmark.
 # Each has a cheap <step>_check (0 = cached) and a <step>_run (see lib.sh).
 
 # --- a. Debian packages -----------------------------------------------------------------------------
@@ -209,4 +209,39 @@ clients_run() {
     fail "pip could not install test/clients/python/requirements.txt" "check access to PyPI, then run ./tributary setup again"
   clients_py_key >"$CLIENTS_DIR/python/stamp"
   STEP_NOTE="clickhouse-go $(grep -o 'clickhouse-go/v2 v[0-9.]*' "$CLIENTS_SRC/go/go.mod" | cut -d' ' -f2), $(cat "$CLIENTS_SRC/python/requirements.txt")"
+}
+
+# --- f. Kafka Streams peers -------------------------------------------------------------------------
+# bench/kafka-streams: the Kafka Streams apps `npm run bench` compares Tributary with, one shaded jar.
+# Rebuilt only when its inputs change (pom, Java sources, the schemas it bundles, the JDK); the build
+# directory lives in the cache so the checkout stays clean.
+PEERS_SRC="$REPO/bench/kafka-streams"
+PEERS_DIR="$CACHE/kafka-streams"
+
+peers_key() {
+  {
+    cat "$PEERS_SRC/pom.xml"
+    find "$PEERS_SRC/src" "$REPO/schemas" -type f -print0 | LC_ALL=C sort -z | xargs -0 cat
+    readlink -f "$(command -v java)"
+  } | sha256
+}
+
+peers_check() {
+  command -v java >/dev/null 2>&1 || return 1
+  [ -f "$PEERS_DIR/kafka-streams-peers.jar" ] && [ "$(cat "$PEERS_DIR/stamp" 2>/dev/null)" = "$(peers_key)" ]
+}
+
+peers_run() {
+  need_command java "install a JDK >= 17 (apt-get install openjdk-17-jdk-headless)"
+  need_command mvn "install Maven (apt-get install maven)"
+  local key build="$PEERS_DIR/build"
+  key=$(peers_key)
+  rm -rf "$build" && mkdir -p "$build"
+  mvn -q -B -Dstyle.color=never -f "$PEERS_SRC/pom.xml" -Dtributary.build.dir="$build" package ||
+    fail "maven could not build bench/kafka-streams" "check access to Maven Central (repo.maven.apache.org) and the Java error above, then run ./tributary setup again"
+  [ -f "$build/kafka-streams-peers.jar" ] || fail "maven succeeded but $build/kafka-streams-peers.jar is missing" "check $PEERS_SRC/pom.xml (finalName, shade plugin)"
+  mv -f "$build/kafka-streams-peers.jar" "$PEERS_DIR/kafka-streams-peers.jar"
+  rm -rf "$build"
+  echo "$key" >"$PEERS_DIR/stamp"
+  STEP_NOTE="kafka-streams $(grep -o '<kafka.version>[^<]*' "$PEERS_SRC/pom.xml" | cut -d'>' -f2)"
 }
