@@ -1,0 +1,94 @@
+// alert: stats.1m → alerts. Rules from a YAML file (rules-file.ts) judge each service's complete minutes
+// in event time (judge-service.ts); each (rule, service) steps an episode state machine (episodes.ts)
+// whose edges are the AlertEvents: exactly one FIRING and one RESOLVED per episode, because the state
+// lives in a changelogged store written in the same transaction as the alerts and the input offsets.
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { avro, defineProcessor, keyedStore } from '../../runtime/index.ts';
+import type { AlertEvent, TableView } from '../../runtime/index.ts';
+import type { Service } from '../../runtime/contracts/index.ts';
+import { applyRow, newServiceState, retentionFor } from './judge-service.ts';
+import type { RuleEdge, ServiceAlertState } from './judge-service.ts';
+import type { Objectives } from './rule-kinds.ts';
+import { loadRulesFile } from './rules-file.ts';
+import type { ServiceMinutes } from './service-minutes.ts';
+import { renderSummary } from './summary-template.ts';
+
+export const DEFAULT_RULES_FILE = fileURLToPath(new URL('./default-rules.yaml', import.meta.url));
+
+export const alert = defineProcessor({
+  name: 'alert',
+  description:
+    "judges each service's complete minutes against the rules; one FIRING and one RESOLVED per episode",
+  input: { topic: 'stats.1m', value: avro('StatsMinute') },
+  outputs: { alerts: { topic: 'alerts', value: avro('AlertEvent') } },
+  config: {
+    rulesFile: z.string().min(1).default(DEFAULT_RULES_FILE).describe('path of the YAML rules file'),
+  },
+  // Rows that change no judged minute's outcome: corrections (and rows of a minute judged without them).
+  outcomes: ['folded_after_judged'],
+  stores: { services: keyedStore<ServiceAlertState>() },
+  tables: {
+    services: {
+      topic: 'ref.services',
+      value: avro('Service'),
+      validFrom: { from: 'field', field: 'updated_at' },
+    },
+  },
+  open(config) {
+    const rules = loadRulesFile(config.rulesFile);
+    return { rules, retention: retentionFor(rules) };
+  },
+  handle(record, ctx) {
+    const row = record.value;
+    const store = ctx.store('services');
+    const state = store.get(row.service) ?? newServiceState(row);
+    const { rules, retention } = ctx.resources;
+    const judgedBefore = state.minutes.judgedThrough;
+    const objectives = objectivesOf(ctx.table('services'), row.service, state.minutes);
+    const edges = applyRow(state, row, rules, retention, objectives);
+    store.set(row.service, state);
+    if (judgedBefore !== null && row.window_start <= judgedBefore) ctx.count('folded_after_judged');
+    for (const edge of edges)
+      ctx.emit('alerts', row.service, toAlertEvent(row.service, edge), { timestamp: record.timestamp });
+  },
+});
+
+/** The objectives valid at a minute: ref.services at that time, else what the minute's rows carried. */
+function objectivesOf(services: TableView<Service>, service: string, minutes: ServiceMinutes) {
+  return (minute: number): Objectives => {
+    const ref = services.get(service, minute);
+    const rows = minutes.minutes[String(minute)];
+    return {
+      latencySloMs: ref?.latency_slo_ms ?? rows?.latencySloMs ?? null,
+      availabilitySlo: ref?.availability_slo ?? rows?.availabilitySlo ?? null,
+    };
+  };
+}
+
+function toAlertEvent(service: string, { rule, edge }: RuleEdge): AlertEvent {
+  const severity = rule.labels['severity'] ?? '';
+  const values = {
+    service,
+    value: edge.value,
+    threshold: edge.threshold,
+    rule: rule.alert,
+    kind: rule.kind,
+    state: edge.state,
+    severity,
+  };
+  return {
+    alert_id: edge.alertId,
+    state: edge.state,
+    rule: rule.alert,
+    kind: rule.kind,
+    severity,
+    service,
+    episode_start: edge.episodeStart,
+    at: edge.at,
+    value: edge.value,
+    threshold: edge.threshold,
+    summary: renderSummary(rule.summary, values),
+    labels: { ...rule.labels, alertname: rule.alert, service, severity },
+  };
+}

@@ -1,0 +1,109 @@
+// A service's recent minutes as the alert stage keeps them (JSON, in a keyed store): per minute the
+// requests, 5xx and merged latency buckets of all its (endpoint, region) rows, revision 0 and the
+// corrections folded in alike, since they are deltas. A minute is complete, and can be judged, once
+// all of its `service_rows` revision-0 rows are in.
+import type { StatsMinute } from '../../runtime/index.ts';
+
+export const MINUTE_MS = 60_000;
+
+export interface MinuteTotals {
+  requests: number;
+  errors5xx: number;
+  /** Latency buckets merged over the rows, by bucket index (dropped once no rule reads them). */
+  buckets?: Record<string, number>;
+  zeroCount?: number;
+  /** The service's objectives as the rows carried them (from enrich), when ref.services has none. */
+  latencySloMs: number | null;
+  availabilitySlo: number | null;
+}
+
+export interface ServiceMinutes {
+  /** By window_start (ms, as a string key). */
+  minutes: Record<string, MinuteTotals>;
+  /** Revision-0 rows received, by window_start, for minutes not yet judged. */
+  rowsIn: Record<string, number>;
+  /** window_start of the last judged minute; null before the first. */
+  judgedThrough: number | null;
+  /** window_start of the first minute seen: baselines do not reach before it. */
+  firstMinute: number;
+  sketchAccuracy: number;
+}
+
+export function emptyServiceMinutes(firstMinute: number, sketchAccuracy: number): ServiceMinutes {
+  return { minutes: {}, rowsIn: {}, judgedThrough: null, firstMinute, sketchAccuracy };
+}
+
+/** Adds a row's counts to its minute; true if the row completes a minute not judged yet. */
+export function foldRow(state: ServiceMinutes, row: StatsMinute): boolean {
+  const key = String(row.window_start);
+  const totals = (state.minutes[key] ??= {
+    requests: 0,
+    errors5xx: 0,
+    buckets: {},
+    zeroCount: 0,
+    latencySloMs: null,
+    availabilitySlo: null,
+  });
+  totals.requests += row.requests;
+  totals.errors5xx += row.status_5xx;
+  totals.latencySloMs = row.latency_slo_ms ?? totals.latencySloMs;
+  totals.availabilitySlo = row.availability_slo ?? totals.availabilitySlo;
+  if (totals.buckets !== undefined) addBuckets(totals, row);
+  state.firstMinute = Math.min(state.firstMinute, row.window_start);
+  if (state.judgedThrough !== null && row.window_start <= state.judgedThrough) return false;
+  if (row.revision !== 0) return false;
+  const rows = (state.rowsIn[key] ?? 0) + 1;
+  state.rowsIn[key] = rows;
+  return rows >= row.service_rows;
+}
+
+function addBuckets(totals: MinuteTotals, row: StatsMinute): void {
+  const buckets = totals.buckets ?? {};
+  row.sketch_bucket_index.forEach((index, i) => {
+    buckets[String(index)] = (buckets[String(index)] ?? 0) + (row.sketch_bucket_count[i] ?? 0);
+  });
+  totals.zeroCount = (totals.zeroCount ?? 0) + row.sketch_zero_count;
+}
+
+/** The minutes to judge now that `completed` is complete: every unjudged one up to it, oldest first. */
+export function minutesToJudge(state: ServiceMinutes, completed: number, maxGapMinutes: number): number[] {
+  const from = state.judgedThrough === null ? completed : state.judgedThrough + MINUTE_MS;
+  const start = Math.max(from, completed - maxGapMinutes * MINUTE_MS);
+  const out: number[] = [];
+  for (let minute = start; minute <= completed; minute += MINUTE_MS) out.push(minute);
+  return out;
+}
+
+/** Marks minutes up to `minute` judged, and drops what no rule reads any more. */
+export function markJudged(
+  state: ServiceMinutes,
+  minute: number,
+  keep: { minutes: number; sketchMinutes: number },
+): void {
+  state.judgedThrough = minute;
+  for (const key of Object.keys(state.rowsIn)) if (Number(key) <= minute) delete state.rowsIn[key];
+  for (const [key, totals] of Object.entries(state.minutes)) {
+    const age = (minute - Number(key)) / MINUTE_MS;
+    if (age >= keep.minutes) delete state.minutes[key];
+    else if (age >= keep.sketchMinutes && totals.buckets !== undefined) {
+      delete totals.buckets;
+      delete totals.zeroCount;
+    }
+  }
+}
+
+/** Sums of requests and 5xx over the `minutes` minutes ending with `minute` (missing minutes: 0). */
+export function windowTotals(
+  state: ServiceMinutes,
+  minute: number,
+  minutes: number,
+): { requests: number; errors5xx: number } {
+  let requests = 0;
+  let errors5xx = 0;
+  for (let i = 0; i < minutes; i++) {
+    const totals = state.minutes[String(minute - i * MINUTE_MS)];
+    requests += totals?.requests ?? 0;
+    errors5xx += totals?.errors5xx ?? 0;
+  }
+  return { requests, errors5xx };
+}
