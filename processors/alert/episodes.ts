@@ -13,8 +13,8 @@ import { MINUTE_MS } from './service-minutes.ts';
 
 export type EpisodeState =
   | { phase: 'ok' }
-  | { phase: 'pending'; firstBad: number; badMinutes: number }
-  | { phase: 'firing'; alertId: string; episodeStart: number; goodMinutes: number };
+  | { phase: 'pending'; firstBad: number; badMinutes: number; reference?: number }
+  | { phase: 'firing'; alertId: string; episodeStart: number; goodMinutes: number; reference?: number };
 
 export interface Edge {
   state: 'FIRING' | 'RESOLVED';
@@ -50,9 +50,10 @@ export function stepEpisode(
     case 'ok':
     case 'pending': {
       if (verdict !== 'bad') return { state: OK };
-      const firstBad = state.phase === 'pending' ? state.firstBad : minute;
+      const started = state.phase === 'pending' ? state : startPending(minute, judgement);
+      const { firstBad } = started;
       const badMinutes = state.phase === 'pending' ? state.badMinutes + 1 : 1;
-      if (badMinutes < rule.for) return { state: { phase: 'pending', firstBad, badMinutes } };
+      if (badMinutes < rule.for) return { state: { ...started, badMinutes } };
       const alertId = alertIdOf(rule.alert, service, firstBad);
       const edge: Edge = {
         state: 'FIRING',
@@ -62,7 +63,9 @@ export function stepEpisode(
         value: judgement.value,
         threshold: judgement.threshold,
       };
-      return { state: { phase: 'firing', alertId, episodeStart: firstBad, goodMinutes: 0 }, edge };
+      const firing: EpisodeState = { phase: 'firing', alertId, episodeStart: firstBad, goodMinutes: 0 };
+      if (started.reference !== undefined) firing.reference = started.reference;
+      return { state: firing, edge };
     }
     case 'firing': {
       if (verdict !== 'good') return { state: { ...state, goodMinutes: 0 } };
@@ -79,6 +82,13 @@ export function stepEpisode(
       return { state: OK, edge };
     }
   }
+}
+
+/** A pending run from its first bad minute, keeping what that minute was measured against. */
+function startPending(minute: number, judgement: Judgement): EpisodeState & { phase: 'pending' } {
+  const pending: EpisodeState & { phase: 'pending' } = { phase: 'pending', firstBad: minute, badMinutes: 1 };
+  if (judgement.reference !== undefined) pending.reference = judgement.reference;
+  return pending;
 }
 
 const NO_DATA_AS = { resolve: 'good', keep: 'unchanged', fire: 'bad' } as const;

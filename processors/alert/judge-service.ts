@@ -60,8 +60,10 @@ export function applyRow(
   for (const minute of minutesToJudge(state.minutes, row.window_start, retention.maxGapMinutes)) {
     const slo = objectivesAt(minute);
     for (const rule of rules) {
-      const judgement = judgeMinute(rule, state.minutes, minute, slo);
-      const step = stepEpisode(state.episodes[rule.alert] ?? OK, rule, row.service, minute, judgement);
+      const episode = state.episodes[rule.alert] ?? OK;
+      const reference = episode.phase === 'ok' ? undefined : episode.reference;
+      const judgement = judgeMinute(rule, state.minutes, minute, slo, reference);
+      const step = stepEpisode(episode, rule, row.service, minute, judgement);
       state.episodes[rule.alert] = step.state;
       if (step.edge !== undefined) edges.push({ rule, edge: step.edge, judgement });
     }

@@ -16,6 +16,8 @@ export interface Judgement {
   threshold: number;
   /** The threshold a recovered minute is at or below (at or above, for traffic_drop). */
   recovery: number;
+  /** What the value was measured against (traffic_drop: the baseline), kept while an episode lasts. */
+  reference?: number;
 }
 
 /** The service's objectives valid at a minute (ref.services, else what the rows carried). */
@@ -24,11 +26,13 @@ export interface Objectives {
   availabilitySlo: number | null;
 }
 
+/** `reference`: the episode's frozen reference (traffic_drop: the baseline before its first bad minute). */
 export function judgeMinute(
   rule: AlertRule,
   state: ServiceMinutes,
   minute: number,
   slo: Objectives,
+  reference?: number,
 ): Judgement {
   switch (rule.kind) {
     case 'error_ratio': {
@@ -40,8 +44,12 @@ export function judgeMinute(
       const q = quantileOfBuckets(state, minute, rule.window, rule.quantile, rule.min_requests);
       return classify(rule, q, slo.latencySloMs);
     }
-    case 'traffic_drop':
-      return classify(rule, fractionOfBaseline(rule, state, minute), 1);
+    case 'traffic_drop': {
+      const baseline = reference ?? baselineOf(rule, state, minute);
+      if (baseline === undefined) return classify(rule, undefined, 1);
+      const requests = state.minutes[String(minute)]?.requests ?? 0;
+      return { ...classify(rule, requests / baseline, 1), reference: baseline };
+    }
     case 'slo_burn_rate':
       return classify(rule, burnRate(rule, state, minute, slo.availabilitySlo), 1);
   }
@@ -59,12 +67,13 @@ function classify(rule: AlertRule, value: number | undefined, unit: number): Jud
 }
 
 /**
- * This minute's requests over the median of the baseline minutes before it (a median, so an episode's
- * own low minutes do not drag the baseline down until they are half of it). Minutes before the service
- * was first seen are not part of it; with fewer than half the baseline known, or a median below
- * min_requests, there is nothing to compare with.
+ * The median of the requests per minute over the baseline minutes before this one (a median, so a few
+ * odd minutes do not move it). An episode keeps the baseline of its first bad minute, so a long drop
+ * is compared with the traffic before it, not with itself. Minutes before the service was first seen
+ * are not part of it; with fewer than half the baseline known, or a median below min_requests, there is
+ * nothing to compare with.
  */
-function fractionOfBaseline(
+function baselineOf(
   rule: AlertRule & { kind: 'traffic_drop' },
   state: ServiceMinutes,
   minute: number,
@@ -82,8 +91,7 @@ function fractionOfBaseline(
     counts.length % 2 === 1
       ? (counts[Math.floor(middle)] ?? 0)
       : ((counts[middle - 1] ?? 0) + (counts[middle] ?? 0)) / 2;
-  if (median < Math.max(1, rule.min_requests)) return undefined;
-  return (state.minutes[String(minute)]?.requests ?? 0) / median;
+  return median < Math.max(1, rule.min_requests) ? undefined : median;
 }
 
 /**

@@ -111,7 +111,7 @@ function checkUniqueNames(rules: AlertRule[], doc: Document, lines: LineCounter,
       continue;
     }
     const line = lineOf(doc, lines, pathOfRule(doc, index));
-    const problem = `line ${line}: rule "${rule.alert}" (group "${rule.group}"): alert: the name is used twice (it is part of every alert id)`;
+    const problem = `rule "${rule.alert}" (group "${rule.group}"): alert: the name is used twice (it is part of every alert id)`;
     throw new ResourceError(`${source}:${line}`, problem, FIX);
   }
 }
