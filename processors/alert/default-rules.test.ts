@@ -10,7 +10,8 @@ import type { AlertEvent, StatsMinute } from '../../runtime/index.ts';
 import { TestDriver } from '../../runtime/testing/run-in-memory.ts';
 import { DEFAULT_RULES_FILE, alert } from './alert.ts';
 import { loadRulesFile } from './rules-file.ts';
-import { MINUTE, T0, bucketIndex } from './test-rows.ts';
+import { bucketIndex } from '../../runtime/index.ts';
+import { MINUTE, T0 } from './test-rows.ts';
 
 const RATE = 120;
 const MINUTES = 32;
@@ -72,7 +73,7 @@ function generatedRows(
     target.set(key, acc);
     acc.requests++;
     if (event.status >= 500) acc.errors++;
-    const bucket = bucketIndex(event.latencyMs);
+    const bucket = bucketIndex(event.latencyMs) ?? 0;
     acc.buckets.set(bucket, (acc.buckets.get(bucket) ?? 0) + 1);
   }
   const rows: StatsMinute[] = [];

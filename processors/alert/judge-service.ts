@@ -44,7 +44,7 @@ export function retentionFor(rules: readonly AlertRule[]): Retention {
 }
 
 export function newServiceState(row: StatsMinute): ServiceAlertState {
-  return { minutes: emptyServiceMinutes(row.window_start, row.sketch_relative_accuracy), episodes: {} };
+  return { minutes: emptyServiceMinutes(row.window_start), episodes: {} };
 }
 
 /** Folds a row in and judges what it completes; returns the episode edges, in order. */

@@ -2,16 +2,16 @@
 // requests, 5xx and merged latency buckets of all its (endpoint, region) rows, revision 0 and the
 // corrections folded in alike, since they are deltas. A minute is complete, and can be judged, once
 // all of its `service_rows` revision-0 rows are in.
-import type { StatsMinute } from '../../runtime/index.ts';
+import { LatencySketch } from '../../runtime/index.ts';
+import type { LatencyBuckets, StatsMinute } from '../../runtime/index.ts';
 
 export const MINUTE_MS = 60_000;
 
 export interface MinuteTotals {
   requests: number;
   errors5xx: number;
-  /** Latency buckets merged over the rows, by bucket index (dropped once no rule reads them). */
-  buckets?: Record<string, number>;
-  zeroCount?: number;
+  /** The rows' latency sketches merged (dropped once no rule reads them; null: not kept). */
+  sketch?: LatencyBuckets | null;
   /** The service's objectives as the rows carried them (from enrich), when ref.services has none. */
   latencySloMs: number | null;
   availabilitySlo: number | null;
@@ -26,11 +26,10 @@ export interface ServiceMinutes {
   judgedThrough: number | null;
   /** window_start of the first minute seen: baselines do not reach before it. */
   firstMinute: number;
-  sketchAccuracy: number;
 }
 
-export function emptyServiceMinutes(firstMinute: number, sketchAccuracy: number): ServiceMinutes {
-  return { minutes: {}, rowsIn: {}, judgedThrough: null, firstMinute, sketchAccuracy };
+export function emptyServiceMinutes(firstMinute: number): ServiceMinutes {
+  return { minutes: {}, rowsIn: {}, judgedThrough: null, firstMinute };
 }
 
 /** Adds a row's counts to its minute; true if the row completes a minute not judged yet. */
@@ -39,8 +38,6 @@ export function foldRow(state: ServiceMinutes, row: StatsMinute): boolean {
   const totals = (state.minutes[key] ??= {
     requests: 0,
     errors5xx: 0,
-    buckets: {},
-    zeroCount: 0,
     latencySloMs: null,
     availabilitySlo: null,
   });
@@ -48,7 +45,7 @@ export function foldRow(state: ServiceMinutes, row: StatsMinute): boolean {
   totals.errors5xx += row.status_5xx;
   totals.latencySloMs = row.latency_slo_ms ?? totals.latencySloMs;
   totals.availabilitySlo = row.availability_slo ?? totals.availabilitySlo;
-  if (totals.buckets !== undefined) addBuckets(totals, row);
+  if (totals.sketch !== null) totals.sketch = mergeRowSketch(totals.sketch, row);
   state.firstMinute = Math.min(state.firstMinute, row.window_start);
   if (state.judgedThrough !== null && row.window_start <= state.judgedThrough) return false;
   if (row.revision !== 0) return false;
@@ -57,12 +54,16 @@ export function foldRow(state: ServiceMinutes, row: StatsMinute): boolean {
   return rows >= row.service_rows;
 }
 
-function addBuckets(totals: MinuteTotals, row: StatsMinute): void {
-  const buckets = totals.buckets ?? {};
-  row.sketch_bucket_index.forEach((index, i) => {
-    buckets[String(index)] = (buckets[String(index)] ?? 0) + (row.sketch_bucket_count[i] ?? 0);
+/** A row's sketch merged into a minute's (new buckets; the stored ones are left as they were). */
+function mergeRowSketch(into: LatencyBuckets | undefined, row: StatsMinute): LatencyBuckets {
+  const sketch = LatencySketch.fromBuckets({
+    relativeAccuracy: row.sketch_relative_accuracy,
+    zeroCount: row.sketch_zero_count,
+    index: row.sketch_bucket_index,
+    count: row.sketch_bucket_count,
   });
-  totals.zeroCount = (totals.zeroCount ?? 0) + row.sketch_zero_count;
+  if (into !== undefined) sketch.merge(LatencySketch.fromBuckets(into));
+  return sketch.toBuckets();
 }
 
 /** The minutes to judge now that `completed` is complete: every unjudged one up to it, oldest first. */
@@ -85,10 +86,7 @@ export function markJudged(
   for (const [key, totals] of Object.entries(state.minutes)) {
     const age = (minute - Number(key)) / MINUTE_MS;
     if (age >= keep.minutes) delete state.minutes[key];
-    else if (age >= keep.sketchMinutes && totals.buckets !== undefined) {
-      delete totals.buckets;
-      delete totals.zeroCount;
-    }
+    else if (age >= keep.sketchMinutes) totals.sketch = null;
   }
 }
 

@@ -3,12 +3,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bucketIndex } from '../../runtime/index.ts';
 import type { StatsMinute } from '../../runtime/index.ts';
 
 export const T0 = Date.UTC(2026, 11, 1, 12, 0, 0);
 export const MINUTE = 60_000;
 const ACCURACY = 0.01;
-const GAMMA = (1 + ACCURACY) / (1 - ACCURACY);
 
 export interface MinuteSpec {
   requests: number;
@@ -69,7 +69,7 @@ function statsRow(
     bytes_out: requests * 100,
     sketch_relative_accuracy: ACCURACY,
     sketch_zero_count: 0,
-    sketch_bucket_index: requests > 0 ? [bucketIndex(latency)] : [],
+    sketch_bucket_index: requests > 0 ? [bucketIndex(latency, ACCURACY) ?? 0] : [],
     sketch_bucket_count: requests > 0 ? [requests] : [],
     service_rows: rows,
     team: 'payments',
@@ -77,11 +77,6 @@ function statsRow(
     latency_slo_ms: spec.latencySloMs === undefined ? 250 : spec.latencySloMs,
     availability_slo: spec.availabilitySlo === undefined ? 0.999 : spec.availabilitySlo,
   };
-}
-
-/** The StatsMinute bucket of a latency: ceil(log_gamma(x)). */
-export function bucketIndex(ms: number): number {
-  return Math.ceil(Math.log(ms) / Math.log(GAMMA));
 }
 
 /** A rules file in a fresh temp dir; returns its path. */
