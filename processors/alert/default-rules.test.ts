@@ -22,19 +22,7 @@ interface Acc {
   buckets: Map<number, number>;
 }
 
-/** A traffic drop as helper loadgen's kind will inject it: this share of the service's events lost. */
-interface Drop {
-  service: string;
-  fromMinute: number;
-  toMinute: number;
-  lost: number;
-}
-
-function generatedRows(
-  seed: number,
-  incidents: IncidentSpec[],
-  drop: Drop,
-): { rows: StatsMinute[]; fleet: Fleet } {
+function generatedRows(seed: number, incidents: IncidentSpec[]): { rows: StatsMinute[]; fleet: Fleet } {
   const options = generatorOptionsSchema.parse({
     seed,
     rate: RATE,
@@ -56,14 +44,6 @@ function generatedRows(
     const event = d.event;
     const window = Math.floor((event.ts - T0) / MINUTE);
     const arrival = Math.floor((generator.streamTimeMs(d.index) - T0) / MINUTE);
-    const name = fleet.services[event.service]?.name ?? '';
-    if (
-      name === drop.service &&
-      window >= drop.fromMinute &&
-      window < drop.toMinute &&
-      d.index % 100 < drop.lost * 100
-    )
-      continue;
     const target = event.timing === 'late' ? late : closed;
     const key =
       event.timing === 'late'
@@ -160,15 +140,15 @@ describe('default rules on the load generator', () => {
       const names = buildFleet({ seed }).services.map((s) => s.name);
       const [errors = '', slow = '', dropped = ''] = [names[1], names[4], names[7]];
       const incidents: IncidentSpec[] = [
-        { service: errors, fromS: 12 * 60 + 20, toS: 18 * 60 + 20, errorRate: 0.5, latencyX: 1 },
-        { service: slow, fromS: 15 * 60 + 40, toS: 21 * 60 + 40, errorRate: 0, latencyX: 5 },
+        { kind: 'error_burst', service: errors, fromS: 12 * 60 + 20, toS: 18 * 60 + 20, errorRate: 0.5 },
+        { kind: 'latency_spike', service: slow, fromS: 15 * 60 + 40, toS: 21 * 60 + 40, latencyX: 5 },
+        { kind: 'traffic_drop', service: dropped, fromS: 20 * 60 + 10, toS: 26 * 60 + 50, trafficShare: 0.1 },
       ];
-      const drop = { service: dropped, fromMinute: 20, toMinute: 27, lost: 0.8 };
-      const { rows } = generatedRows(seed, incidents, drop);
+      const { rows } = generatedRows(seed, incidents);
       const alerts = await alertsFor(rows);
       expectDetected(alerts, 'HighErrorRatio', errors, 12 + 20 / 60, 18 + 20 / 60);
       expectDetected(alerts, 'LatencyAboveSlo', slow, 15 + 40 / 60, 21 + 40 / 60);
-      expectDetected(alerts, 'TrafficDrop', dropped, 20, 27);
+      expectDetected(alerts, 'TrafficDrop', dropped, 20 + 10 / 60, 26 + 50 / 60);
       // An error burst also burns the error budget; nothing else fires anywhere.
       const others = alerts.filter(
         (a) =>
