@@ -42,7 +42,9 @@ export const alert = defineProcessor({
   handle(record, ctx) {
     const row = record.value;
     const store = ctx.store('services');
-    const state = store.get(row.service) ?? newServiceState(row);
+    // A copy: the store's journal keeps the stored object to put back if the record or batch is undone.
+    const stored = store.get(row.service);
+    const state = stored === undefined ? newServiceState(row) : structuredClone(stored);
     const { rules, retention } = ctx.resources;
     const judgedBefore = state.minutes.judgedThrough;
     const objectives = objectivesOf(ctx.table('services'), row.service, state.minutes);

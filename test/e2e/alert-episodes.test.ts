@@ -39,7 +39,8 @@ const MINUTES = 20;
 /** Minutes of the error burst on the first service (half its requests 5xx). */
 const BURST = { from: 5, to: 10 };
 const workDir = mkdtempSync(join(tmpdir(), 'tributary-alert-'));
-const prefix = uniquePrefix('alert');
+let prefix = uniquePrefix('alert');
+const prefixes: string[] = [];
 const registry = new HttpSchemaRegistry(registryUrl);
 // Event time an hour back, minute-aligned; the services' reference data valid from before it.
 const start = Math.floor(Date.now() / MINUTE) * MINUTE - 60 * MINUTE;
@@ -107,16 +108,17 @@ async function expectedAlerts(rows: readonly StatsMinute[]): Promise<AlertEvent[
   return driver.output('alerts');
 }
 
-function startAlert(): ProcessorProcess {
+function startAlert(extra: Record<string, string> = {}): ProcessorProcess {
   const env = processEnv(
     { brokers, registryUrl, prefix, stateDir: join(workDir, 'state') },
     {
       TRIBUTARY_INSTANCE_ID: '0',
       TRIBUTARY_DEFAULT_PARTITIONS: String(PARTITIONS),
       TRIBUTARY_HTTP_PORT: '0',
+      ...extra,
     },
   );
-  return startProcessor('alert', env, join(workDir, 'alert.log'));
+  return startProcessor('alert', env, join(workDir, `alert-${prefix}.log`));
 }
 
 async function killDuringBatch(
@@ -130,22 +132,39 @@ async function killDuringBatch(
   return startAlert();
 }
 
+/** A fresh prefix (topics, group) and the run's reference data and input topic under it. */
+async function freshRun(): Promise<void> {
+  prefix = uniquePrefix('alert');
+  prefixes.push(prefix);
+  const updatedAt = start - 60 * MINUTE;
+  await loadReferenceData({ brokers, registry, topicPrefix: prefix, fleet: { seed: 1 }, updatedAt });
+  await createTopics(brokers, [
+    { name: `${prefix}stats.1m`, partitions: PARTITIONS, cleanupPolicy: 'delete' },
+  ]);
+}
+
+/** Every episode's edges in order, by alert id; and the (id, state) keys equal the harness's. */
+async function expectOneFiringOneResolvedAsInTheHarness(rows: readonly StatsMinute[]): Promise<void> {
+  const alerts = await readAlerts();
+  const byEpisode = new Map<string, string[]>();
+  for (const a of alerts) byEpisode.set(a.alert_id, [...(byEpisode.get(a.alert_id) ?? []), a.state]);
+  expect([...byEpisode.values()]).toEqual([
+    ['FIRING', 'RESOLVED'],
+    ['FIRING', 'RESOLVED'],
+  ]);
+  const key = (a: AlertEvent) => `${a.alert_id} ${a.state}`;
+  const expected = await expectedAlerts(rows);
+  expect(alerts.map(key).sort()).toEqual(expected.map(key).sort());
+  expect(alerts.every((a) => a.service === services[0]?.name)).toBe(true);
+}
+
 afterAll(async () => {
-  await deleteTopicsWithPrefix(brokers, prefix);
+  for (const p of prefixes) await deleteTopicsWithPrefix(brokers, p);
 });
 
 describe('alert end to end', () => {
   it('SIGKILLed twice during an episode: exactly one FIRING and one RESOLVED per episode (read_committed)', async () => {
-    await loadReferenceData({
-      brokers,
-      registry,
-      topicPrefix: prefix,
-      fleet: { seed: 1 },
-      updatedAt: start - 60 * MINUTE,
-    });
-    await createTopics(brokers, [
-      { name: `${prefix}stats.1m`, partitions: PARTITIONS, cleanupPolicy: 'delete' },
-    ]);
+    await freshRun();
     const rows = statsRows();
     const perMinute = rows.length / MINUTES;
     const upTo = (minute: number) => minute * perMinute;
@@ -163,17 +182,28 @@ describe('alert end to end', () => {
     copy = await killDuringBatch(copy, rows.slice(upTo(BURST.to + 2)));
     await waitForGroupCaughtUp(brokers, `${prefix}alert`, `${prefix}stats.1m`);
 
-    const alerts = await readAlerts();
-    const byEpisode = new Map<string, string[]>();
-    for (const a of alerts) byEpisode.set(a.alert_id, [...(byEpisode.get(a.alert_id) ?? []), a.state]);
-    expect([...byEpisode.values()]).toEqual([
-      ['FIRING', 'RESOLVED'],
-      ['FIRING', 'RESOLVED'],
-    ]);
-    const key = (a: AlertEvent) => `${a.alert_id} ${a.state}`;
-    const expected = await expectedAlerts(rows);
-    expect(alerts.map(key).sort()).toEqual(expected.map(key).sort());
-    expect(alerts.every((a) => a.service === services[0]?.name)).toBe(true);
+    await expectOneFiringOneResolvedAsInTheHarness(rows);
+    copy.kill('SIGTERM');
+    expect((await copy.exited).code).toBe(0);
+  });
+
+  it('regression: a batch aborted after the handler ran is judged again from the state before it', async () => {
+    // The handler once changed the stored state object in place, so the journal's undo put back the
+    // changed object: after an aborted commit the retried batch found its minutes judged already and
+    // emitted nothing (the episode's FIRING and RESOLVED were lost).
+    await freshRun();
+    const rows = statsRows();
+    const upTo = (minute: number) => minute * (rows.length / MINUTES);
+    const first = startAlert();
+    await produceRows(rows.slice(0, upTo(BURST.from - 1)));
+    await waitForGroupCaughtUp(brokers, `${prefix}alert`, `${prefix}stats.1m`);
+    first.kill('SIGTERM');
+    expect((await first.exited).code).toBe(0);
+    // Every service is in the restored state; the next copy's first commit fails once and is retried.
+    const copy = startAlert({ TRIBUTARY_TEST_FAULT: 'processor.commit:fail@1' });
+    await produceRows(rows.slice(upTo(BURST.from - 1)));
+    await waitForGroupCaughtUp(brokers, `${prefix}alert`, `${prefix}stats.1m`);
+    await expectOneFiringOneResolvedAsInTheHarness(rows);
     copy.kill('SIGTERM');
     expect((await copy.exited).code).toBe(0);
   });
