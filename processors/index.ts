@@ -2,6 +2,7 @@
 import type { AnyProcessorDefinition } from '../runtime/index.ts';
 
 export const processors: Record<string, () => Promise<AnyProcessorDefinition>> = {
+  aggregate: async () => (await import('./aggregate/aggregate.ts')).aggregate,
   enrich: async () => (await import('./enrich/enrich.ts')).enrich,
   ingest: async () => (await import('./ingest/ingest.ts')).ingest,
   passthrough: async () => (await import('./passthrough/passthrough.ts')).passthrough,

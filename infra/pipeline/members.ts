@@ -14,9 +14,11 @@ export const PIPELINE_MEMBERS: readonly PipelineMember[] = [
   { name: 'ingest', defaultCopies: 1 },
   // Needs ref.services and ref.customers (`tributary ref load`); without them it exits and is restarted.
   { name: 'enrich', defaultCopies: 1 },
+  // requests.enriched → stats.1m: one-minute event-time windows (closed by the watermark, see README).
+  { name: 'aggregate', defaultCopies: 1 },
   // requests gets enrich's rows; ingest's own (requests.valid) would put every event in it twice.
   { name: 'clickhouse-sink', defaultCopies: 1, env: { TRIBUTARY_SINK_SKIP_TOPICS: 'requests.valid' } },
-  // aggregate and alert join between enrich and clickhouse-sink once `run <name>` runs them.
+  // alert joins between aggregate and clickhouse-sink once `run alert` runs it.
   // Delivers alerts to Alertmanager/webhooks; needs TRIBUTARY_NOTIFIER_ALERTMANAGER_URLS and/or _WEBHOOK_URLS
   // (without a receiver it exits 2), so it starts only when asked: `--copies notifier=1`.
   { name: 'notifier', defaultCopies: 0 },

@@ -181,7 +181,7 @@ export class TestDriver<D extends AnyProcessorDefinition> {
 
   /** The loop's turn with nothing to consume: timers see the wall clock; commits only what they wrote. */
   async tick(): Promise<void> {
-    await this.state?.sync([...this.assigned]);
+    await this.syncAssigned();
     await this.commit(processBatch(this.definition, [], this.environment()));
   }
 
@@ -193,8 +193,13 @@ export class TestDriver<D extends AnyProcessorDefinition> {
   async restart(): Promise<void> {
     this.state = undefined;
     this.time = undefined;
-    this.assigned.clear();
     await this.start();
+    // The new copy is assigned the partitions the old one held, and restores them before anything else.
+    await this.syncAssigned();
+  }
+
+  private async syncAssigned(): Promise<void> {
+    await this.state?.sync([...this.assigned]);
   }
 
   private async start(): Promise<void> {
