@@ -1,9 +1,8 @@
 // A windowed state store for one input partition: values keyed by (group key, window start), each with
 // its window end, handed back in window-end order when the watermark closes them. Closing removes the
 // windows (tombstones in the changelog), so the store holds only open windows. Journaled like the keyed
-// store: a rejected record or an aborted batch rolls its writes back. A value may be updated in place
-// and set again (the committed value is copied on a batch's first write), as long as the handler does
-// not reject the record after the write (a rejected record's in-place change could not be undone).
+// store: a rejected record or an aborted batch rolls its writes back, which is why a value read with
+// `get` must not be changed in place: `set` a new one (the journal keeps the old object to restore).
 import { TributaryError } from '../errors.ts';
 import type { ChangelogRecord, JournalEntry, JournaledStore } from './journal.ts';
 
@@ -38,8 +37,6 @@ export class PartitionWindowedStore<V> implements WindowedStore<V>, JournaledSto
   private readonly byEnd = new Map<number, Set<string>>();
   /** Distinct window ends held, ascending (few: the open windows' ends). */
   private readonly ends: number[] = [];
-  /** Windows written since the last commit (their committed value is kept in the journal). */
-  private readonly touched = new Set<string>();
 
   constructor(
     readonly name: string,
@@ -93,7 +90,7 @@ export class PartitionWindowedStore<V> implements WindowedStore<V>, JournaledSto
   }
 
   commit(): void {
-    this.touched.clear();
+    // Writes are applied in place; the journal alone remembers what to undo.
   }
 
   applyRestored(key: Buffer, value: Buffer | null): void {
@@ -151,21 +148,6 @@ export class PartitionWindowedStore<V> implements WindowedStore<V>, JournaledSto
 
   private record(id: string): void {
     const previous = this.data.get(id);
-    if (this.touched.has(id)) {
-      this.journal.push({ store: this, key: id, undo: () => this.put(id, previous) });
-      return;
-    }
-    // The first write of a window in a batch keeps a copy: a handler may update a value in place, and
-    // an aborted batch must still get the committed value back.
-    this.touched.add(id);
-    const committed = previous === undefined ? undefined : structuredClone(previous);
-    this.journal.push({
-      store: this,
-      key: id,
-      undo: () => {
-        this.put(id, committed);
-        this.touched.delete(id);
-      },
-    });
+    this.journal.push({ store: this, key: id, undo: () => this.put(id, previous) });
   }
 }
