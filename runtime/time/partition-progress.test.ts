@@ -42,6 +42,15 @@ describe('PartitionProgress', () => {
     expect(progress.progress).toBe(51_000); // source 2 silent since 0
   });
 
+  it('gives every source a new timeout when the partition wakes from idle, so the first to resume does not run ahead', () => {
+    const progress = new PartitionProgress(IDLE, 0);
+    for (const p of [0, 1, 2]) progress.observe(from(p, 1_000), undefined, 0);
+    progress.observe(from(0, 90_000), undefined, 5 * IDLE);
+    expect(progress.progress).toBe(1_000);
+    for (const p of [1, 2]) progress.observe(from(p, 60_000), undefined, 5 * IDLE + 1);
+    expect(progress.progress).toBe(60_000);
+  });
+
   it('moves an idle partition on with the wall clock from its last record, and records stop that', () => {
     const progress = new PartitionProgress(IDLE, 0);
     progress.observe(undefined, 100_000, 0);

@@ -2,7 +2,7 @@
 // reports its upstream source partition's progress (kept per source, monotone); a record without one
 // reports its own event time (the largest seen). The partition's progress is the minimum over the
 // sources heard from within `idleTimeoutMs` (wall clock), so a slow upstream partition holds it back
-// while it still sends, and a silent one stops holding it after the timeout. A partition with no records
+// while it still sends, and one silent while the others send stops holding it after the timeout. A partition with no records
 // for `idleTimeoutMs` is idle: its progress then moves on with the wall clock from its last record.
 // Progress never goes back.
 import type { WatermarkHeader } from './watermark-header.ts';
@@ -72,6 +72,9 @@ export class PartitionProgress {
 
   /** A record arrived: its header, else its own event time (undefined when it has none). */
   observe(header: WatermarkHeader | undefined, eventTimeMs: number | undefined, nowMs: number): void {
+    // A partition waking from idle says nothing about any one source: each gets a new timeout to report,
+    // so the first source to resume does not run ahead of the others.
+    if (nowMs - this.lastRecordAt >= this.idleTimeoutMs) this.heardAllAt(nowMs);
     this.lastRecordAt = nowMs;
     this.idle = false;
     if (header !== undefined) this.hear(header, nowMs);
@@ -96,6 +99,11 @@ export class PartitionProgress {
       if (byClock > this.progressMs) this.progressMs = byClock;
     }
     return { advanced: this.progressMs > before, becameIdle };
+  }
+
+  private heardAllAt(nowMs: number): void {
+    for (const source of this.sources.values()) source.heardAt = nowMs;
+    if (Number.isFinite(this.localHeardAt)) this.localHeardAt = nowMs;
   }
 
   /** As if nothing had arrived for the idle timeout (the test driver's "mark idle"). */
