@@ -51,7 +51,7 @@ export class BatchContext {
     this.log = env.log;
     this.resources = env.resources;
     this.outcomes = new Set(declaredOutcomes(definition).map(countKey));
-    this.outputEventTime = (definition.eventTime?.output ?? {});
+    this.outputEventTime = definition.eventTime?.output ?? {};
   }
 
   startRecord(partition: number): void {
