@@ -51,8 +51,6 @@ export interface BatchEnvironment {
   time?: EventTime;
   /** The input partitions this copy holds: a timer's wall-clock tick covers them all. */
   assignedPartitions?: () => readonly number[];
-  /** Records are waiting in the partition (consumer lag, or not known yet): it is not idle. */
-  partitionBacklogged?: (partition: number) => boolean;
 }
 
 export interface BatchResult {
@@ -132,7 +130,7 @@ function tickTimers(
   if (definition.onWatermark === undefined) return;
   const messagesBefore = result.messages.length;
   const savepoint = env.state?.savepoint() ?? 0;
-  for (const partition of time.tick(env.assignedPartitions?.() ?? [], ctx.nowMs, env.partitionBacklogged))
+  for (const partition of time.tick(env.assignedPartitions?.() ?? [], ctx.nowMs))
     runTimer(definition, partition, time, ctx);
   const timersWrote = result.messages.length > messagesBefore || (env.state?.savepoint() ?? 0) > savepoint;
   if (hadRecords || timersWrote) time.persist();

@@ -8,7 +8,7 @@ import { loadConfig, redactConfig, runtimeConfigShape } from '../config/index.ts
 import type { ConfigSource } from '../config/index.ts';
 import { ProcessorMetrics, startHealthServer } from '../observability/index.ts';
 import type { HealthServer, Logger } from '../observability/index.ts';
-import { createGroupClients, partitionKey } from '../kafka/index.ts';
+import { createGroupClients } from '../kafka/index.ts';
 import type { StateManager } from '../state/index.ts';
 import { buildCodecs } from './codecs.ts';
 import { registryFromConfig } from '../serde/index.ts';
@@ -175,9 +175,6 @@ async function runWithConfig(
         time,
         assignedPartitions: () =>
           consumer.assignment.filter((tp) => tp.topic === inputTopic).map((tp) => tp.partition),
-        // Records waiting (lag from librdkafka statistics, every 2 s): the partition is not idle.
-        partitionBacklogged: (partition) =>
-          (consumer.lag().get(partitionKey(inputTopic, partition)) ?? 0) > 0,
         ...(state === undefined ? {} : { state }),
         ...(tables === undefined ? {} : { tables: tables.views }),
       },

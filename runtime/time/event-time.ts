@@ -77,15 +77,12 @@ export class EventTime {
     return held.progress.progress > before;
   }
 
-  /**
-   * Wall clock for the given partitions: the ones whose watermark moved. A partition with records
-   * waiting (`backlogged`, from the consumer's lag) is never idle.
-   */
-  tick(partitions: Iterable<number>, nowMs: number, backlogged?: (partition: number) => boolean): number[] {
+  /** Wall clock for the given partitions: the ones whose watermark moved. */
+  tick(partitions: Iterable<number>, nowMs: number): number[] {
     const advanced: number[] = [];
     for (const partition of partitions) {
       const held = this.partition(partition, nowMs);
-      const { advanced: moved, becameIdle } = held.progress.tick(nowMs, backlogged?.(partition) ?? false);
+      const { advanced: moved, becameIdle } = held.progress.tick(nowMs);
       if (becameIdle) this.options.onIdle?.(partition);
       if (!moved) continue;
       held.dirty = true;

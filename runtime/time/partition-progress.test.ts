@@ -64,14 +64,6 @@ describe('PartitionProgress', () => {
     expect(progress.progress).toBe(100_000 + IDLE + 5_000);
   });
 
-  it('is not idle while records wait in the partition (backlogged), whatever the clock says', () => {
-    const progress = new PartitionProgress(IDLE, 0);
-    progress.observe(undefined, 100_000, 0);
-    expect(progress.tick(5 * IDLE, true)).toEqual({ advanced: false, becameIdle: false });
-    expect(progress.tick(6 * IDLE - 1).advanced).toBe(false);
-    expect(progress.tick(6 * IDLE).becameIdle).toBe(true);
-  });
-
   it('restores from its snapshot, its sources holding the minimum again until they report', () => {
     const progress = new PartitionProgress(IDLE, 0);
     for (const p of [0, 1, 2]) progress.observe(from(p, 1_000 * (p + 1)), undefined, 0);

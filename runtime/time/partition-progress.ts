@@ -86,16 +86,9 @@ export class PartitionProgress {
     this.progressAtLastRecordMs = this.progressMs;
   }
 
-  /**
-   * Wall-clock time passed: silent sources leave the minimum, an idle partition moves on. `backlogged`:
-   * records are waiting in the partition (consumer lag), so it is not silent, whatever the clock says.
-   */
-  tick(nowMs: number, backlogged = false): TickResult {
+  /** Wall-clock time passed: silent sources leave the minimum, an idle partition moves on. */
+  tick(nowMs: number): TickResult {
     const before = this.progressMs;
-    if (backlogged) {
-      this.lastRecordAt = nowMs;
-      this.heardAllAt(nowMs);
-    }
     this.recompute(nowMs);
     const silentMs = nowMs - this.lastRecordAt;
     let becameIdle = false;
