@@ -51,6 +51,10 @@ export const ERROR_CODES = {
   /** A handler asked for a state store its definition does not declare (a bug in the processor). */
   TRIBUTARY_STATE_UNDECLARED: { retryable: false },
   TRIBUTARY_INSTANCE_LOCKED: { retryable: false },
+  /** A `tributary-wm` header no Tributary writer produced: the record counts as one without a header. */
+  TRIBUTARY_TIME_BAD_HEADER: { retryable: false },
+  /** A persisted watermark record this runtime cannot read (another writer, a newer format). */
+  TRIBUTARY_TIME_STATE_CORRUPT: { retryable: false },
   /** A processor's own declaration mistake (an undeclared output, store, table or outcome): exit 2. */
   TRIBUTARY_DEFINITION_INVALID: { retryable: false },
   /** A processor's `open` hook could not load a start-time resource (a rules file, say): exit 2. */

@@ -6,8 +6,8 @@ export { loadConfig, envVarFor, runtimeConfigShape } from './config/index.ts';
 export type { RuntimeConfig, ConfigSource } from './config/index.ts';
 export { createLogger } from './observability/index.ts';
 export type { Logger } from './observability/index.ts';
-export { CHANGELOG_RETENTION_MS, keyedStore, recentIds } from './state/index.ts';
-export type { KeyedStore, RecentIds, StoreDeclaration } from './state/index.ts';
+export { CHANGELOG_RETENTION_MS, keyedStore, recentIds, windowedStore } from './state/index.ts';
+export type { KeyedStore, RecentIds, StoreDeclaration, WindowedStore, WindowEntry } from './state/index.ts';
 export type { HealthStatus } from './observability/index.ts';
 export {
   DEFAULT_RELATIVE_ACCURACY,

@@ -14,7 +14,8 @@ export const PIPELINE_MEMBERS: readonly PipelineMember[] = [
   { name: 'ingest', defaultCopies: 1 },
   // Needs ref.services and ref.customers (`tributary ref load`); without them it exits and is restarted.
   { name: 'enrich', defaultCopies: 1 },
-  // aggregate (requests.enriched → stats.1m) joins here, before alert.
+  // requests.enriched → stats.1m: one-minute event-time windows (closed by the watermark, see README).
+  { name: 'aggregate', defaultCopies: 1 },
   // Judges stats.1m against processors/alert/default-rules.yaml (TRIBUTARY_RULES_FILE for another file).
   { name: 'alert', defaultCopies: 1 },
   // requests gets enrich's rows; ingest's own (requests.valid) would put every event in it twice.

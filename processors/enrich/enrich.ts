@@ -35,6 +35,8 @@ export const enrich = defineProcessor({
     services: { topic: 'ref.services', value: avro('Service'), validFrom: VALID_FROM_UPDATED_AT },
     customers: { topic: 'ref.customers', value: avro('Customer'), validFrom: VALID_FROM_UPDATED_AT },
   },
+  // Progress comes from ingest's tributary-wm headers; a record without one moves it by its own ts.
+  eventTime: { input: (record) => record.value.ts },
   handle(record, ctx) {
     const event = record.value;
     const services = ctx.table('services');

@@ -52,6 +52,9 @@ export const ingest = defineProcessor({
       ),
   },
   // The store expires ids by arrival time and caps them itself; its changelog holds about the live ids.
+  // Raw bytes have no event time until the handler parses them: the ts of what it emits stands in
+  // (a dead letter or a dropped duplicate moves nothing), and becomes requests.valid's progress header.
+  eventTime: { output: { valid: (event) => event.ts } },
   stores: {
     recentEventIds: recentIds({
       horizonMs: (c) => Number(c['dedupHorizonMs']),

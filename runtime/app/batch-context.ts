@@ -36,6 +36,11 @@ export class BatchContext {
   private pending: OutgoingMessage[] = [];
   private pendingCounts: string[] = [];
   private partition = 0;
+  /** The batch's wall-clock time (ms), read once per batch. */
+  nowMs = 0;
+  /** Largest event time of what the current record emitted (declared `eventTime.output`). */
+  emittedEventTimeMs: number | undefined;
+  private readonly outputEventTime: Readonly<Record<string, ((value: unknown) => number) | undefined>>;
 
   constructor(
     private readonly definition: AnyProcessorDefinition,
@@ -46,12 +51,18 @@ export class BatchContext {
     this.log = env.log;
     this.resources = env.resources;
     this.outcomes = new Set(declaredOutcomes(definition).map(countKey));
+    this.outputEventTime = definition.eventTime?.output ?? {};
   }
 
   startRecord(partition: number): void {
     this.partition = partition;
     this.pending = [];
     this.pendingCounts = [];
+    this.emittedEventTimeMs = undefined;
+  }
+
+  get watermarkMs(): number {
+    return this.env.time?.watermark(this.partition, this.nowMs) ?? Number.NEGATIVE_INFINITY;
   }
 
   keepRecord(): void {
@@ -79,6 +90,13 @@ export class BatchContext {
       );
     }
     if (options?.timestamp !== undefined) message.timestamp = options.timestamp;
+    // Downstream processors read how far in event time this record's input partition had come.
+    if (this.env.time !== undefined) message.headers = [this.env.time.headerFor(this.partition, this.nowMs)];
+    const eventTimeOf = this.outputEventTime[output];
+    if (eventTimeOf !== undefined) {
+      const ms = eventTimeOf(value);
+      if (this.emittedEventTimeMs === undefined || ms > this.emittedEventTimeMs) this.emittedEventTimeMs = ms;
+    }
     this.pending.push(message);
   };
 

@@ -9,6 +9,9 @@ import type { OutgoingMessage } from '../kafka/index.ts';
 import type { RuntimeConfig } from '../config/index.ts';
 import type { StateManager } from '../state/index.ts';
 import type { DeadLetter } from '../contracts/records.ts';
+import type { EventTime } from '../time/index.ts';
+import { findWatermarkHeader } from '../time/index.ts';
+import type { MessageHeader } from '../kafka/librdkafka.ts';
 
 export interface RawRecord {
   topic: string;
@@ -17,6 +20,8 @@ export interface RawRecord {
   key: Buffer | null;
   value: Buffer | null;
   timestamp: number;
+  /** As consumed; the runtime reads `tributary-wm` from them. */
+  headers?: MessageHeader[];
 }
 
 /** What a dead-letter topic carries: the record generated from schemas/dead-letter.avsc. */
@@ -42,6 +47,10 @@ export interface BatchEnvironment {
   tables?: ReadonlyMap<string, TableView<unknown>>;
   /** What the definition's `open` hook returned at start. */
   resources?: unknown;
+  /** Event-time progress of the input partitions; every output record carries its header. */
+  time?: EventTime;
+  /** The input partitions this copy holds: a timer's wall-clock tick covers them all. */
+  assignedPartitions?: () => readonly number[];
 }
 
 export interface BatchResult {
@@ -71,16 +80,71 @@ export function processBatch(
     counted: new Map(),
   };
   const ctx = new BatchContext(definition, env, result);
+  ctx.nowMs = env.now();
   for (const raw of records) {
     result.nextOffsets.set(`${raw.topic}/${raw.partition}`, {
       topic: raw.topic,
       partition: raw.partition,
       offset: raw.offset + 1,
     });
-    handleOne(definition, raw, env, ctx, result);
+    const record = handleOne(definition, raw, env, ctx, result);
+    if (env.time !== undefined) observeTime(definition, raw, record, env.time, ctx);
   }
+  if (env.time !== undefined) tickTimers(definition, records.length > 0, env, env.time, ctx, result);
   if (env.state !== undefined) result.messages.push(...env.state.changelogMessages());
   return result;
+}
+
+/**
+ * The record moves its partition's event time (after the handler saw the watermark as it stood before
+ * it); when the watermark moves, the timer runs before the next record, so where batches split never
+ * changes what a timer sees.
+ */
+function observeTime(
+  definition: AnyProcessorDefinition,
+  raw: RawRecord,
+  record: InputRecord<unknown> | undefined,
+  time: EventTime,
+  ctx: BatchContext,
+): void {
+  const fromInput = definition.eventTime?.input;
+  const eventTimeMs =
+    fromInput !== undefined && record !== undefined ? fromInput(record) : ctx.emittedEventTimeMs;
+  const moved = time.observe(raw.partition, findWatermarkHeader(raw.headers), eventTimeMs, ctx.nowMs);
+  if (moved && definition.onWatermark !== undefined) runTimer(definition, raw.partition, time, ctx);
+}
+
+/**
+ * The wall-clock tick of a timer processor over every partition it holds (idle ones move on by the
+ * clock). Progress is persisted with a batch of records, or with a tick whose timers wrote something;
+ * a tick that changes nothing else produces no transaction.
+ */
+function tickTimers(
+  definition: AnyProcessorDefinition,
+  hadRecords: boolean,
+  env: BatchEnvironment,
+  time: EventTime,
+  ctx: BatchContext,
+  result: BatchResult,
+): void {
+  if (definition.onWatermark === undefined) return;
+  const messagesBefore = result.messages.length;
+  const savepoint = env.state?.savepoint() ?? 0;
+  for (const partition of time.tick(env.assignedPartitions?.() ?? [], ctx.nowMs))
+    runTimer(definition, partition, time, ctx);
+  const timersWrote = result.messages.length > messagesBefore || (env.state?.savepoint() ?? 0) > savepoint;
+  if (hadRecords || timersWrote) time.persist();
+}
+
+function runTimer(
+  definition: AnyProcessorDefinition,
+  partition: number,
+  time: EventTime,
+  ctx: BatchContext,
+): void {
+  ctx.startRecord(partition);
+  definition.onWatermark?.(partition, time.watermark(partition, ctx.nowMs), ctx);
+  ctx.keepRecord();
 }
 
 /** Runs the handler on one record: its emits join the batch, or a rejection becomes one dead letter. */
@@ -90,11 +154,13 @@ function handleOne(
   env: BatchEnvironment,
   ctx: BatchContext,
   result: BatchResult,
-): void {
+): InputRecord<unknown> | undefined {
   ctx.startRecord(raw.partition);
   const savepoint = env.state?.savepoint() ?? 0;
+  let record: InputRecord<unknown> | undefined;
   try {
-    definition.handle(decodeRecord(definition, raw, env), ctx);
+    record = decodeRecord(definition, raw, env);
+    definition.handle(record, ctx);
   } catch (error) {
     const rejection = asRejection(error);
     if (rejection === undefined) throw error;
@@ -107,9 +173,11 @@ function handleOne(
     env.state?.rollbackTo(savepoint);
     result.messages.push(deadLetterMessage(definition.name, raw, rejection, env));
     increment(result.deadLetters, rejection.reason);
-    return;
+    ctx.emittedEventTimeMs = undefined;
+    return record;
   }
   ctx.keepRecord();
+  return record;
 }
 
 function decodeRecord(

@@ -107,6 +107,30 @@ export interface ProcessorContext<
   store<K extends keyof S & string>(name: K): StoreOf<S[K]>;
   /** A declared reference table. */
   table<K extends keyof B & string>(name: K): TableView<ValueOf<B[K]['value']>>;
+  /**
+   * The watermark of the partition being handled: its event-time progress minus the allowed lateness
+   * (ms); -Infinity until known. Windows ending at or before it have closed. Needs `eventTime`.
+   */
+  readonly watermarkMs: number;
+}
+
+/**
+ * How a processor's input progresses in event time (runtime/time; README "Event time and watermarks").
+ * Records carrying `tributary-wm` headers (written by an upstream Tributary processor) progress by them;
+ * records without one progress by their own event time, read here.
+ */
+export interface EventTimeDeclaration<I, O extends OutputsSpec, C> {
+  /** An input record's event time (ms); also what the lateness histogram measures. */
+  input?: (record: InputRecord<I>) => number;
+  /**
+   * For an input only the handler can read (bytes): the event time of what it emits, per output. A
+   * record that emits nothing (a dead letter, a duplicate) does not move event time.
+   */
+  output?: { [K in keyof O]?: (value: ValueOf<O[K]['value']>) => number };
+  /** The watermark trails progress by this much (ms); default 0. */
+  allowedLatenessMs?: (config: C) => number;
+  /** Wall-clock silence after which a source or partition no longer holds time back (ms); default 30 000. */
+  idleTimeoutMs?: (config: C) => number;
 }
 
 export type ProcessorConfig<S extends ConfigShape> = RuntimeConfig & z.infer<z.ZodObject<S>>;
@@ -141,6 +165,18 @@ export interface ProcessorDefinition<
    */
   open?: (config: ProcessorConfig<S>) => R | Promise<R>;
   handle(record: InputRecord<I>, ctx: ProcessorContext<O, ProcessorConfig<S>, T, U, R, B>): void;
+  /** How event time is read; see EventTimeDeclaration. Needed by `onWatermark` and `ctx.watermarkMs`. */
+  eventTime?: EventTimeDeclaration<I, O, ProcessorConfig<S>>;
+  /**
+   * A timer: called when a partition's watermark moves (after the record that moved it, or on a wall-clock
+   * tick when the partition is idle), in the batch's transaction; `ctx.store` is that partition's. Its
+   * watermark is persisted in the `watermarks` store's changelog, with the state.
+   */
+  onWatermark?: (
+    partition: number,
+    watermarkMs: number,
+    ctx: ProcessorContext<O, ProcessorConfig<S>, T, U, R, B>,
+  ) => void;
 }
 
 /** Identity function that gives a definition its types; the runtime runs it (`runProcessor`). */

@@ -15,6 +15,7 @@ export type {
   TablesOf,
   TableDeclaration,
   TableView,
+  EventTimeDeclaration,
 } from './definition.ts';
 export { checkDefinition, declaredOutcomes, openResources } from './definition-checks.ts';
 export {

@@ -9,6 +9,7 @@ import { StateManager, changelogTopicConfig } from '../state/index.ts';
 import type { ChangelogReader, StoreDeclaration } from '../state/index.ts';
 import type { Logger } from '../observability/index.ts';
 import type { ConfigShape } from '../config/index.ts';
+import { declaredStores } from '../time/index.ts';
 
 type Config = ProcessorConfig<ConfigShape>;
 
@@ -76,25 +77,29 @@ export function changelogTopicFor(
 }
 
 function storeDeclarations(definition: AnyProcessorDefinition): Record<string, StoreDeclaration<unknown>> {
-  return (definition.stores ?? {}) as Record<string, StoreDeclaration<unknown>>;
+  return declaredStores(definition);
 }
 
-/** Creates what is missing (inputs, outputs, dead letters, changelogs) and warns about what differs. */
+/**
+ * Creates what is missing (inputs, outputs, dead letters, changelogs) and warns about what differs.
+ * Returns the input topic's partition count (what this processor's `tributary-wm` headers name).
+ */
 export async function ensureProcessorTopics(
   definition: AnyProcessorDefinition,
   config: Config,
   log: Logger,
-): Promise<void> {
+): Promise<number> {
   const changelogFor = changelogTopicFor(definition, config.topicPrefix);
-  const drift = await withAdmin(config.kafkaBrokers, async (admin) => {
+  const { drift, partitions } = await withAdmin(config.kafkaBrokers, async (admin) => {
     const found = await ensureTopics(admin, topicSpecs(definition, config));
-    const partitions = await partitionCount(admin, config.topicPrefix + definition.input.topic);
+    const inputPartitions = await partitionCount(admin, config.topicPrefix + definition.input.topic);
     const changelogs = Object.entries(storeDeclarations(definition)).map(([store, declaration]) =>
-      changelogSpec(changelogFor(store), partitions, declaration, config),
+      changelogSpec(changelogFor(store), inputPartitions, declaration, config),
     );
-    return [...found, ...(await ensureTopics(admin, changelogs))];
+    return { drift: [...found, ...(await ensureTopics(admin, changelogs))], partitions: inputPartitions };
   });
   for (const d of drift) log.warn(d, `topic ${d.topic} differs from its declaration: ${d.problem}`);
+  return partitions;
 }
 
 /** The processor's state, restored from its changelogs in Kafka; undefined when it declares no stores. */

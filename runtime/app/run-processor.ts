@@ -29,6 +29,7 @@ import { StartupProgress, kafkaDependency, registryDependency, waitForDependency
 import { claimInstanceSlot } from './instance-slot.ts';
 import type { InstanceSlot } from './instance-slot.ts';
 import { ProcessorTables } from './processor-tables.ts';
+import { createEventTime, registerTimeMetrics } from '../time/index.ts';
 
 export { EXIT_OK, EXIT_FAILED, EXIT_BAD_CONFIG, EXIT_FENCED } from './process-lifecycle.ts';
 
@@ -108,7 +109,7 @@ async function runWithConfig(
     processLog.info({ port: health.port }, `health and metrics on http://${config.httpHost}:${health.port}`);
     const topicFor = topicResolver(definition, config.topicPrefix);
     const wait = { deadlineMs: config.startupDeadlineMs, log: processLog, progress: startup };
-    await waitForDependency(
+    const inputPartitions = await waitForDependency(
       kafkaDependency(config.kafkaBrokers),
       'creating topics',
       () => ensureProcessorTopics(definition, config, processLog),
@@ -123,6 +124,18 @@ async function runWithConfig(
       const held = state;
       metrics.stateHorizons = () => held.horizons();
     }
+    const time = createEventTime(definition, {
+      inputTopic,
+      inputPartitions,
+      config,
+      log: processLog,
+      state,
+      metrics: registerTimeMetrics(metrics.registry),
+    });
+    consumer.addRebalanceListener({
+      onRevoked: (revoked) =>
+        time.release(revoked.filter((tp) => tp.topic === inputTopic).map((tp) => tp.partition)),
+    });
     const registry = registryFromConfig(config);
     const { codecs, prepareInput } = await waitForDependency(
       registryDependency(registry.baseUrl),
@@ -159,6 +172,9 @@ async function runWithConfig(
         topicFor,
         now: Date.now,
         resources: opened.resources,
+        time,
+        assignedPartitions: () =>
+          consumer.assignment.filter((tp) => tp.topic === inputTopic).map((tp) => tp.partition),
         ...(state === undefined ? {} : { state }),
         ...(tables === undefined ? {} : { tables: tables.views }),
       },

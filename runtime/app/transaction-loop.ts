@@ -59,6 +59,7 @@ function toRawRecord(message: Message): RawRecord {
     key,
     value: message.value,
     timestamp: message.timestamp ?? 0,
+    ...(message.headers === undefined ? {} : { headers: message.headers }),
   };
 }
 
@@ -92,6 +93,7 @@ export class TransactionLoop {
         await this.processAndCommit(messages, epoch);
       } else {
         await this.commitPastMarkers(epoch);
+        await this.runIdleTimers(epoch);
       }
       this.progress.progressed();
     }
@@ -132,6 +134,7 @@ export class TransactionLoop {
       return;
     }
     env.state?.commit();
+    env.time?.commit();
     for (const [key, next] of result.nextOffsets) this.committedAt.set(key, next.offset);
     this.backoffMs = 0;
     this.recordCommitted(records, result, (performance.now() - startedAt) / 1000);
@@ -153,6 +156,33 @@ export class TransactionLoop {
       return;
     }
     for (const { topic, partition, offset } of moved) this.committedAt.set(`${topic}/${partition}`, offset);
+  }
+
+  /**
+   * Nothing to consume: a timer processor's wall-clock tick (idle partitions close their windows). It
+   * runs a transaction only when a timer emitted or wrote state.
+   */
+  private async runIdleTimers(epoch: number): Promise<void> {
+    const { definition, consumer, producer, env, metrics } = this.deps;
+    if (definition.onWatermark === undefined || env.time === undefined) return;
+    try {
+      await this.syncState();
+      const result = processBatch(definition, [], env);
+      if (result.messages.length === 0) return;
+      await producer.begin();
+      await this.produceAll(result);
+      if (consumer.assignmentEpoch !== epoch) throw new RebalancedDuringBatch();
+      await producer.commit();
+      metrics.transactions.inc({ outcome: 'committed' });
+      for (const [topic, count] of result.emitted)
+        metrics.records.inc({ topic, outcome: 'emitted', reason: '' }, count);
+    } catch (error) {
+      metrics.transactions.inc({ outcome: 'aborted' });
+      await this.recover(error);
+      return;
+    }
+    env.state?.commit();
+    env.time.commit();
   }
 
   /** Restores state of newly assigned partitions before any of their records is handled. */
@@ -198,6 +228,7 @@ export class TransactionLoop {
   private async recover(error: unknown): Promise<void> {
     const { producer, consumer, log } = this.deps;
     this.deps.env.state?.rollback();
+    this.deps.env.time?.rollback(this.deps.env.now());
     consumer.markPositionUncommitted();
     try {
       await producer.abort(); // throws only fatal errors (the producer's contract)

@@ -1,6 +1,7 @@
 // How a processor declares its state stores, and what each kind needs of its changelog topic.
 import type { KeyedStore } from './keyed-store.ts';
 import type { RecentIds } from './recent-ids.ts';
+import type { WindowedStore } from './windowed-store.ts';
 import { BUCKETS_PER_HORIZON } from './recent-ids.ts';
 
 type Config = Record<string, unknown>;
@@ -25,14 +26,23 @@ export interface RecentIdsDeclaration {
   readonly maxIdsPerPartition: (config: Config) => number;
 }
 
-export type StoreDeclaration<V = unknown> = KeyedStoreDeclaration<V> | RecentIdsDeclaration;
+/** Values per (group key, window start), closed in window-end order (`closeUntil`), compacted changelog. */
+export interface WindowedStoreDeclaration<V> {
+  readonly kind: 'windowed';
+  readonly _value?: V;
+}
+
+export type StoreDeclaration<V = unknown> =
+  KeyedStoreDeclaration<V> | RecentIdsDeclaration | WindowedStoreDeclaration<V>;
 
 /** What `ctx.store(name)` gives the handler for a declaration. */
 export type StoreOf<D> = D extends RecentIdsDeclaration
   ? RecentIds
-  : D extends KeyedStoreDeclaration<infer V>
-    ? KeyedStore<V>
-    : never;
+  : D extends WindowedStoreDeclaration<infer W>
+    ? WindowedStore<W>
+    : D extends KeyedStoreDeclaration<infer V>
+      ? KeyedStore<V>
+      : never;
 
 /** How long a local-expiry store's changelog keeps a record; its entries must expire sooner. */
 export const CHANGELOG_RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -42,6 +52,11 @@ export function keyedStore<V>(
 ): KeyedStoreDeclaration<V> {
   const declaration = { kind: 'keyed' as const, localExpiry: options.localExpiry ?? false };
   return options.maxEntries === undefined ? declaration : { ...declaration, maxEntries: options.maxEntries };
+}
+
+/** Windows of values `V` (JSON), open until the watermark closes them; the changelog is compacted. */
+export function windowedStore<V>(): WindowedStoreDeclaration<V> {
+  return { kind: 'windowed' };
 }
 
 export function recentIds(options: {
@@ -80,7 +95,7 @@ export function changelogTopicConfig(declaration: StoreDeclaration, config: Conf
       },
     };
   }
-  if (!declaration.localExpiry) return { cleanupPolicy: 'compact' };
+  if (declaration.kind === 'windowed' || !declaration.localExpiry) return { cleanupPolicy: 'compact' };
   return {
     cleanupPolicy: 'compact,delete',
     retentionMs: CHANGELOG_RETENTION_MS,

@@ -6,6 +6,7 @@ import type { Logger } from '../observability/index.ts';
 import { TributaryError } from '../errors.ts';
 import { PartitionStore } from './keyed-store.ts';
 import { PartitionRecentIds } from './recent-ids.ts';
+import { PartitionWindowedStore } from './windowed-store.ts';
 import type { JournalEntry, JournaledStore } from './journal.ts';
 import type { StoreDeclaration } from './declarations.ts';
 
@@ -16,7 +17,8 @@ export type ChangelogReader = (
   onRecord: (partition: number, key: Buffer | null, value: Buffer | null) => void,
 ) => Promise<void>;
 
-export type AnyPartitionStore = PartitionStore<unknown> | PartitionRecentIds;
+export type AnyPartitionStore =
+  PartitionStore<unknown> | PartitionRecentIds | PartitionWindowedStore<unknown>;
 
 export class StateManager {
   private readonly journal: JournalEntry[] = [];
@@ -109,6 +111,7 @@ export class StateManager {
         maxIds: declaration.maxIdsPerPartition(this.config),
       });
     }
+    if (declaration?.kind === 'windowed') return new PartitionWindowedStore(name, partition, this.journal);
     const maxEntries = declaration?.maxEntries?.(this.config) ?? Number.POSITIVE_INFINITY;
     return new PartitionStore(name, partition, this.journal, declaration?.localExpiry === true, maxEntries);
   }

@@ -5,11 +5,15 @@ import type { SchemaRegistry } from '../serde/index.ts';
 import type { AnyProcessorDefinition, DeadLetterValue, ValueCodec } from '../app/index.ts';
 import { DEAD_LETTER_OUTPUT } from '../app/index.ts';
 import type { OutgoingMessage } from '../kafka/index.ts';
+import { decodeWatermarkHeader, findWatermarkHeader } from '../time/index.ts';
+import type { WatermarkHeader } from '../time/index.ts';
 
 export interface InMemoryOutput<T = unknown> {
   key: string | null;
   value: T;
   timestamp?: number;
+  /** The record's `tributary-wm` header, decoded. */
+  watermark?: WatermarkHeader;
 }
 
 export interface ChangelogRecord {
@@ -62,6 +66,8 @@ export class CapturedOutputs {
       value: await this.decodeOutput(name, message.value),
     };
     if (message.timestamp !== undefined) output.timestamp = message.timestamp;
+    const header = findWatermarkHeader(message.headers);
+    if (header !== undefined) output.watermark = decodeWatermarkHeader(header);
     const captured = this.outputs.get(name) ?? [];
     captured.push(output);
     this.outputs.set(name, captured);

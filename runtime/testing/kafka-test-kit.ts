@@ -74,6 +74,7 @@ export interface TestRecord {
   partition?: number;
   /** Record time (ms); unset: now. */
   timestamp?: number;
+  headers?: Array<Record<string, string | Buffer>>;
 }
 
 /** Produces with an idempotent producer and waits until every record is acknowledged. */
@@ -101,7 +102,15 @@ export async function produceRecords(
     const value = record.value === null ? null : Buffer.from(record.value);
     for (;;) {
       try {
-        producer.produce(topic, record.partition ?? null, value, record.key, record.timestamp);
+        producer.produce(
+          topic,
+          record.partition ?? null,
+          value,
+          record.key,
+          record.timestamp,
+          undefined,
+          record.headers,
+        );
         break;
       } catch {
         await new Promise((resolve) => setTimeout(resolve, 5)); // local queue full
@@ -118,6 +127,7 @@ export interface ReadRecord {
   offset: number;
   key: string | null;
   value: Buffer | null;
+  headers?: Array<Record<string, string | Buffer>>;
 }
 
 /** Reads every committed record of a topic (read_committed), from the beginning to the current end. */
@@ -135,6 +145,7 @@ export async function readTopic(
       offset: message.offset,
       key: message.key?.toString() ?? null,
       value: message.value,
+      ...(message.headers === undefined ? {} : { headers: message.headers }),
     });
   });
   return records;

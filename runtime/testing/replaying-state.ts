@@ -5,6 +5,7 @@ import type { Logger } from '../observability/index.ts';
 import { StateManager } from '../state/index.ts';
 import type { ChangelogReader, StoreDeclaration } from '../state/index.ts';
 import type { ChangelogRecord } from './captured-outputs.ts';
+import { declaredStores } from '../time/index.ts';
 
 export function createReplayingState(
   definition: AnyProcessorDefinition,
@@ -13,7 +14,7 @@ export function createReplayingState(
   log: Logger,
   config: Record<string, unknown>,
 ): StateManager | undefined {
-  const declarations = (definition.stores ?? {}) as Record<string, StoreDeclaration<unknown>>;
+  const declarations: Record<string, StoreDeclaration> = declaredStores(definition);
   if (Object.keys(declarations).length === 0) return undefined;
   const replay: ChangelogReader = (topic, partitions, onRecord) => {
     const wanted = new Set(partitions);

@@ -11,7 +11,7 @@ import type {
   ValueOf,
 } from '../app/index.ts';
 import { buildCodecs, loadProcessorConfig, processBatch, topicResolver } from '../app/index.ts';
-import type { BatchEnvironment, BatchCodecs } from '../app/batch.ts';
+import type { BatchEnvironment, BatchCodecs, BatchResult } from '../app/batch.ts';
 import { checkDefinition, openResources, undeclared } from '../app/definition-checks.ts';
 import type { ConfigShape } from '../config/index.ts';
 import { createLogger } from '../observability/index.ts';
@@ -26,6 +26,8 @@ import type { TestTable } from './in-memory-table.ts';
 import { TestInputTopic } from './test-input-topic.ts';
 import { createReplayingState } from './replaying-state.ts';
 import type { StateManager } from '../state/index.ts';
+import { createEventTime, declaredStores } from '../time/index.ts';
+import type { EventTime } from '../time/index.ts';
 
 export interface TestDriverOptions {
   /** The processor's own and runtime config keys, as a config file would give them. */
@@ -34,6 +36,8 @@ export interface TestDriverOptions {
   batchSize?: number;
   /** Wall-clock time at start (ms); `now()` of the runtime (e.g. a dead letter's failed_at). */
   wallClockMs?: number;
+  /** Partitions of the input topic (what output `tributary-wm` headers name); default 1. */
+  inputPartitions?: number;
 }
 
 type Outputs<D> = OutputsOf<D>;
@@ -46,8 +50,11 @@ export class TestDriver<D extends AnyProcessorDefinition> {
   private readonly idle = new Set<string>();
   private readonly assigned = new Set<number>();
   private state: StateManager | undefined;
+  private time: EventTime | undefined;
   private resources: unknown;
   private eventTimeMs = 0;
+  /** Every lateness observation (seconds behind the partition's progress), as the histogram gets them. */
+  readonly latenessSeconds: number[] = [];
 
   private constructor(
     readonly definition: D,
@@ -60,6 +67,7 @@ export class TestDriver<D extends AnyProcessorDefinition> {
     private readonly log: Logger,
     private readonly batchSize: number,
     private wallClockMs: number,
+    private readonly inputPartitions: number,
     encodeInput: (value: InputValue) => Buffer | null,
   ) {
     const input = new TestInputTopic(
@@ -84,9 +92,7 @@ export class TestDriver<D extends AnyProcessorDefinition> {
     const registry = new InMemorySchemaRegistry();
     const topicFor = topicResolver(definition, '');
     const codecs = await buildCodecs(definition, registry, topicFor, log);
-    const changelogs = Object.keys((definition.stores ?? {}) as object).map((s) =>
-      changelogTopic(definition, s),
-    );
+    const changelogs = Object.keys(declaredStores(definition)).map((s) => changelogTopic(definition, s));
     const captured = new CapturedOutputs(definition, registry, topicFor, changelogs);
     const driver = new TestDriver(
       definition,
@@ -96,6 +102,7 @@ export class TestDriver<D extends AnyProcessorDefinition> {
       log,
       options.batchSize ?? 1000,
       options.wallClockMs ?? Date.now(),
+      options.inputPartitions ?? 1,
       await inputEncoder(definition, registry, definition.input.topic),
     );
     await driver.start();
@@ -158,11 +165,24 @@ export class TestDriver<D extends AnyProcessorDefinition> {
   }
 
   /**
-   * Marks a partition idle (no records for now). The runtime has no watermarks yet, so nothing waits on
-   * partitions; this records the mark for the time code to read (`isIdle`), and a record clears it.
+   * Marks a partition idle: as if it had received nothing for the idle timeout, so the next `tick()`
+   * (or batch) moves its windows on by wall clock. A record clears the mark.
    */
   markPartitionIdle(partition: number, topic: string = this.definition.input.topic): void {
     this.idle.add(`${topic}/${partition}`);
+    this.assigned.add(partition);
+    this.time?.markSilent(partition, this.wallClockMs);
+  }
+
+  /** The watermark of an input partition (progress minus allowed lateness); -Infinity until known. */
+  watermark(partition = 0): number {
+    return this.time?.watermark(partition, this.wallClockMs) ?? Number.NEGATIVE_INFINITY;
+  }
+
+  /** The loop's turn with nothing to consume: timers see the wall clock; commits only what they wrote. */
+  async tick(): Promise<void> {
+    await this.syncAssigned();
+    await this.commit(processBatch(this.definition, [], this.environment()));
   }
 
   isIdle(partition: number, topic: string = this.definition.input.topic): boolean {
@@ -172,8 +192,14 @@ export class TestDriver<D extends AnyProcessorDefinition> {
   /** A new copy of the process: `open` again, state rebuilt only from the captured changelog records. */
   async restart(): Promise<void> {
     this.state = undefined;
-    this.assigned.clear();
+    this.time = undefined;
     await this.start();
+    // The new copy is assigned the partitions the old one held, and restores them before anything else.
+    await this.syncAssigned();
+  }
+
+  private async syncAssigned(): Promise<void> {
+    await this.state?.sync([...this.assigned]);
   }
 
   private async start(): Promise<void> {
@@ -185,6 +211,14 @@ export class TestDriver<D extends AnyProcessorDefinition> {
       this.log,
       this.config,
     );
+    this.time = createEventTime(this.definition, {
+      inputTopic: this.definition.input.topic,
+      inputPartitions: this.inputPartitions,
+      config: this.config,
+      log: this.log,
+      state: this.state,
+      onLateness: (seconds) => this.latenessSeconds.push(seconds),
+    });
   }
 
   private async process(records: readonly RawRecord[]): Promise<void> {
@@ -200,9 +234,13 @@ export class TestDriver<D extends AnyProcessorDefinition> {
     }
     await this.codecs.prepareInput(batch.map((r) => r.value));
     await this.state?.sync([...this.assigned]);
-    const result = processBatch(this.definition, batch, this.environment());
-    // The batch commits: state and captured outputs move together, as in one transaction.
+    await this.commit(processBatch(this.definition, batch, this.environment()));
+  }
+
+  /** The batch commits: state, event time and captured outputs move together, as in one transaction. */
+  private async commit(result: BatchResult): Promise<void> {
     this.state?.commit();
+    this.time?.commit();
     this.captured.addCounts(result.counted);
     for (const message of result.messages) await this.captured.add(message);
   }
@@ -216,8 +254,10 @@ export class TestDriver<D extends AnyProcessorDefinition> {
       now: () => this.wallClockMs,
       resources: this.resources,
       tables: this.tables,
+      assignedPartitions: () => [...this.assigned],
     };
     if (this.state !== undefined) env.state = this.state;
+    if (this.time !== undefined) env.time = this.time;
     return env;
   }
 }

@@ -2,6 +2,8 @@
 // timestamp with the driver's event time, then hands them to the driver as raw records.
 import type { RawRecord } from '../app/index.ts';
 import type { InputValue } from './in-memory-avro-input.ts';
+import { WATERMARK_HEADER, encodeWatermarkHeader } from '../time/index.ts';
+import type { WatermarkHeader } from '../time/index.ts';
 
 export interface InMemoryInput {
   key?: string | Buffer | null;
@@ -10,6 +12,8 @@ export interface InMemoryInput {
   partition?: number;
   /** Kafka record timestamp (ms); default: the driver's current event time. */
   timestamp?: number;
+  /** The `tributary-wm` header an upstream processor would have written (its source partition's progress). */
+  watermark?: WatermarkHeader;
 }
 
 export class TestInputTopic {
@@ -42,6 +46,9 @@ export class TestInputTopic {
       key,
       value,
       timestamp: input.timestamp ?? this.eventTime(),
+      ...(input.watermark === undefined
+        ? {}
+        : { headers: [{ [WATERMARK_HEADER]: encodeWatermarkHeader(input.watermark) }] }),
     };
   }
 }
