@@ -28,6 +28,7 @@ import type { Command } from '../command.ts';
 import { numberOption, parseArgs } from '../command.ts';
 import { reconciliationTables } from './reconcile.ts';
 import { demoGenerator, incidentsTable, reconcileDemoStats } from './demo-stats.ts';
+import { reconcileDemoAlerts, startAlertReceiver } from './demo-alerts.ts';
 
 const PARTITIONS = 6;
 
@@ -56,11 +57,14 @@ export const demoCommand: Command = {
     mkdirSync(runDir, { recursive: true });
     // The aggregate joins the demo once it is a pipeline member; its stats are reconciled then.
     const runsAggregate = PIPELINE_MEMBERS.some((m) => m.name === 'aggregate');
+    const receiver = await startAlertReceiver();
     const supervisor = new Supervisor({
       members: [
         { name: 'ingest', copies },
         { name: 'enrich', copies },
         ...(runsAggregate ? [{ name: 'aggregate', copies }] : []),
+        { name: 'alert', copies },
+        { name: 'notifier', copies: 1, env: { TRIBUTARY_NOTIFIER_ALERTMANAGER_URLS: receiver.url } },
         { name: 'clickhouse-sink', copies: 1, env: { TRIBUTARY_SINK_SKIP_TOPICS: 'requests.valid' } },
       ],
       env: {
@@ -94,7 +98,9 @@ export const demoCommand: Command = {
         fleet: { seed: 1 },
         timeline,
       });
-      step(`starting ${copies} ingest and enrich copies and the ClickHouse sink (logs in ${runDir})`);
+      step(
+        `starting ${copies} copies each of ingest, enrich, aggregate and alert, the notifier (to a local Alertmanager receiver) and the ClickHouse sink (logs in ${runDir})`,
+      );
       await supervisor.start();
       // Traffic starts once every copy has joined its group, so start-up does not count as latency.
       await supervisor.waitUntilReady();
@@ -129,6 +135,12 @@ export const demoCommand: Command = {
       const stats = runsAggregate
         ? await reconcileDemoStats(loadgen.truth, select, { brokers: stack.brokers, prefix, say: step })
         : undefined;
+      step('waiting for the alert stage, the notifier and the sink to read every alert');
+      const alerts = await reconcileDemoAlerts(loadgen.truth, select, {
+        brokers: stack.brokers,
+        prefix,
+        receiver,
+      });
       const [[p50 = 0, p99 = 0] = []] = (
         await select(
           `SELECT quantiles(0.5, 0.99)(dateDiff('millisecond', ingested_at, _inserted_at)) FROM requests WHERE _topic = '${prefix}requests.enriched'`,
@@ -148,6 +160,7 @@ export const demoCommand: Command = {
       console.log(`\n${kafkaTable.toString()}\n${reconciliationTables(inClickHouse)}`);
       if (stats !== undefined) console.log(stats.text);
       console.log(incidentsTable(loadgen.truth));
+      console.log(alerts.text);
       const events = loadgen.truth.acknowledged.deliveries;
       const summary = textTable();
       summary.push(
@@ -162,7 +175,9 @@ export const demoCommand: Command = {
         { 'processes stopped': exits.map((e) => `${e.copy} exit ${e.code}`).join(', ') },
         {
           reconciliation:
-            topics.ok && inClickHouse.ok && enriched.ok && (stats?.ok ?? true) ? 'EXACT' : 'FAILED',
+            topics.ok && inClickHouse.ok && enriched.ok && (stats?.ok ?? true) && alerts.ok
+              ? 'EXACT'
+              : 'FAILED',
         },
       );
       console.log(summary.toString());
@@ -178,10 +193,11 @@ export const demoCommand: Command = {
       );
       for (const m of enriched.cells.slice(0, 10))
         console.log(`  enriched cell ${m.cell}: expected ${m.expected}, got ${m.actual}`);
-      const reconciled = topics.ok && inClickHouse.ok && enriched.ok && (stats?.ok ?? true);
+      const reconciled = topics.ok && inClickHouse.ok && enriched.ok && (stats?.ok ?? true) && alerts.ok;
       return reconciled && exits.every((e) => e.code === 0) ? 0 : 1;
     } finally {
       if (!stopped) await supervisor.stop();
+      await receiver.close();
       if (keepStack || stack.alreadyRunning) {
         console.log(`stack left running (${stack.brokers}); stop it with ./tributary stack down`);
       } else {
