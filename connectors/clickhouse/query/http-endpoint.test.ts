@@ -39,6 +39,17 @@ describe('read-only query endpoint', () => {
     expect(await csv.text()).toBe('"a"\n');
   });
 
+  it('answers EXISTS and DESCRIBE in the requested format, never taking the table for a format', async () => {
+    const exists = await get('EXISTS TABLE requests', '&default_format=JSONCompact');
+    expect(exists.status).toBe(200);
+    expect(((await exists.json()) as { data: unknown[][] }).data).toEqual([[1]]);
+    const missing = await get('EXISTS no_such_table', '&default_format=TabSeparated');
+    expect(await missing.text()).toBe('0\n');
+    const described = await get('DESCRIBE TABLE requests FORMAT CSV');
+    expect(described.headers.get('x-clickhouse-format')).toBe('CSV');
+    expect((await described.text()).split('\n')[0]).toMatch(/^"service","String"/);
+  });
+
   it('works with @clickhouse/client pointed at it', async () => {
     const client = createClient({ url: endpoint.url });
     const rows = await (

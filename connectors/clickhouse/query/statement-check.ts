@@ -90,12 +90,20 @@ function checkNode(node: AstNode, parent: AstNode | undefined): void {
   for (const child of node.children) checkNode(child, node);
 }
 
-/** The root's own clauses: a Literal child is INTO OUTFILE's target, an Identifier the FORMAT. */
-function outputClauses(root: AstNode): string | undefined {
+/** The FORMAT clause ClickHouse's formatting puts last, e.g. `… FORMAT JSONCompact`. */
+const TRAILING_FORMAT = /\sFORMAT\s+`?([A-Za-z0-9_]+)`?\s*$/;
+
+/**
+ * The root's own clauses: a Literal child is INTO OUTFILE's target, an Identifier the FORMAT, but only
+ * when the canonical text ends with that FORMAT: EXISTS, DESCRIBE and SHOW CREATE hold their table as an
+ * Identifier child too (`EXISTS TABLE requests` is not a request for format "requests").
+ */
+function outputClauses(root: AstNode, canonical: string): string | undefined {
+  const declared = TRAILING_FORMAT.exec(canonical)?.[1];
   let format: string | undefined;
   for (const child of root.children) {
     if (child.kind === 'Literal') throw refused('INTO OUTFILE is refused: results go back over HTTP only');
-    if (child.kind === 'Identifier') format = child.detail;
+    if (child.kind === 'Identifier' && child.detail === declared) format = child.detail;
   }
   return format;
 }
@@ -113,7 +121,7 @@ export async function checkStatement(parser: SqlParser, sql: string): Promise<Ch
   const explained = root.kind === 'Explain' ? root.children[0] : undefined;
   if (explained !== undefined && !READING_ROOTS.some((kind) => explained.kind.startsWith(kind)))
     throw refused(`this endpoint is read-only: EXPLAIN of ${explained.kind} is refused`);
-  const format = outputClauses(root);
+  const format = outputClauses(root, canonical);
   for (const child of root.children) checkNode(child, root);
   return { sql: canonical, format };
 }
