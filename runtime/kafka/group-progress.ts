@@ -123,7 +123,8 @@ export async function waitForGroupCaughtUp(
     for (;;) {
       let behind: PartitionProgress[] = [];
       try {
-        behind = (await progress(topic)).filter((p) => p.committed < p.end);
+        // A partition that never held a record (end 0) has nothing to commit: no committed offset is caught up.
+        behind = (await progress(topic)).filter((p) => Math.max(p.committed, 0) < p.end);
         if (behind.length === 0) return;
       } catch (error) {
         // A fresh broker answers "coordinator load in progress" for a while; that is worth waiting out.
