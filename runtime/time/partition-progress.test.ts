@@ -75,6 +75,22 @@ describe('PartitionProgress', () => {
   });
 });
 
+describe('an idle partition whose progress is unknown', () => {
+  // Regression (issue 12, found by the CI demo 2026-12-02): requests.valid partition q hears only from
+  // requests.raw partition q (both keyed by event_id), so the other declared sources hold enrich's progress
+  // at "unknown" for a whole timeout; a run shorter than that ended with every downstream header unknown,
+  // and the aggregate's idle close, moving on from an unknown progress, never closed a window.
+  it('moves on by the clock from the largest event time it saw', () => {
+    const progress = new PartitionProgress(IDLE, 0);
+    for (let i = 0; i < 5; i++)
+      progress.observe(from(0, Number.NEGATIVE_INFINITY), 100_000 + i * 1_000, i * 10);
+    expect(progress.progress).toBe(Number.NEGATIVE_INFINITY);
+    const { becameIdle } = progress.tick(40 + IDLE);
+    expect(becameIdle).toBe(true);
+    expect(progress.progress).toBe(104_000 + IDLE);
+  });
+});
+
 describe('tributary-wm header', () => {
   it('round-trips, an unknown progress included, and refuses what no writer produced', () => {
     for (const header of [from(2, 1_764_638_400_000), from(0, Number.NEGATIVE_INFINITY)])

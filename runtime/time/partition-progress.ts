@@ -40,6 +40,8 @@ export class PartitionProgress {
   private localHeardAt = NONE;
   private progressMs = NONE;
   private progressAtLastRecordMs = NONE;
+  /** Largest event time of any record (header or not): where an idle partition of unknown progress starts. */
+  private largestEventTimeMs = NONE;
   private lastRecordAt: number;
   private idle = false;
 
@@ -77,6 +79,8 @@ export class PartitionProgress {
     if (nowMs - this.lastRecordAt >= this.idleTimeoutMs) this.heardAllAt(nowMs);
     this.lastRecordAt = nowMs;
     this.idle = false;
+    if (eventTimeMs !== undefined && eventTimeMs > this.largestEventTimeMs)
+      this.largestEventTimeMs = eventTimeMs;
     if (header !== undefined) this.hear(header, nowMs);
     else if (eventTimeMs !== undefined) {
       if (eventTimeMs > this.localMs) this.localMs = eventTimeMs;
@@ -95,7 +99,13 @@ export class PartitionProgress {
     if (silentMs >= this.idleTimeoutMs) {
       becameIdle = !this.idle;
       this.idle = true;
-      const byClock = this.progressAtLastRecordMs + silentMs;
+      // An upstream source that never reported can leave the progress unknown when the input stops (the
+      // headers that would carry its exclusion ride on records that no longer come): the partition then
+      // moves on from the largest event time it saw, so its windows still close by wall clock.
+      const from = Number.isFinite(this.progressAtLastRecordMs)
+        ? this.progressAtLastRecordMs
+        : this.largestEventTimeMs;
+      const byClock = from + silentMs;
       if (byClock > this.progressMs) this.progressMs = byClock;
     }
     return { advanced: this.progressMs > before, becameIdle };
