@@ -29,7 +29,7 @@ export interface Endpoint {
   bytesMedian: number;
 }
 
-export interface Service {
+export interface FleetService {
   index: number;
   name: string;
   team: string;
@@ -41,7 +41,7 @@ export interface Service {
   endpointPicker: WeightedPicker;
 }
 
-export interface Customer {
+export interface FleetCustomer {
   index: number;
   id: string;
   plan: 'free' | 'pro' | 'enterprise';
@@ -51,10 +51,10 @@ export interface Customer {
 
 export interface Fleet {
   seed: number;
-  services: Service[];
+  services: FleetService[];
   /** Every endpoint of every service, indexed by `Endpoint.index`. */
   endpoints: Endpoint[];
-  customers: Customer[];
+  customers: FleetCustomer[];
   regions: string[];
   servicePicker: WeightedPicker;
   customerPicker: WeightedPicker;
@@ -138,7 +138,7 @@ export function buildFleet(options: FleetOptions): Fleet {
   const regionPicker = new WeightedPicker(zipfWeights(regionCount, 0.8));
   const names = shuffled(SERVICE_NAMES, random);
   const endpoints: Endpoint[] = [];
-  const services: Service[] = [];
+  const services: FleetService[] = [];
   for (let s = 0; s < serviceCount; s++) {
     const base = names[s % names.length] ?? 'service';
     const name = s < names.length ? base : `${base}-${Math.floor(s / names.length) + 1}`;
@@ -158,7 +158,7 @@ export function buildFleet(options: FleetOptions): Fleet {
   };
 }
 
-function buildService(index: number, name: string, random: Random, all: Endpoint[]): Service {
+function buildService(index: number, name: string, random: Random, all: Endpoint[]): FleetService {
   const noun = name.replace(/-\d+$/, '');
   const count = random.int(3, ROUTE_SHAPES.length);
   const shapes = [ROUTE_SHAPES[0], ...shuffled(ROUTE_SHAPES.slice(1), random)].slice(0, count);
@@ -199,9 +199,9 @@ function buildService(index: number, name: string, random: Random, all: Endpoint
   };
 }
 
-function buildCustomers(count: number, regionCount: number, random: Random): Customer[] {
+function buildCustomers(count: number, regionCount: number, random: Random): FleetCustomer[] {
   const seen = new Set<string>();
-  const customers: Customer[] = [];
+  const customers: FleetCustomer[] = [];
   const regionPicker = new WeightedPicker(zipfWeights(regionCount, 0.8));
   for (let i = 0; i < count; i++) {
     let id: string;

@@ -4,7 +4,7 @@ import { BAD_CLASSES, encodeBadEvent } from './bad-events.ts';
 import type { BadClass } from './bad-events.ts';
 import { EventEncoder } from './event-encoder.ts';
 import type { RequestFacts } from './event-encoder.ts';
-import type { Endpoint, Fleet, Service } from './fleet.ts';
+import type { Endpoint, Fleet, FleetService } from './fleet.ts';
 import { NO_EFFECT, incidentEffect, placeIncidents } from './incidents.ts';
 import type { Incident, IncidentEffect } from './incidents.ts';
 import type { GeneratorOptions } from './options.ts';
@@ -191,7 +191,7 @@ export class EventGenerator {
    * service only with the drop's share and draws the others again: the service's rate falls to that share
    * of its usual one, the run's total rate stays as asked.
    */
-  private drawService(ts: number): { service: Service; effect: IncidentEffect } {
+  private drawService(ts: number): { service: FleetService; effect: IncidentEffect } {
     const { fleet, random, incidents } = this;
     for (let draws = 1; ; draws++) {
       const service = fleet.services[fleet.servicePicker.pick(random)] ?? fleet.services[0];

@@ -1,7 +1,7 @@
 // The load generator: a seeded fleet, its raw request events with injected faults, and the ground truth
 // the reconciler and the tests compare the pipeline's results with.
 export { buildFleet } from './fleet.ts';
-export type { Fleet, FleetOptions, Service, Endpoint, Customer } from './fleet.ts';
+export type { Fleet, FleetOptions, FleetService, Endpoint, FleetCustomer } from './fleet.ts';
 export { EventGenerator, runTag } from './generator.ts';
 export type { Delivery, Timing, ValidEvent } from './generator.ts';
 export { BAD_CLASSES, EXPECTED_REASON, OVERSIZED_FIELD_BYTES } from './bad-events.ts';

@@ -1,6 +1,6 @@
 // Reference records for ref.services and ref.customers, typed by the records generated from
 // schemas/service.avsc and schemas/customer.avsc, from the same fleet model the events come from.
-// Renamed: loadgen's fleet model has its own Service and Customer.
+// Named *Record beside the fleet model's FleetService and FleetCustomer, which they are made from.
 import type { Customer as CustomerRecord, Service as ServiceRecord } from '../runtime/contracts/index.ts';
 import type { Fleet } from './fleet.ts';
 
