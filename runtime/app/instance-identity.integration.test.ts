@@ -29,29 +29,42 @@ describe('two live copies claiming one instance id', () => {
       );
     const records = (from: number) =>
       Array.from({ length: 500 }, (_, i) => ({ key: `k${from + i}`, value: 'v' }));
-    const first = startProcessor('passthrough', onHost('host-a'), join(workDir, 'a.log'));
+    const hostA = startProcessor('passthrough', onHost('host-a'), join(workDir, 'a.log'));
     await produceRecords(brokers, input, records(0));
-    const second = startProcessor('passthrough', onHost('host-b'), join(workDir, 'b.log'));
-    for (let i = 1; i <= 60 && first.child.exitCode === null; i++) {
+    const hostB = startProcessor('passthrough', onHost('host-b'), join(workDir, 'b.log'));
+    // Which copy is fenced depends on which one initialises its transactions last; on a loaded machine
+    // either may be first, so the test follows whichever one exits.
+    const bothRunning = () => hostA.child.exitCode === null && hostB.child.exitCode === null;
+    for (let i = 1; i <= 60 && bothRunning(); i++) {
       await produceRecords(brokers, input, records(i * 500));
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
-    expect((await first.exited).code).toBe(EXIT_FENCED);
+    if (bothRunning()) {
+      hostA.kill('SIGKILL');
+      hostB.kill('SIGKILL');
+      expect.fail('neither copy was fenced after 30 s of records');
+    }
+    const firstExit = await Promise.race([
+      hostA.exited.then((exit) => ({ exit, fenced: 'host-a', live: hostB })),
+      hostB.exited.then((exit) => ({ exit, fenced: 'host-b', live: hostA })),
+    ]);
+    expect(firstExit.exit.code).toBe(EXIT_FENCED);
+    const live = firstExit.live;
 
-    // What a supervisor does next: start host A's copy again. It must not fence the live one back.
+    // What a supervisor does next: start the fenced host's copy again. It must not fence the live one back.
     const feeding = (async () => {
-      for (let i = 100; i < 130 && second.child.exitCode === null; i++) {
+      for (let i = 100; i < 130 && live.child.exitCode === null; i++) {
         await produceRecords(brokers, input, records(i * 500));
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
     })();
-    const restarted = await runProcessorToExit('passthrough', onHost('host-a'), 90_000);
+    const restarted = await runProcessorToExit('passthrough', onHost(firstExit.fenced), 90_000);
     expect(restarted.code).toBe(EXIT_BAD_CONFIG);
     expect(restarted.output).toContain('another live copy');
     expect(restarted.output).toContain('TRIBUTARY_INSTANCE_ID');
-    expect(second.child.exitCode).toBeNull();
-    second.kill('SIGTERM');
+    expect(live.child.exitCode).toBeNull();
+    live.kill('SIGTERM');
     await feeding;
-    expect((await second.exited).code).toBe(0);
+    expect((await live.exited).code).toBe(0);
   });
 });
