@@ -12,6 +12,7 @@ import type {
   TopicPartitionOffset,
   TransactionalProducer,
 } from '../kafka/index.ts';
+import { replaceableAfterFailedAbort } from '../kafka/index.ts';
 import type { HealthStatus, Logger } from '../observability/index.ts';
 import type { DeadLetterValue } from './batch.ts';
 import { fitDeadLetter } from './batch.ts';
@@ -322,13 +323,20 @@ export class SinkLoop {
         // Retried only after an abort that worked; a failed abort or a fatal error stops the process,
         // whose restart fences this producer and resumes from the ledger.
         if (!isTributaryError(error) || !error.retryable) throw error;
-        await producer.abort().catch((abortError: unknown) => {
-          throw new TributaryError(
-            'TRIBUTARY_SINK_TRANSACTION_STUCK',
-            `the commit failed (${error.message}) and the transaction could not be aborted; stopping`,
-            { cause: abortError },
-          );
-        });
+        try {
+          await producer.abort();
+        } catch (abortError) {
+          // The coordinator timed the transaction out during a broker outage (or the instance failed on
+          // its own): nothing of it committed, so a new producer takes over and the commit is retried.
+          if (!replaceableAfterFailedAbort(abortError, error))
+            throw new TributaryError(
+              'TRIBUTARY_SINK_TRANSACTION_STUCK',
+              `the commit failed (${error.message}) and the transaction could not be aborted; stopping`,
+              { cause: abortError },
+            );
+          this.deps.log.warn({ err: abortError }, 'the abort failed for good; replacing the producer');
+          await producer.replaceAfterFatal();
+        }
         throw error;
       }
     });
@@ -419,14 +427,9 @@ export class SinkLoop {
     this.paused = false;
   }
 
-  /**
-   * After an assignment: a partition paused before it stays paused in librdkafka (input-consumer.ts), and
-   * a newly assigned one is not, so the pause is applied to the whole new assignment, or lifted.
-   */
+  /** After an assignment: the consumer keeps its pause across rebalances; lift it if the store is back. */
   private reapplyPause(): void {
-    if (!this.paused) return;
-    if (this.unavailable === undefined) this.resumeIfPaused();
-    else this.deps.consumer.pause();
+    if (this.paused && this.unavailable === undefined) this.resumeIfPaused();
   }
 
   private markUnavailable(error: TributaryError): void {

@@ -33,6 +33,9 @@ export class InputConsumer {
   private epoch = 0;
   private joined = false;
   private positionUncommitted = false;
+  private pausedMode = false;
+  /** Partitions this consumer paused in librdkafka and has not resumed since, assigned or not. */
+  private readonly pausedInLibrdkafka = new Map<string, TopicPartition>();
   private readonly lagByPartition = new Map<string, number>();
   private readonly listeners: RebalanceListener[] = [];
   private readonly lagListeners: Array<(lag: ReadonlyMap<string, number>) => void> = [];
@@ -152,21 +155,33 @@ export class InputConsumer {
   }
 
   /**
-   * Stops fetching the assigned partitions (backpressure); consume keeps the group membership alive.
-   * librdkafka keeps a partition's application pause across a revoke and a new assignment (only its own
-   * pause is reset on assign, rdkafka_assignment.c), so a paused partition assigned again stays paused
-   * until `resume()`: callers must not assume an assignment resumes anything.
+   * Stops fetching (backpressure) until `resume()`, across rebalances: partitions assigned while paused
+   * are paused too. consume keeps the group membership alive meanwhile.
    */
   pause(): void {
-    if (this.assigned.length > 0) this.raw.pause(this.assigned.map((tp) => ({ ...tp })));
+    this.pausedMode = true;
+    this.pauseInLibrdkafka(this.assigned);
   }
 
   /**
-   * Fetches every assigned partition again, whatever paused it and under whichever assignment; resuming
-   * a partition that is not paused does nothing (rd_kafka_toppar_op_pause_resume), so this is safe to repeat.
+   * Fetches again: every assigned partition, and every partition paused earlier under any assignment.
+   * librdkafka keeps a partition's application pause across a revoke and a new assignment (only its own
+   * pause is reset on assign, rdkafka_assignment.c), so a partition paused, revoked and assigned again
+   * would otherwise stay paused for good when the resume came while it was not assigned. Resuming a
+   * partition that is not paused does nothing (rd_kafka_toppar_op_pause_resume).
    */
   resume(): void {
-    if (this.assigned.length > 0) this.raw.resume(this.assigned.map((tp) => ({ ...tp })));
+    this.pausedMode = false;
+    const targets = new Map(this.assigned.map((tp) => [partitionKey(tp.topic, tp.partition), tp]));
+    for (const [key, tp] of this.pausedInLibrdkafka) targets.set(key, tp);
+    this.pausedInLibrdkafka.clear();
+    if (targets.size > 0) this.raw.resume([...targets.values()].map((tp) => ({ ...tp })));
+  }
+
+  private pauseInLibrdkafka(partitions: readonly TopicPartition[]): void {
+    if (partitions.length === 0) return;
+    for (const tp of partitions) this.pausedInLibrdkafka.set(partitionKey(tp.topic, tp.partition), tp);
+    this.raw.pause(partitions.map((tp) => ({ ...tp })));
   }
 
   /** Called after every statistics update with the lag per assigned partition (`topic/partition`). */
@@ -190,6 +205,8 @@ export class InputConsumer {
       this.joined = true;
       this.assigned = partitions.map(({ topic, partition }) => ({ topic, partition }));
       this.lagByPartition.clear();
+      // The binding assigns right after this event; an application pause set now survives the assign.
+      if (this.pausedMode) this.pauseInLibrdkafka(this.assigned);
       for (const listener of this.listeners) listener.onAssigned?.(this.assigned);
     } else if (error.code === ERR.ERR__REVOKE_PARTITIONS) {
       const revoked = this.assigned;
