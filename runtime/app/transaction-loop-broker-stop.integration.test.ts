@@ -10,6 +10,7 @@ import { startKafkaNode, waitForKafka } from '../../infra/stack/kafka-node.ts';
 import { signalGroup } from '../../infra/stack/processes.ts';
 import type { ProcessRecord } from '../../infra/stack/processes.ts';
 import { cacheDir } from '../../infra/stack/paths.ts';
+import { TributaryError } from '../errors.ts';
 import { TransactionalProducer, sleep } from '../kafka/index.ts';
 import type { TransactionalProducerOptions } from '../kafka/index.ts';
 import {
@@ -96,6 +97,85 @@ class BrokerStopsDuringCommit extends TransactionalProducer {
   }
 }
 
+/**
+ * At its `atCommit`-th commit, holds the transaction open until the coordinator has aborted it on its
+ * timeout (and bumped the epoch), then fails the commit as librdkafka does when the batch's records timed
+ * out during a broker restart: abortable, the abort must bump the epoch.
+ */
+class TransactionOutlivesTimeout extends TransactionalProducer {
+  private commits = 0;
+  heldAt: number | undefined;
+
+  constructor(
+    settings: ConstructorParameters<typeof TransactionalProducer>[0],
+    options: TransactionalProducerOptions,
+    private readonly atCommit: number,
+    private readonly holdMs: number,
+  ) {
+    super(settings, options);
+  }
+
+  override async commit(): Promise<void> {
+    if (++this.commits !== this.atCommit) return super.commit();
+    this.heldAt = Date.now();
+    await sleep(this.holdMs);
+    throw new TributaryError(
+      'TRIBUTARY_KAFKA_ABORTABLE',
+      'commitTransaction: 12 message(s) timed out (requires epoch bump)',
+    );
+  }
+}
+
+async function outputCounts(prefix: string): Promise<Map<string, number>> {
+  const seen = new Map<string, number>();
+  for (const record of await readTopic(brokers, `${prefix}passthrough.out`, PARTITIONS))
+    seen.set(record.key ?? '', (seen.get(record.key ?? '') ?? 0) + 1);
+  return seen;
+}
+
+// Regression (issue 9, the broker-SIGKILL fault case in CI): a broker down longer than the transaction
+// timeout comes back, its coordinator aborts the open transaction and bumps the epoch, and the abort of
+// the failed batch is then refused as fenced. That fence is the coordinator's, not a twin's: every copy
+// stopped with exit 3 until this was handled by replacing the producer.
+describe('a transaction the coordinator timed out while the batch failed', () => {
+  it('the fenced abort replaces the producer: the loop carries on, exact', async () => {
+    const prefix = uniquePrefix('txntimeout');
+    await passthroughTopics(prefix);
+    const count = 2000;
+    await produceRecords(
+      brokers,
+      `${prefix}passthrough.in`,
+      Array.from({ length: count }, (_, i) => ({ key: `k${i}`, value: `v${i}` })),
+    );
+    let producer: TransactionOutlivesTimeout | undefined;
+    const copy = await startLoopCopy({
+      brokers,
+      prefix,
+      instanceId: '0',
+      definition: passthrough,
+      maxBatchRecords: 100,
+      sessionTimeoutMs: 45_000,
+      // Held past the 3 s timeout and the broker's 10 s sweep of timed-out transactions.
+      producer: (settings, options) =>
+        (producer = new TransactionOutlivesTimeout(
+          { ...settings, transactionTimeoutMs: 3000 },
+          options,
+          3,
+          16_000,
+        )),
+    });
+    let failure: unknown;
+    copy.finished.catch((error: unknown) => (failure = error));
+    await Promise.race([committedAll(copy, count), copy.finished]);
+    expect(failure).toBeUndefined();
+    expect(producer?.heldAt).toBeDefined();
+    await copy.stop();
+    const seen = await outputCounts(prefix);
+    expect(seen.size).toBe(count);
+    expect([...seen.values()].every((n) => n === 1)).toBe(true);
+  }, 180_000);
+});
+
 describe('a commit against a stopped broker', () => {
   it('a retriable commit failure is resumed, not aborted: the loop rides it out, exact; /healthz false meanwhile', async () => {
     const prefix = uniquePrefix('stopcommit');
@@ -140,9 +220,7 @@ describe('a commit against a stopped broker', () => {
     expect(copy.loop.progress.status().ok).toBe(true); // and live again once it went through
     await copy.stop();
 
-    const seen = new Map<string, number>();
-    for (const record of await readTopic(brokers, `${prefix}passthrough.out`, PARTITIONS))
-      seen.set(record.key ?? '', (seen.get(record.key ?? '') ?? 0) + 1);
+    const seen = await outputCounts(prefix);
     expect(seen.size).toBe(count);
     expect([...seen.values()].every((n) => n === 1)).toBe(true);
   });

@@ -1,6 +1,10 @@
 export { InputConsumer, partitionKey } from './input-consumer.ts';
 export type { InputConsumerOptions, RebalanceListener } from './input-consumer.ts';
-export { TransactionalProducer, producerInstanceFailed } from './transactional-producer.ts';
+export {
+  TransactionalProducer,
+  producerInstanceFailed,
+  replaceableAfterFailedAbort,
+} from './transactional-producer.ts';
 export type { TransactionalProducerOptions } from './transactional-producer.ts';
 export { BulkProducer, type BulkProducerSettings, type DeliveryListener } from './bulk-producer.ts';
 export type { OutgoingMessage } from './transactional-producer.ts';

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ERR, call } from './librdkafka.ts';
-import { producerInstanceFailed, transactionFailure } from './transactional-producer.ts';
+import { TributaryError } from '../errors.ts';
+import {
+  producerInstanceFailed,
+  replaceableAfterFailedAbort,
+  transactionFailure,
+} from './transactional-producer.ts';
 
 /** A failed call as the binding reports it (code and the rd_kafka_error_t flags), classified by `call`. */
 async function failedCall(
@@ -50,5 +55,35 @@ describe('producerInstanceFailed: when the processor replaces its producer inste
     expect(producerInstanceFailed(await failedCall(ERR.ERR__STATE, {}))).toBe(false);
     expect(producerInstanceFailed(await failedCall(ERR.ERR__TIMED_OUT, { isRetriable: true }))).toBe(false);
     expect(producerInstanceFailed(new TypeError('not a client error'))).toBe(false);
+  });
+});
+
+describe('replaceableAfterFailedAbort: a failed abort replaces the producer or stops the copy', () => {
+  const timedOut = new TributaryError(
+    'TRIBUTARY_KAFKA_ABORTABLE',
+    'commitTransaction: 12 message(s) timed out (requires epoch bump)',
+  );
+
+  it('replaces after an abort fenced by the coordinator, once the batch had failed without a fence', async () => {
+    const fencedAbort = await failedCall(ERR.ERR__FENCED, { isFatal: true });
+    expect(replaceableAfterFailedAbort(fencedAbort, timedOut)).toBe(true);
+    const retriable = await failedCall(ERR.ERR__TIMED_OUT, { isRetriable: true });
+    expect(replaceableAfterFailedAbort(fencedAbort, retriable)).toBe(true);
+  });
+
+  it('replaces an instance that failed on its own during the abort, as before', async () => {
+    const fatalAbort = await failedCall(ERR.ERR_INVALID_TXN_STATE, { isFatal: true });
+    expect(replaceableAfterFailedAbort(fatalAbort, timedOut)).toBe(true);
+  });
+
+  it('stops when the batch itself was fenced (a twin) or failed fatally (the commit outcome is unknown)', async () => {
+    const fencedAbort = await failedCall(ERR.ERR__FENCED, { isFatal: true });
+    const fencedBatch = await failedCall(ERR.ERR_PRODUCER_FENCED, { isFatal: true });
+    expect(replaceableAfterFailedAbort(fencedAbort, fencedBatch)).toBe(false);
+    const fatalCommit = await failedCall(ERR.ERR_INVALID_TXN_STATE, { isFatal: true });
+    expect(replaceableAfterFailedAbort(fencedAbort, fatalCommit)).toBe(false);
+    expect(replaceableAfterFailedAbort(fencedAbort, new TypeError('a bug'))).toBe(false);
+    const brokenSequence = await failedCall(ERR.ERR__STATE, {});
+    expect(replaceableAfterFailedAbort(brokenSequence, timedOut)).toBe(false);
   });
 });

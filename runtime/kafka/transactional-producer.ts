@@ -222,6 +222,21 @@ export function producerInstanceFailed(error: unknown): boolean {
   return librdkafkaFlags(error).isFatal === true;
 }
 
+/**
+ * Whether the producer can be replaced after its abort failed for good, `error` being what made the batch
+ * abort. Yes when the instance failed on its own (above), and when the abort was refused as fenced after a
+ * batch that failed without a fence: the coordinator timed the open transaction out (a broker down longer
+ * than transaction.timeout.ms) and bumped the epoch itself. A twin with the same transactional id fences a
+ * live operation, so the batch itself fails as fenced and the copy stops; should a twin slip through here,
+ * the replacement fences it and the twin's restart refuses to run beside this copy (instance-identity.ts).
+ */
+export function replaceableAfterFailedAbort(abortError: unknown, error: unknown): boolean {
+  if (producerInstanceFailed(error)) return false;
+  if (producerInstanceFailed(abortError)) return true;
+  const abortFenced = abortError instanceof TributaryError && abortError.code === 'TRIBUTARY_KAFKA_FENCED';
+  return abortFenced && error instanceof TributaryError && error.retryable;
+}
+
 function asAbortable(error: unknown, operation: string): TributaryError {
   const classified = toTributaryError(error, operation);
   return new TributaryError('TRIBUTARY_KAFKA_ABORTABLE', classified.message, {
