@@ -160,6 +160,24 @@ describe('aggregate', () => {
     expect(driver.counted.size).toBe(0);
   });
 
+  // Issue 12, bug B: the restarted copy's first batch was consumed before its assignment arrived, so it
+  // aborted on the epoch check and ran again; one minute came out with half its events counted twice.
+  it('counts a restored window once when the first batch after the restart is aborted and run again', async () => {
+    const second = (s: number) => send(request('checkout', T0 + s * 1_000));
+    const driver = await driverFor();
+    await driver.input().send(Array.from({ length: 100 }, (_, i) => second(i))); // [60 s, 100 s) open
+    await driver.restart();
+    driver.abortNextBatch();
+    await driver.input().send(Array.from({ length: 100 }, (_, i) => second(100 + i)));
+    await driver.input().send(second(300));
+    expect(summary(driver.output('stats')).map((r) => [r.start - T0, r.revision, r.requests])).toEqual([
+      [0, 0, 60],
+      [WINDOW_MS, 0, 60],
+      [2 * WINDOW_MS, 0, 60],
+      [3 * WINDOW_MS, 0, 20],
+    ]);
+  });
+
   it('gives a backlog whose upstream partitions progress at different rates exactly the live windows, with no late events', async () => {
     const live = await replay(liveOrder(), { headers: true });
     const backlog = await replay(backlogOrder(), { headers: true });

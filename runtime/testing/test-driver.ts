@@ -53,6 +53,7 @@ export class TestDriver<D extends AnyProcessorDefinition> {
   private time: EventTime | undefined;
   private resources: unknown;
   private eventTimeMs = 0;
+  private abortsPending = 0;
   /** Every lateness observation (seconds behind the partition's progress), as the histogram gets them. */
   readonly latenessSeconds: number[] = [];
 
@@ -189,6 +190,14 @@ export class TestDriver<D extends AnyProcessorDefinition> {
     return this.idle.has(`${topic}/${partition}`);
   }
 
+  /**
+   * The next batch is processed, then aborted (as the loop does when partitions move during a batch:
+   * state and event time rolled back, outputs dropped), then processed again, as after the rewind.
+   */
+  abortNextBatch(): void {
+    this.abortsPending++;
+  }
+
   /** A new copy of the process: `open` again, state rebuilt only from the captured changelog records. */
   async restart(): Promise<void> {
     this.state = undefined;
@@ -234,6 +243,12 @@ export class TestDriver<D extends AnyProcessorDefinition> {
     }
     await this.codecs.prepareInput(batch.map((r) => r.value));
     await this.state?.sync([...this.assigned]);
+    if (this.abortsPending > 0) {
+      this.abortsPending--;
+      processBatch(this.definition, batch, this.environment());
+      this.state?.rollback();
+      this.time?.rollback(this.wallClockMs);
+    }
     await this.commit(processBatch(this.definition, batch, this.environment()));
   }
 
