@@ -1,6 +1,7 @@
 // A keyed state store for one input partition. Every write is journaled so the runtime can roll a
 // rejected record or an aborted batch back, and turn the batch's net changes into changelog records.
 import type { ChangelogRecord, JournalEntry, JournaledStore } from './journal.ts';
+import { deepFreeze } from './deep-freeze.ts';
 
 export interface KeyedStore<V> {
   get(key: string): V | undefined;
@@ -31,6 +32,15 @@ function decode(value: Buffer | null): StoredEntry<unknown> | undefined {
   return { value: parsed.v, time: parsed.t };
 }
 
+export interface PartitionStoreOptions {
+  /** Expiry and trimming stay local (no tombstones): the changelog drops old records by retention. */
+  localExpiry?: boolean;
+  /** Most entries kept while restoring (oldest dropped first), for a changelog longer than the store. */
+  maxEntries?: number;
+  /** Deep-freeze values on set (StateManager's freezeValues). */
+  freezeValues?: boolean;
+}
+
 export class PartitionStore<V> implements KeyedStore<V>, JournaledStore {
   private readonly data = new Map<string, StoredEntry<V>>();
 
@@ -38,11 +48,12 @@ export class PartitionStore<V> implements KeyedStore<V>, JournaledStore {
     readonly name: string,
     readonly partition: number,
     private readonly journal: JournalEntry[],
-    /** Expiry and trimming stay local (no tombstones): the changelog drops old records by retention. */
-    private readonly localExpiry = false,
-    /** Most entries kept while restoring (oldest dropped first), for a changelog longer than the store. */
-    private readonly maxEntries = Number.POSITIVE_INFINITY,
+    private readonly options: PartitionStoreOptions = {},
   ) {}
+
+  private get localExpiry(): boolean {
+    return this.options.localExpiry === true;
+  }
 
   get size(): number {
     return this.data.size;
@@ -60,7 +71,7 @@ export class PartitionStore<V> implements KeyedStore<V>, JournaledStore {
     this.record(key);
     // Re-inserting keeps the map in (roughly) time order, which expireBefore relies on.
     this.data.delete(key);
-    this.data.set(key, { value, time });
+    this.data.set(key, { value: this.options.freezeValues === true ? deepFreeze(value) : value, time });
   }
 
   delete(key: string): void {
@@ -106,9 +117,11 @@ export class PartitionStore<V> implements KeyedStore<V>, JournaledStore {
   }
 
   applyRestored(key: Buffer, value: Buffer | null): void {
-    this.put(key.toString('utf8'), decode(value) as StoredEntry<V> | undefined);
+    const entry = decode(value) as StoredEntry<V> | undefined;
+    if (entry !== undefined && this.options.freezeValues === true) deepFreeze(entry.value);
+    this.put(key.toString('utf8'), entry);
     // Keeps memory bounded when the changelog holds more than the store may keep (local expiry).
-    if (this.data.size > this.maxEntries) {
+    if (this.data.size > (this.options.maxEntries ?? Number.POSITIVE_INFINITY)) {
       const oldest = this.data.keys().next();
       if (oldest.done !== true) this.data.delete(oldest.value);
     }

@@ -15,6 +15,21 @@ function keyed(state: StateManager, name: string, partition: number): PartitionS
 }
 
 describe('StateManager', () => {
+  // Issue 12 bug B: the aggregate once read a window, added to it in place and set it back; the undo of
+  // an aborted batch put back the changed object, and the retry counted the batch twice.
+  it('with freezeValues (the test driver), a stored value changed in place throws instead of breaking undo', async () => {
+    const state = new StateManager({ seen: keyedStore() }, changelogFor, undefined, log, {}, true);
+    await state.sync([0]);
+    const seen = keyed(state, 'seen', 0);
+    seen.set('a', { count: 1, nested: { list: [1] } });
+    const stored = seen.get('a') as { count: number; nested: { list: number[] } };
+    expect(() => (stored.count = 2)).toThrow(TypeError);
+    expect(() => stored.nested.list.push(2)).toThrow(TypeError);
+    seen.set('a', { ...stored, count: stored.count + 1 });
+    state.rollback();
+    expect(seen.get('a')).toBeUndefined();
+  });
+
   it('turns a batch of writes into one changelog record per key with its final value', async () => {
     const state = new StateManager({ seen: keyedStore() }, changelogFor, undefined, log);
     await state.sync([0, 3]);

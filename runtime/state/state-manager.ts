@@ -38,6 +38,12 @@ export class StateManager {
     private readonly readChangelog: ChangelogReader | undefined,
     private readonly log: Logger,
     private readonly config: Record<string, unknown> = {},
+    /**
+     * Deep-freeze every value a keyed or windowed store is given (the test driver's setting): a handler
+     * that changes a stored object in place, instead of setting a new one, throws at once, since the
+     * journal's undo would put back the changed object and an aborted batch would count twice.
+     */
+    private readonly freezeValues = false,
   ) {
     this.storeNames = Object.keys(declarations);
     for (const { store, configuredMs, maxIds } of this.horizonDeclarations()) {
@@ -111,9 +117,14 @@ export class StateManager {
         maxIds: declaration.maxIdsPerPartition(this.config),
       });
     }
-    if (declaration?.kind === 'windowed') return new PartitionWindowedStore(name, partition, this.journal);
+    if (declaration?.kind === 'windowed')
+      return new PartitionWindowedStore(name, partition, this.journal, this.freezeValues);
     const maxEntries = declaration?.maxEntries?.(this.config) ?? Number.POSITIVE_INFINITY;
-    return new PartitionStore(name, partition, this.journal, declaration?.localExpiry === true, maxEntries);
+    return new PartitionStore(name, partition, this.journal, {
+      localExpiry: declaration?.localExpiry === true,
+      maxEntries,
+      freezeValues: this.freezeValues,
+    });
   }
 
   get isRestoring(): boolean {

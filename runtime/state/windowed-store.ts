@@ -5,6 +5,7 @@
 // `get` must not be changed in place: `set` a new one (the journal keeps the old object to restore).
 import { TributaryError } from '../errors.ts';
 import type { ChangelogRecord, JournalEntry, JournaledStore } from './journal.ts';
+import { deepFreeze } from './deep-freeze.ts';
 
 export interface WindowEntry<V> {
   key: string;
@@ -42,6 +43,8 @@ export class PartitionWindowedStore<V> implements WindowedStore<V>, JournaledSto
     readonly name: string,
     readonly partition: number,
     private readonly journal: JournalEntry[],
+    /** Deep-freeze values on set (StateManager's freezeValues). */
+    private readonly freezeValues = false,
   ) {}
 
   get size(): number {
@@ -59,7 +62,7 @@ export class PartitionWindowedStore<V> implements WindowedStore<V>, JournaledSto
   set(key: string, startMs: number, endMs: number, value: V): void {
     const id = idOf(key, startMs);
     this.record(id);
-    this.put(id, { key, startMs, endMs, value });
+    this.put(id, { key, startMs, endMs, value: this.freezeValues ? deepFreeze(value) : value });
   }
 
   delete(key: string, startMs: number): void {
@@ -108,7 +111,8 @@ export class PartitionWindowedStore<V> implements WindowedStore<V>, JournaledSto
       return;
     }
     const parsed = JSON.parse(value.toString('utf8')) as { e: number; v: V };
-    this.put(id, { key: id.slice(cut + 1), startMs, endMs: parsed.e, value: parsed.v });
+    const restored = this.freezeValues ? deepFreeze(parsed.v) : parsed.v;
+    this.put(id, { key: id.slice(cut + 1), startMs, endMs: parsed.e, value: restored });
   }
 
   finishRestore(): void {

@@ -22,5 +22,6 @@ export function createReplayingState(
       if (wanted.has(record.partition)) onRecord(record.partition, record.key, record.value);
     return Promise.resolve();
   };
-  return new StateManager(declarations, changelogTopicFor, replay, log, config);
+  // Frozen values: a handler that changes a stored object in place fails its harness tests at once.
+  return new StateManager(declarations, changelogTopicFor, replay, log, config, true);
 }
