@@ -11,7 +11,9 @@ import { applyRow, newServiceState, retentionFor } from './judge-service.ts';
 import type { RuleEdge, ServiceAlertState } from './judge-service.ts';
 import type { Objectives } from './rule-kinds.ts';
 import { loadRulesFile } from './rules-file.ts';
+import { MINUTE_MS } from './service-minutes.ts';
 import type { ServiceMinutes } from './service-minutes.ts';
+import { judgeSilence, lastCompleteMinute, silentThrough } from './silent-minutes.ts';
 import { renderSummary } from './summary-template.ts';
 
 export const DEFAULT_RULES_FILE = fileURLToPath(new URL('./default-rules.yaml', import.meta.url));
@@ -24,6 +26,22 @@ export const alert = defineProcessor({
   outputs: { alerts: { topic: 'alerts', value: avro('AlertEvent') } },
   config: {
     rulesFile: z.string().min(1).default(DEFAULT_RULES_FILE).describe('path of the YAML rules file'),
+    allowedLatenessMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(60_000)
+      .describe(
+        "the aggregate's allowedLatenessMs (same key): a service without rows for a minute is judged silent a minute after the aggregate would have written them, in ms of event time",
+      ),
+    idleTimeoutMs: z
+      .number()
+      .int()
+      .min(100)
+      .default(30_000)
+      .describe(
+        'wall-clock ms without records after which a partition moves on by the clock (silent services judged)',
+      ),
   },
   // Rows that change no judged minute's outcome: corrections (and rows of a minute judged without them).
   outcomes: ['folded_after_judged'],
@@ -39,12 +57,24 @@ export const alert = defineProcessor({
     const rules = loadRulesFile(config.rulesFile);
     return { rules, retention: retentionFor(rules) };
   },
+  // The aggregate writes a stats row for minute M once its progress passes M's end + its allowed lateness;
+  // the rows carry that progress (tributary-wm) and, without the header, a row's window_end stands for it.
+  // One minute more of lateness leaves a whole minute for M's rows to arrive before a service without
+  // any is judged silent by the timer below.
+  eventTime: {
+    input: (record) => record.value.window_end,
+    allowedLatenessMs: (config) => config.allowedLatenessMs + MINUTE_MS,
+    idleTimeoutMs: (config) => config.idleTimeoutMs,
+  },
   handle(record, ctx) {
     const row = record.value;
     const store = ctx.store('services');
     // A copy: the store's journal keeps the stored object to put back if the record or batch is undone.
     const stored = store.get(row.service);
-    const state = stored === undefined ? newServiceState(row) : structuredClone(stored);
+    const state =
+      stored === undefined
+        ? newServiceState(row, lastCompleteMinute(ctx.watermarkMs))
+        : structuredClone(stored);
     const { rules, retention } = ctx.resources;
     const judgedBefore = state.minutes.judgedThrough;
     const objectives = objectivesOf(ctx.table('services'), row.service, state.minutes);
@@ -53,6 +83,24 @@ export const alert = defineProcessor({
     if (judgedBefore !== null && row.window_start <= judgedBefore) ctx.count('folded_after_judged');
     for (const edge of edges)
       ctx.emit('alerts', row.service, toAlertEvent(row.service, edge), { timestamp: record.timestamp });
+  },
+  // Event time moved: every service of the partition whose judged minutes stop before the last complete
+  // minute gets its silent minutes judged (silent-minutes.ts), so a service that stops sending is judged.
+  onWatermark(_partition, watermarkMs, ctx) {
+    const through = lastCompleteMinute(watermarkMs);
+    if (through === undefined) return;
+    const store = ctx.store('services');
+    const { rules, retention } = ctx.resources;
+    for (const [service, stored] of [...store.entries()]) {
+      if (silentThrough(stored.minutes, through) === undefined) continue;
+      const state = structuredClone(stored);
+      const objectives = objectivesOf(ctx.table('services'), service, state.minutes);
+      const { edges, forget } = judgeSilence(state, service, through, rules, retention, objectives);
+      if (forget) store.delete(service);
+      else store.set(service, state);
+      for (const edge of edges)
+        ctx.emit('alerts', service, toAlertEvent(service, edge), { timestamp: edge.edge.at });
+    }
   },
 });
 

@@ -43,8 +43,15 @@ export function retentionFor(rules: readonly AlertRule[]): Retention {
   };
 }
 
-export function newServiceState(row: StatsMinute): ServiceAlertState {
-  return { minutes: emptyServiceMinutes(row.window_start), episodes: {} };
+/**
+ * The state of a service not in the store, from its first row. `judgedThrough`: the last minute the
+ * watermark has passed, judged for every service of the partition (silent-minutes.ts); a row for it or an
+ * earlier one (a service forgotten at rest, whose rows come late) is folded in like any late row.
+ */
+export function newServiceState(row: StatsMinute, judgedThrough?: number): ServiceAlertState {
+  const minutes = emptyServiceMinutes(row.window_start);
+  if (judgedThrough !== undefined && row.window_start <= judgedThrough) minutes.judgedThrough = judgedThrough;
+  return { minutes, episodes: {} };
 }
 
 /** Folds a row in and judges what it completes; returns the episode edges, in order. */
@@ -56,18 +63,31 @@ export function applyRow(
   objectivesAt: (minute: number) => Objectives,
 ): RuleEdge[] {
   if (!foldRow(state.minutes, row)) return [];
+  const minutes = minutesToJudge(state.minutes, row.window_start, retention.maxGapMinutes);
+  const edges = judgeMinutes(state, row.service, minutes, rules, objectivesAt);
+  markJudged(state.minutes, row.window_start, retention);
+  return edges;
+}
+
+/** Judges the given minutes by every rule, oldest first (the caller marks them judged). */
+export function judgeMinutes(
+  state: ServiceAlertState,
+  service: string,
+  minutes: readonly number[],
+  rules: readonly AlertRule[],
+  objectivesAt: (minute: number) => Objectives,
+): RuleEdge[] {
   const edges: RuleEdge[] = [];
-  for (const minute of minutesToJudge(state.minutes, row.window_start, retention.maxGapMinutes)) {
+  for (const minute of minutes) {
     const slo = objectivesAt(minute);
     for (const rule of rules) {
       const episode = state.episodes[rule.alert] ?? OK;
       const reference = episode.phase === 'ok' ? undefined : episode.reference;
       const judgement = judgeMinute(rule, state.minutes, minute, slo, reference);
-      const step = stepEpisode(episode, rule, row.service, minute, judgement);
+      const step = stepEpisode(episode, rule, service, minute, judgement);
       state.episodes[rule.alert] = step.state;
       if (step.edge !== undefined) edges.push({ rule, edge: step.edge, judgement });
     }
   }
-  markJudged(state.minutes, row.window_start, retention);
   return edges;
 }
