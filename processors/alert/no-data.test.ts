@@ -145,6 +145,17 @@ describe('alert: silence across restarts and late rows', () => {
     expect(edges(driver)).toEqual([firing(3, 5), resolved(3, 15)]);
   });
 
+  it('an aborted batch that judged silent minutes is judged again from the state before it', async () => {
+    const driver = await driverFor(ERROR_RULE, 'fire');
+    await send(driver, minutes(0, 4, silentFrom(3, good)));
+    driver.abortNextBatch();
+    await send(
+      driver,
+      minutes(5, 12, () => undefined),
+    );
+    expect(edges(driver)).toEqual([firing(3, 5)]);
+  });
+
   it('resolve: restarts while the silent minutes count towards resolving lose no RESOLVED', async () => {
     const driver = await driverFor(ERROR_RULE.replace('keep_firing_for: 2', 'keep_firing_for: 3'), 'resolve');
     await send(driver, minutes(0, 3, silentFrom(2, bad)));
