@@ -1,7 +1,8 @@
 // The alert stage's exactly-once promise with a real process: stats.1m rows (as the aggregate writes
 // them) for a fleet of services with an error burst on one, the alert process SIGKILLed twice while the episode is open,
 // and the alerts topic read with read_committed holds exactly one FIRING and one RESOLVED per episode:
-// the very events (ids included) the in-memory harness gives for the same rows.
+// the very events (ids included) the in-memory harness gives for the same rows. A service whose rows stop
+// is judged by event time all the same (issue 13).
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,6 +116,9 @@ function startAlert(extra: Record<string, string> = {}): ProcessorProcess {
       TRIBUTARY_INSTANCE_ID: '0',
       TRIBUTARY_DEFAULT_PARTITIONS: String(PARTITIONS),
       TRIBUTARY_HTTP_PORT: '0',
+      // Never idle within a test: an idle partition moves on by the clock and would judge every service
+      // silent once the rows end (a traffic drop to zero), which the harness, fed no clock, does not see.
+      TRIBUTARY_IDLE_TIMEOUT_MS: '600000',
       ...extra,
     },
   );
@@ -183,6 +187,26 @@ describe('alert end to end', () => {
     await waitForGroupCaughtUp(brokers, `${prefix}alert`, `${prefix}stats.1m`);
 
     await expectOneFiringOneResolvedAsInTheHarness(rows);
+    copy.kill('SIGTERM');
+    expect((await copy.exited).code).toBe(0);
+  });
+
+  it('a service that stops sending is judged as the rest of its partition moves on: one TrafficDrop FIRING', async () => {
+    // Issue 13: its rows stop at minute 8 (the burst's service goes on as before); the alert's timer judges
+    // its silent minutes by event time, as the harness does for the same rows.
+    await freshRun();
+    const silent = services[1]?.name;
+    const stopAt = start + 8 * MINUTE;
+    const rows = statsRows().filter((r) => r.service !== silent || r.window_start < stopAt);
+    const copy = startAlert();
+    await produceRows(rows);
+    await waitForGroupCaughtUp(brokers, `${prefix}alert`, `${prefix}stats.1m`);
+    const alerts = await readAlerts();
+    expect(alerts.filter((a) => a.service === silent).map((a) => `${a.rule} ${a.state}`)).toEqual([
+      'TrafficDrop FIRING',
+    ]);
+    const key = (a: AlertEvent) => `${a.alert_id} ${a.state}`;
+    expect(alerts.map(key).sort()).toEqual((await expectedAlerts(rows)).map(key).sort());
     copy.kill('SIGTERM');
     expect((await copy.exited).code).toBe(0);
   });
