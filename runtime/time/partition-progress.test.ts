@@ -2,6 +2,7 @@
 // left out after the idle timeout, an idle partition moving on by wall clock, and the header format.
 import { describe, expect, it } from 'vitest';
 import { PartitionProgress } from './partition-progress.ts';
+import type { ProgressSnapshot } from './partition-progress.ts';
 import { decodeWatermarkHeader, encodeWatermarkHeader } from './watermark-header.ts';
 import type { WatermarkHeader } from './watermark-header.ts';
 
@@ -88,6 +89,18 @@ describe('an idle partition whose progress is unknown', () => {
     const { becameIdle } = progress.tick(40 + IDLE);
     expect(becameIdle).toBe(true);
     expect(progress.progress).toBe(104_000 + IDLE);
+  });
+
+  // Regression (issue 12, aggregate-reconcile e2e): an aggregate copy restarted after its input was all
+  // committed got no record; its snapshot did not keep the largest event time, so the idle close had
+  // nothing to move on from and two partitions' windows never closed.
+  it('keeps the largest event time across a restore, so a restarted idle partition still moves on', () => {
+    const progress = new PartitionProgress(IDLE, 0);
+    progress.observe(from(0, Number.NEGATIVE_INFINITY), 100_000, 0);
+    const stored = JSON.parse(JSON.stringify(progress.snapshot())) as ProgressSnapshot;
+    const restored = new PartitionProgress(IDLE, 1_000, stored);
+    restored.tick(1_000 + IDLE);
+    expect(restored.progress).toBe(100_000 + IDLE);
   });
 });
 

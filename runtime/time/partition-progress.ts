@@ -22,6 +22,8 @@ export interface ProgressSnapshot {
   local: number | null;
   progress: number | null;
   atLastRecord: number | null;
+  /** Largest event time of any record; absent in snapshots written before it was kept. */
+  largest?: number | null;
 }
 
 export interface TickResult {
@@ -61,6 +63,7 @@ export class PartitionProgress {
     if (snapshot.local !== null) this.localHeardAt = nowMs;
     this.progressMs = orNone(snapshot.progress);
     this.progressAtLastRecordMs = orNone(snapshot.atLastRecord);
+    this.largestEventTimeMs = orNone(snapshot.largest ?? null);
   }
 
   /** Event-time progress (ms); -Infinity until every source that holds it back has reported. */
@@ -130,6 +133,7 @@ export class PartitionProgress {
       local: known(this.localMs),
       progress: known(this.progressMs),
       atLastRecord: known(this.progressAtLastRecordMs),
+      largest: known(this.largestEventTimeMs),
     };
   }
 
