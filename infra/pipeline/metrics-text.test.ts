@@ -10,7 +10,7 @@ tributary_records_total{topic="p.requests.dlq",outcome="dead_letter",reason="bad
 tributary_records_total{topic="p.requests.dlq",outcome="dead_letter",reason="missing_field",processor="ingest"} 12
 tributary_records_total{topic="p.requests.raw",outcome="duplicate",reason="",processor="ingest"} 8
 
-# HELP tributary_consumer_lag_records Records between the committed position and the high watermark
+# HELP tributary_consumer_lag_records Records between what the copy consumed or committed and the last stable offset
 # TYPE tributary_consumer_lag_records gauge
 tributary_consumer_lag_records{topic="p.requests.raw",partition="0",processor="ingest"} 40
 tributary_consumer_lag_records{topic="p.requests.raw",partition="3",processor="ingest"} 2

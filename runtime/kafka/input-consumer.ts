@@ -27,6 +27,31 @@ export function partitionKey(topic: string, partition: number): string {
   return `${topic}/${partition}`;
 }
 
+/** A partition's entry in librdkafka's statistics (STATISTICS.md), the fields lag is made of. */
+export interface PartitionStats {
+  consumer_lag?: number;
+  ls_offset?: number;
+  hi_offset?: number;
+  app_offset?: number;
+  committed_offset?: number;
+}
+
+/**
+ * Records behind the partition's end: from the last stable offset (read_committed) back to what this
+ * copy has consumed or committed, whichever is further. librdkafka's own consumer_lag counts from the
+ * committed offset it knows, which offsets committed through a transaction (sendOffsetsToTransaction)
+ * never update: it stayed at the lag of the assignment, so a copy restarted on a large backlog never
+ * became ready. Undefined while the partition's offsets are not known yet.
+ */
+export function lagFromStats(stats: PartitionStats): number | undefined {
+  const end = stats.ls_offset !== undefined && stats.ls_offset >= 0 ? stats.ls_offset : stats.hi_offset;
+  const done = Math.max(stats.app_offset ?? -1, stats.committed_offset ?? -1);
+  if (end === undefined || end < 0) return undefined;
+  if (done < 0)
+    return stats.consumer_lag !== undefined && stats.consumer_lag >= 0 ? stats.consumer_lag : undefined;
+  return Math.max(0, end - done);
+}
+
 export class InputConsumer {
   readonly raw: RdKafkaConsumer;
   private assigned: TopicPartition[] = [];
@@ -189,7 +214,7 @@ export class InputConsumer {
     this.lagListeners.push(listener);
   }
 
-  /** Lag per assigned partition from librdkafka's statistics (committed offset to high watermark). */
+  /** Lag per assigned partition from librdkafka's statistics (see lagFromStats). */
   lag(): ReadonlyMap<string, number> {
     return this.lagByPartition;
   }
@@ -217,7 +242,6 @@ export class InputConsumer {
   }
 
   private onStats(json: string): void {
-    type PartitionStats = { consumer_lag?: number };
     let stats: { topics?: Record<string, { partitions?: Record<string, PartitionStats> }> };
     try {
       stats = JSON.parse(json) as typeof stats;
@@ -228,8 +252,8 @@ export class InputConsumer {
     for (const [topic, topicStats] of Object.entries(stats.topics ?? {})) {
       for (const [partition, partitionStats] of Object.entries(topicStats.partitions ?? {})) {
         const key = partitionKey(topic, Number(partition));
-        const lag = partitionStats.consumer_lag;
-        if (owned.has(key) && lag !== undefined && lag >= 0) this.lagByPartition.set(key, lag);
+        const lag = lagFromStats(partitionStats);
+        if (owned.has(key) && lag !== undefined) this.lagByPartition.set(key, lag);
       }
     }
     for (const listener of this.lagListeners) listener(this.lagByPartition);

@@ -51,7 +51,7 @@ export class ProcessorMetrics {
     // Partition is bounded by the topic's partition count, so it is a closed set too.
     this.consumerLag = new Gauge({
       name: 'tributary_consumer_lag_records',
-      help: 'Records between the committed position and the high watermark, per assigned partition',
+      help: 'Records between what the copy consumed or committed and the last stable offset, per assigned partition',
       labelNames: ['processor', 'topic', 'partition'],
       registers,
     });
