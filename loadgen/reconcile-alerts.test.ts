@@ -85,6 +85,19 @@ describe('alert episodes against the injected incidents', () => {
     expect(failing(result)).toContain('alert edges in ClickHouse, each key once: 8');
   });
 
+  it('lists episodes that begin in the run\u2019s last minute or later apart: the load stopping is not a false positive', () => {
+    const startingAt = (edges: AlertEdge[], minute: number) =>
+      edges.map((e) => ({ ...e, episode_start: at(minute) }));
+    const edges = [
+      ...timely,
+      ...startingAt(episode('TrafficDrop', 'inventory', 42), 40), // the run's last, partial minute
+      ...startingAt(episode('TrafficDrop', 'checkout', 39), 37), // during the run: a false positive
+    ];
+    const result = reconcileAlerts(incidents, edges, TIMING, undefined, at(40.5));
+    expect(result.afterRunEnd.map((e) => e.alertId)).toEqual(['TrafficDrop-inventory-42']);
+    expect(result.falsePositives.map((e) => e.alertId)).toEqual(['TrafficDrop-checkout-39']);
+  });
+
   it('counts every episode no incident explains as a false positive', () => {
     const edges = [
       ...timely,

@@ -17,6 +17,8 @@ export interface AlertEdge {
   kind: string;
   service: string;
   at: number;
+  /** The episode's first bad minute (epoch ms); absent: unknown. */
+  episode_start?: number;
 }
 
 /** A rule's hysteresis, in minutes, from the rules file. */
@@ -32,6 +34,7 @@ export interface Episode {
   service: string;
   firingAt?: number | undefined;
   resolvedAt?: number | undefined;
+  startMs?: number | undefined;
   /** Edges per state: anything but one each is itself a finding. */
   firings: number;
   resolves: number;
@@ -51,6 +54,8 @@ export interface AlertReconciliation {
   checks: ReconcileCheck[];
   incidents: IncidentVerdict[];
   falsePositives: Episode[];
+  /** Episodes that start in the run's last minute or later: every service went silent when the load stopped. */
+  afterRunEnd: Episode[];
 }
 
 /** The rule kind that must catch each incident kind, and kinds that may fire beside it (not false positives). */
@@ -64,7 +69,15 @@ export function episodesOf(edges: readonly AlertEdge[]): Episode[] {
   const byId = new Map<string, Episode>();
   for (const edge of edges) {
     const { alert_id: alertId, rule, kind, service } = edge;
-    const episode = byId.get(alertId) ?? { alertId, rule, kind, service, firings: 0, resolves: 0 };
+    const episode = byId.get(alertId) ?? {
+      alertId,
+      rule,
+      kind,
+      service,
+      firings: 0,
+      resolves: 0,
+      startMs: edge.episode_start,
+    };
     if (edge.state === 'FIRING') {
       episode.firings++;
       episode.firingAt = Math.min(episode.firingAt ?? edge.at, edge.at);
@@ -106,11 +119,17 @@ function verdictOf(incident: InjectedIncident, episodes: Episode[], timing: Rule
 
 const NO_TIMING: RuleTiming = { forMinutes: 0, keepFiringForMinutes: 0 };
 
+/**
+ * `runEndMs`: event time after the run's last event. The load stopping is a real drop to zero traffic, so
+ * an episode whose first bad minute is the run's last (partial) minute or later is the end of the load:
+ * listed apart, not a false positive.
+ */
 export function reconcileAlerts(
   incidents: readonly InjectedIncident[],
   edges: readonly AlertEdge[],
   timing: ReadonlyMap<string, RuleTiming>,
   receivedKeys?: ReadonlySet<string>,
+  runEndMs = Number.POSITIVE_INFINITY,
 ): AlertReconciliation {
   const episodes = episodesOf(edges);
   const explained = new Set<Episode>();
@@ -122,7 +141,10 @@ export function reconcileAlerts(
       if (own.includes(e) || (alongside.includes(e.kind) && timed(e))) explained.add(e);
     return verdictOf(incident, own, timing.get(own[0]?.rule ?? '') ?? NO_TIMING);
   });
-  const falsePositives = episodes.filter((e) => !explained.has(e));
+  const lastMinute = Math.floor(runEndMs / MINUTE) * MINUTE;
+  const afterEnd = (e: Episode) => e.startMs !== undefined && e.startMs >= lastMinute;
+  const afterRunEnd = episodes.filter((e) => !explained.has(e) && afterEnd(e));
+  const falsePositives = episodes.filter((e) => !explained.has(e) && !afterEnd(e));
   const keys = edges.map((e) => `${e.alert_id}:${e.state}`);
   const checks: ReconcileCheck[] = [
     check('incidents with one timely episode', incidents.length, verdicts.filter((v) => !v.problem).length),
@@ -146,7 +168,7 @@ export function reconcileAlerts(
       ),
     );
   }
-  return { ok: checks.every((c) => c.ok), checks, incidents: verdicts, falsePositives };
+  return { ok: checks.every((c) => c.ok), checks, incidents: verdicts, falsePositives, afterRunEnd };
 }
 
 function check(name: string, expected: number, actual: number): ReconcileCheck {
@@ -158,15 +180,17 @@ export const ALERTS_TABLE = 'alerts';
 /** The alert edges the sink took from `<topicPrefix>alerts`. */
 export async function alertEdgesIn(select: SelectRows, topicPrefix: string): Promise<AlertEdge[]> {
   const rows = await select(
-    `SELECT alert_id, toString(state), rule, kind, service, toUnixTimestamp64Milli(at) FROM ${ALERTS_TABLE}
+    `SELECT alert_id, toString(state), rule, kind, service, toUnixTimestamp64Milli(at),
+       toUnixTimestamp64Milli(episode_start) FROM ${ALERTS_TABLE}
      WHERE _topic = '${topicPrefix}alerts' ORDER BY at, alert_id, state`,
   );
-  return rows.map(([alertId, state, rule, kind, service, at]) => ({
+  return rows.map(([alertId, state, rule, kind, service, at, episodeStart]) => ({
     alert_id: String(alertId),
     state: state === 'RESOLVED' ? 'RESOLVED' : 'FIRING',
     rule: String(rule),
     kind: String(kind),
     service: String(service),
     at: Number(at),
+    episode_start: Number(episodeStart),
   }));
 }

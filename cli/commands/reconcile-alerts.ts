@@ -52,7 +52,9 @@ export async function reconcileAlertsIfPresent(
     return { skipped: `${ALERTS_TABLE} holds no alerts of this run (was the alert processor running?)` };
   const timing = await loadRuleTimings();
   if (timing === undefined) return { skipped: 'no alert rules (processors/alert) to time the episodes' };
-  return { result: reconcileAlerts(incidentsOf(truth), edges, timing, receivedKeys) };
+  return {
+    result: reconcileAlerts(incidentsOf(truth), edges, timing, receivedKeys, truth.event_time.to_ms),
+  };
 }
 
 const minutes = (ms: number | undefined): string =>
@@ -77,5 +79,12 @@ export function alertReconciliationTables(result: AlertReconciliation): string {
   const unexplained = result.falsePositives.map(
     (e) => `false positive: ${e.rule} on ${e.service} (${e.alertId})`,
   );
-  return [checks.toString(), incidents.toString(), ...unexplained].join('\n');
+  const afterEnd =
+    result.afterRunEnd.length === 0
+      ? []
+      : [
+          `${result.afterRunEnd.length} episode(s) began once the load stopped (every service fell silent): ` +
+            result.afterRunEnd.map((e) => `${e.rule} on ${e.service}`).join(', '),
+        ];
+  return [checks.toString(), incidents.toString(), ...unexplained, ...afterEnd].join('\n');
 }
