@@ -4,6 +4,8 @@ import { z } from 'zod';
 import type { Command } from '../command.ts';
 import { UsageError, numberOption, parseArgs } from '../command.ts';
 import { TributaryError, loadConfig, runtimeConfigShape } from '../../runtime/index.ts';
+import { kafkaSecurityShape } from '../../runtime/config/index.ts';
+import { useKafkaSecurity } from '../../runtime/kafka/index.ts';
 import {
   buildFleet,
   defaultIncidents,
@@ -88,6 +90,8 @@ const connectionSchema = z.object({
   kafkaBrokers: runtimeConfigShape.kafkaBrokers,
   topicPrefix: runtimeConfigShape.topicPrefix,
   defaultPartitions: runtimeConfigShape.defaultPartitions,
+  // The same TRIBUTARY_KAFKA_SECURITY_* settings as the processors, so a load reaches a secured cluster.
+  ...kafkaSecurityShape,
 });
 
 export const loadgenCommand: Command = {
@@ -117,6 +121,7 @@ export const loadgenCommand: Command = {
 
 async function produce(options: Map<string, string | true>): Promise<number> {
   const connection = loadConfig('loadgen', connectionSchema, { overrides: connectionOverrides(options) });
+  useKafkaSecurity(connection);
   const generator = generatorOptions(options);
   const controller = new AbortController();
   const stop = (): void => controller.abort();

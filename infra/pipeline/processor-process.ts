@@ -39,7 +39,8 @@ export function processEnv(base: ProcessEnvBase, extra: Record<string, string> =
 }
 
 /** Same as `./tributary run`: a bounded heap, so V8 collects garbage instead of growing to gigabytes. */
-const RUN_ARGS = ['--max-old-space-size=384', '--import', 'tsx', 'cli/main.ts', 'run'];
+const CLI_ARGS = ['--max-old-space-size=384', '--import', 'tsx', 'cli/main.ts'];
+const RUN_ARGS = [...CLI_ARGS, 'run'];
 
 /** Children still running; killed when this process exits, so a failed test leaves no orphans behind. */
 const live = new Set<ChildProcess>();
@@ -74,12 +75,22 @@ export function startProcessor(name: string, env: Record<string, string>, logFil
 }
 
 /** Runs a processor to completion and returns its exit and everything it printed. */
-export async function runProcessorToExit(
+export function runProcessorToExit(
   name: string,
   env: Record<string, string>,
   timeoutMs = 60_000,
 ): Promise<ProcessExit & { output: string }> {
-  const child = spawn(process.execPath, [...RUN_ARGS, name], {
+  return runCommandToExit('run', [name], env, timeoutMs);
+}
+
+/** Runs `tributary <command> <args>` to its exit (killed after `timeoutMs`), with its output. */
+export async function runCommandToExit(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<ProcessExit & { output: string }> {
+  const child = spawn(process.execPath, [...CLI_ARGS, command, ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
   });

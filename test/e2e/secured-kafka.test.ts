@@ -1,21 +1,22 @@
 // Issue 17: Tributary against a secured cluster. The whole pipeline (ingest + sink) talks SASL_SSL with
 // SCRAM to a broker whose certificate comes from a CA made for the test, and reconciles; a wrong
 // password and an untrusted certificate each stop a process at start with exit 2 and what is wrong.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { selectRows } from '../../connectors/clickhouse/index.ts';
 import type { ResultsSettings } from '../../connectors/clickhouse/index.ts';
-import { processEnv, runProcessorToExit, startProcessor } from '../../infra/pipeline/processor-process.ts';
+import {
+  processEnv,
+  runCommandToExit,
+  runProcessorToExit,
+  startProcessor,
+} from '../../infra/pipeline/processor-process.ts';
 import { findFreePort } from '../../infra/stack/stack.ts';
 import { makeCertificateAuthority } from '../../infra/stack/secure-listener.ts';
-import {
-  generatorOptionsSchema,
-  reconcileClickHouse,
-  reconcileIngestTopics,
-  runLoadgen,
-} from '../../loadgen/index.ts';
+import { reconcileClickHouse, reconcileIngestTopics } from '../../loadgen/index.ts';
+import type { Truth } from '../../loadgen/index.ts';
 import { waitForGroupCaughtUp } from '../../runtime/kafka/index.ts';
 import {
   createTopics,
@@ -80,22 +81,18 @@ describe('a secured cluster (SASL_SSL, SCRAM, a private CA)', () => {
     };
     const ingest = startProcessor('ingest', env(prefix, security), join(workDir, 'ingest.log'));
     const sink = startProcessor('sink', env(prefix, security, sinkExtra), join(workDir, 'sink.log'));
-    const generator = generatorOptionsSchema.parse({
-      seed: 17,
-      count: 3000,
-      rate: 3000,
-      startMs: Date.now(),
-    });
-    // The load generator and the checks use the test's own PLAINTEXT listener; the pipeline, SASL_SSL only.
+    // The load generator runs as `tributary loadgen` over SASL_SSL with the same settings as the
+    // processors; the checks use the test's own PLAINTEXT listener.
+    const loadgen = await runCommandToExit(
+      'loadgen',
+      ['--count', '3000', '--rate', '3000', '--seed', '17', '--partitions', String(PARTITIONS), '--quiet'],
+      { ...security, TRIBUTARY_KAFKA_BROKERS: cluster.saslSslBrokers, TRIBUTARY_TOPIC_PREFIX: prefix },
+    );
+    expect(loadgen.code, loadgen.output).toBe(0);
+    const truthFile = /^truth (.+)$/m.exec(loadgen.output)?.[1] ?? '';
+    const truth = JSON.parse(readFileSync(truthFile, 'utf8')) as Truth;
+    expect(truth.acknowledged.deliveries).toBeGreaterThan(3000);
     const brokers = cluster.plaintextBrokers;
-    const { truth } = await runLoadgen({
-      brokers,
-      topicPrefix: prefix,
-      partitions: PARTITIONS,
-      generator,
-      runsDir: join(workDir, 'runs'),
-      progress: false,
-    });
     await waitForGroupCaughtUp(brokers, `${prefix}ingest`, `${prefix}requests.raw`);
     for (const topic of ['requests.valid', 'requests.dlq'])
       await waitForGroupCaughtUp(brokers, `${prefix}clickhouse-sink`, `${prefix}${topic}`);
