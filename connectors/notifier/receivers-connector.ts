@@ -9,6 +9,7 @@ import { TributaryError } from '../../runtime/index.ts';
 import type {
   AlertEvent,
   SinkConnector,
+  SinkPartition,
   SinkRecord,
   SinkRow,
   SinkWriteRequest,
@@ -53,9 +54,14 @@ export class ReceiversConnector implements SinkConnector<AlertEvent> {
     private readonly log: Logger,
   ) {}
 
-  // Receivers keep no ledger: a partition resumes at Kafka's committed offset, claims are the group's.
-  storedPartitions(): Promise<Map<string, StoredPartition>> {
-    return Promise.resolve(new Map<string, StoredPartition>());
+  // Receivers keep no ledger, claims are the group's: a partition resumes at Kafka's committed offset,
+  // every alert below it answered by every receiver. (Holding "nothing" would seek to the beginning and
+  // post the topic's whole history again at each restart.)
+  storedPartitions(partitions: readonly SinkPartition[]): Promise<Map<string, StoredPartition>> {
+    const held = new Map<string, StoredPartition>();
+    for (const { topic, partition, committed } of partitions)
+      if (committed > 0) held.set(`${topic}/${partition}`, { tableMax: committed - 1, rejected: [] });
+    return Promise.resolve(held);
   }
   recordBatches(): Promise<void> {
     return Promise.resolve();
