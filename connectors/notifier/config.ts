@@ -36,6 +36,15 @@ export const notifierConfigShape = {
     .describe(
       'longest wait for one receiver answer, in ms; a timeout is retried (the receiver de-duplicates)',
     ),
+  notifierResendIntervalMs: z
+    .number()
+    .int()
+    .min(200)
+    .max(3_600_000)
+    .default(60_000)
+    .describe(
+      'how often each Alertmanager gets the alerts it has as firing again, in ms, each with endsAt = now + 4 x this interval, until their RESOLVED (Alertmanager resolves an alert by itself once endsAt passes, as after resolve_timeout, 5 m by default, without endsAt; Prometheus re-sends every 1 m likewise). Webhooks get each edge once: they are edge-triggered',
+    ),
   notifierGeneratorUrl: z
     .url()
     .optional()

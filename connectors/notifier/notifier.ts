@@ -1,12 +1,14 @@
 // notifier: delivers every FIRING and RESOLVED on `alerts` to the configured Alertmanagers and webhooks,
 // at least once (idempotency key <alert_id>:<state>). It is a sink whose store is its receivers: the
-// runtime's sink loop consumes, batches, retries, dead-letters and commits; this file builds receivers.
-import { Counter } from 'prom-client';
+// runtime's sink loop consumes, batches, retries, dead-letters and commits; this file builds receivers
+// and the resender that keeps each Alertmanager's firing alerts from timing out (resender.ts).
+import { Counter, Gauge } from 'prom-client';
 import { TributaryError, avro, defineSink, envVarFor } from '../../runtime/index.ts';
 import type { SinkConfig, SinkConnector, SinkOpenContext } from '../../runtime/index.ts';
 import { notifierConfigShape, splitUrls } from './config.ts';
 import { Receiver } from './receiver.ts';
 import { ReceiversConnector } from './receivers-connector.ts';
+import { Resender } from './resender.ts';
 
 type Config = SinkConfig<typeof notifierConfigShape>;
 
@@ -25,10 +27,19 @@ export const notifier = defineSink({
 
 export function receiversFrom(config: Config): Receiver[] {
   const common = { timeoutMs: config.notifierTimeoutMs, generatorUrl: config.notifierGeneratorUrl };
+  // Active until a few missed re-sends later, as Prometheus (rules/alerting.go: 4 x the resend delay):
+  // never timed out while the notifier lives, resolved soon after it is gone for good.
+  const firingValidForMs = 4 * config.notifierResendIntervalMs;
   const alertmanagers = splitUrls(config.notifierAlertmanagerUrls).map(
     (url, i) =>
       new Receiver(
-        { ...common, kind: 'alertmanager', url, authorization: config.notifierAlertmanagerAuthToken },
+        {
+          ...common,
+          kind: 'alertmanager',
+          url,
+          authorization: config.notifierAlertmanagerAuthToken,
+          firingValidForMs,
+        },
         i,
       ),
   );
@@ -52,6 +63,33 @@ function openReceivers(ctx: SinkOpenContext<Config>): Promise<SinkConnector> {
     labelNames: ['receiver', 'outcome'],
     registers: [ctx.metrics],
   });
+  const resender = resenderFor(receivers, ctx);
+  resender.start();
   ctx.log.info({ receivers: receivers.map((r) => r.label) }, `delivering to ${receivers.length} receiver(s)`);
-  return Promise.resolve(new ReceiversConnector(receivers, deliveries, ctx.log));
+  return Promise.resolve(new ReceiversConnector(receivers, deliveries, ctx.log, resender));
+}
+
+/** Re-sends what each Alertmanager has as firing; counts re-sends and shows the firing alerts per receiver. */
+function resenderFor(receivers: readonly Receiver[], ctx: SinkOpenContext<Config>): Resender {
+  const resender = new Resender(receivers, {
+    intervalMs: ctx.config.notifierResendIntervalMs,
+    resends: new Counter({
+      name: 'tributary_notifier_resends_total',
+      help: 'Re-posts of a firing alert to an Alertmanager by answer (delivered, retry, refused)',
+      labelNames: ['receiver', 'outcome'],
+      registers: [ctx.metrics],
+    }),
+    readCommitted: ctx.readCommitted,
+    log: ctx.log,
+  });
+  new Gauge({
+    name: 'tributary_notifier_firing_alerts',
+    help: 'Alerts an Alertmanager has as firing from this copy, re-sent every resend interval',
+    labelNames: ['receiver'],
+    registers: [ctx.metrics],
+    collect() {
+      for (const [receiver, count] of resender.firingCounts()) this.set({ receiver }, count);
+    },
+  });
+  return resender;
 }

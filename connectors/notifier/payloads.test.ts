@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { idempotencyKey, toPostableAlert, toWebhookBody } from './payloads.ts';
+import { firingEndsAt, idempotencyKey, toPostableAlert, toWebhookBody } from './payloads.ts';
 import { postableAlertsProblems } from './testing/alertmanager-api.ts';
 import { alertEvent } from './testing/alert-events.ts';
 
@@ -22,12 +22,33 @@ describe('Alertmanager API v2 payload of an alert edge', () => {
 
   it('RESOLVED: endsAt = the edge time, after startsAt; generatorURL carries the alert id', () => {
     const event = alertEvent(0, 'RESOLVED');
-    const alert = toPostableAlert(event, 'https://grafana.example.net/d/alerts');
+    const alert = toPostableAlert(event, { generatorUrl: 'https://grafana.example.net/d/alerts' });
     expect(alert.endsAt).toBe(new Date(event.at).toISOString());
     expect(alert.generatorURL).toBe(
       `https://grafana.example.net/d/alerts?alert_id=${encodeURIComponent(event.alert_id)}`,
     );
     expect(postableAlertsProblems([alert])).toEqual([]);
+  });
+
+  it('FIRING re-sends: endsAt as given, valid; a RESOLVED keeps its own end', () => {
+    const event = alertEvent(0, 'FIRING');
+    const ends = event.episode_start + 60 * 60_000;
+    const alert = toPostableAlert(event, { firingEndsAt: ends });
+    expect(alert.endsAt).toBe(new Date(ends).toISOString());
+    expect(postableAlertsProblems([alert])).toEqual([]);
+    const resolved = alertEvent(0, 'RESOLVED');
+    expect(toPostableAlert(resolved, { firingEndsAt: ends }).endsAt).toBe(
+      new Date(resolved.at).toISOString(),
+    );
+  });
+
+  it('a FIRING ends validFor after now, or after its start when that lies ahead (never before startsAt)', () => {
+    const event = alertEvent(0, 'FIRING');
+    expect(firingEndsAt(event, event.episode_start + 5_000, 240_000)).toBe(event.episode_start + 245_000);
+    // Event time ahead of the wall clock (a compressed demo): still after startsAt, or Alertmanager refuses it.
+    const ahead = firingEndsAt(event, event.episode_start - 3_600_000, 240_000);
+    expect(ahead).toBe(event.episode_start + 240_000);
+    expect(postableAlertsProblems([toPostableAlert(event, { firingEndsAt: ahead })])).toEqual([]);
   });
 
   it('fills alertname, service and severity from the event when the rule labels leave them out', () => {

@@ -54,6 +54,21 @@ describe('a receiver posting to a real HTTP server', () => {
     expect(receiver.label).toBe(`alertmanager-0 ${fake.url}/api/v2/alerts`);
   });
 
+  it('an Alertmanager FIRING carries endsAt = post time + firingValidForMs; a webhook body has none', async () => {
+    const fake = await fakeOf('alertmanager');
+    const receiver = new Receiver(
+      { kind: 'alertmanager', url: fake.url, timeoutMs: 2000, firingValidForMs: 240_000 },
+      0,
+    );
+    const event = { ...alertEvent(0, 'FIRING'), episode_start: Date.now() - 600_000 };
+    const before = Date.now();
+    expect((await receiver.post(event)).outcome).toBe('delivered');
+    const [posted] = fake.latest.get(`${event.alert_id}:FIRING`) as Array<{ endsAt?: string }>;
+    const ends = Date.parse(posted?.endsAt ?? '');
+    expect(ends).toBeGreaterThanOrEqual(before + 240_000);
+    expect(ends).toBeLessThanOrEqual(Date.now() + 240_000);
+  });
+
   it('reads 503 and 429 as retry, 400 as refused, a closed port and a slow server as retry', async () => {
     const fake = await fakeOf('webhook');
     const receiver = new Receiver({ kind: 'webhook', url: fake.url, timeoutMs: 300 }, 1);

@@ -2,7 +2,8 @@
 // a redirect, a timeout or no connection mean "not now" (retried); any other 4xx is a permanent refusal
 // of that alert (dead-lettered). Classified by status code and socket error, never by message text.
 import type { AlertEvent } from '../../runtime/index.ts';
-import { idempotencyKey, toPostableAlert, toWebhookBody } from './payloads.ts';
+import { firingEndsAt, idempotencyKey, toPostableAlert, toWebhookBody } from './payloads.ts';
+import type { PostableAlert } from './payloads.ts';
 
 export type ReceiverKind = 'alertmanager' | 'webhook';
 
@@ -30,6 +31,8 @@ export interface ReceiverSpec {
   authorization?: string | undefined;
   timeoutMs: number;
   generatorUrl?: string | undefined;
+  /** Alertmanager: how long a FIRING post keeps the alert active (its endsAt from now), in ms. */
+  firingValidForMs?: number | undefined;
 }
 
 export class Receiver {
@@ -48,12 +51,13 @@ export class Receiver {
     this.label = `${this.name} ${origin}${pathname}`;
   }
 
-  /** Posts one alert edge; never throws (a failure is an answer to retry). */
+  get kind(): ReceiverKind {
+    return this.spec.kind;
+  }
+
+  /** Posts one alert edge (or a FIRING again); never throws (a failure is an answer to retry). */
   async post(event: AlertEvent): Promise<ReceiverAnswer> {
-    const body =
-      this.spec.kind === 'alertmanager'
-        ? [toPostableAlert(event, this.spec.generatorUrl)]
-        : toWebhookBody(event);
+    const body = this.spec.kind === 'alertmanager' ? [this.postableAlert(event)] : toWebhookBody(event);
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'idempotency-key': idempotencyKey(event),
@@ -75,6 +79,14 @@ export class Receiver {
     } catch (error) {
       return { outcome: 'retry', detail: socketProblem(error, this.spec.timeoutMs) };
     }
+  }
+
+  private postableAlert(event: AlertEvent): PostableAlert {
+    const validFor = this.spec.firingValidForMs;
+    return toPostableAlert(event, {
+      generatorUrl: this.spec.generatorUrl,
+      firingEndsAt: validFor === undefined ? undefined : firingEndsAt(event, Date.now(), validFor),
+    });
   }
 }
 

@@ -8,6 +8,7 @@ import type { AlertEvent, SinkWriteRequest } from '../../runtime/index.ts';
 import { idempotencyKey } from './payloads.ts';
 import { Receiver } from './receiver.ts';
 import { AnsweredKeys, ReceiversConnector } from './receivers-connector.ts';
+import { resumeFrom } from '../../runtime/app/sink-resume.ts';
 import { startFakeReceiver } from './testing/fake-receiver.ts';
 import type { FakeReceiver } from './testing/fake-receiver.ts';
 import { episodeEdges } from './testing/alert-events.ts';
@@ -98,6 +99,21 @@ describe('notifier connector: every alert to every receiver, at least once', () 
     );
     expect(hook.failedAnswers).toBe(failedBefore);
     expect([...am.accepted.values(), ...hook.accepted.values()].every((n) => n === 1)).toBe(true);
+  });
+});
+
+describe('where a notifier resumes', () => {
+  it('a restarted notifier resumes at the committed offset, not the topic beginning (it re-posted every alert of the topic)', async () => {
+    const { connector } = await setup();
+    const partitions = [
+      { topic: 't.alerts', partition: 0, target: 'receivers', committed: 7 },
+      { topic: 't.alerts', partition: 1, target: 'receivers', committed: -1 },
+    ];
+    const held = await connector.storedPartitions(partitions);
+    const seeks = partitions.map(
+      (p) => resumeFrom(held.get(`${p.topic}/${p.partition}`) ?? { rejected: [] }, p.committed).seek,
+    );
+    expect(seeks).toEqual([7, -1]);
   });
 });
 

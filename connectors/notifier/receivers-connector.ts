@@ -4,19 +4,23 @@
 // one for good: SINK_ROW_REJECTED, which the runtime narrows down to that alert and dead-letters). A
 // receiver that is down throws SINK_UNAVAILABLE: the runtime pauses, backs off with jitter and retries the
 // same alerts. Delivery is at least once: a retry or a restart may post an alert again, under the same
-// Idempotency-Key; within a process, what a receiver already took is not posted to it again.
+// Idempotency-Key; within a process, what a receiver already took is not posted to it again. What each
+// Alertmanager has as firing is handed to the resender (resender.ts), which re-posts it until the RESOLVED.
 import { TributaryError } from '../../runtime/index.ts';
 import type {
   AlertEvent,
   SinkConnector,
+  SinkPartition,
   SinkRecord,
   SinkRow,
   SinkWriteRequest,
 } from '../../runtime/index.ts';
 import type { Logger, StoredPartition } from '../../runtime/index.ts';
 import type { Counter } from 'prom-client';
+import { sourceOf } from './firing-alerts.ts';
 import { idempotencyKey } from './payloads.ts';
 import type { Receiver } from './receiver.ts';
+import type { Resender } from './resender.ts';
 
 export type DeliveryOutcome = 'delivered' | 'already_delivered' | 'refused' | 'retry';
 
@@ -51,11 +55,19 @@ export class ReceiversConnector implements SinkConnector<AlertEvent> {
     private readonly receivers: readonly Receiver[],
     private readonly deliveries: Counter<'receiver' | 'outcome'>,
     private readonly log: Logger,
+    private readonly resender?: Resender,
   ) {}
 
-  // Receivers keep no ledger: a partition resumes at Kafka's committed offset, claims are the group's.
-  storedPartitions(): Promise<Map<string, StoredPartition>> {
-    return Promise.resolve(new Map<string, StoredPartition>());
+  // Receivers keep no ledger, claims are the group's: a partition resumes at Kafka's committed offset,
+  // every alert below it answered by every receiver. (Holding "nothing" would seek to the beginning and
+  // post the topic's whole history again at each restart.) What fires follows the assignment: the
+  // resender rebuilds it from the partitions' committed history.
+  async storedPartitions(partitions: readonly SinkPartition[]): Promise<Map<string, StoredPartition>> {
+    await this.resender?.restore(partitions);
+    const held = new Map<string, StoredPartition>();
+    for (const { topic, partition, committed } of partitions)
+      if (committed > 0) held.set(sourceOf(topic, partition), { tableMax: committed - 1, rejected: [] });
+    return held;
   }
   recordBatches(): Promise<void> {
     return Promise.resolve();
@@ -66,8 +78,8 @@ export class ReceiversConnector implements SinkConnector<AlertEvent> {
   holdsClaims(): Promise<boolean> {
     return Promise.resolve(true);
   }
-  close(): Promise<void> {
-    return Promise.resolve();
+  async close(): Promise<void> {
+    await this.resender?.close();
   }
 
   encode(record: SinkRecord): SinkRow<AlertEvent> {
@@ -76,8 +88,7 @@ export class ReceiversConnector implements SinkConnector<AlertEvent> {
   }
 
   async write(request: SinkWriteRequest<AlertEvent>): Promise<void> {
-    const events = request.rows.map((row) => row.data);
-    const runs = await Promise.all(this.receivers.map((receiver) => this.deliverAll(receiver, events)));
+    const runs = await Promise.all(this.receivers.map((receiver) => this.deliverAll(receiver, request.rows)));
     const down = runs.flatMap((run) => (run.unavailable === undefined ? [] : [run.unavailable]));
     if (down.length > 0) throw new TributaryError('TRIBUTARY_SINK_UNAVAILABLE', down.join('; '));
     const refusals = runs.flatMap((run) => [...run.refused.values()]);
@@ -88,9 +99,9 @@ export class ReceiversConnector implements SinkConnector<AlertEvent> {
   }
 
   /** Posts the alerts in order to one receiver; stops at the first one it cannot take now. */
-  private async deliverAll(receiver: Receiver, events: readonly AlertEvent[]): Promise<ReceiverRun> {
+  private async deliverAll(receiver: Receiver, rows: readonly SinkRow<AlertEvent>[]): Promise<ReceiverRun> {
     const run: ReceiverRun = { refused: new Map() };
-    for (const event of events) {
+    for (const { data: event, topic, partition } of rows) {
       const key = idempotencyKey(event);
       const known = this.answered.get(receiver.name, key);
       if (known !== undefined) {
@@ -98,8 +109,11 @@ export class ReceiversConnector implements SinkConnector<AlertEvent> {
         else this.deliveries.inc({ receiver: receiver.name, outcome: 'already_delivered' });
         continue;
       }
+      if (event.state === 'RESOLVED') await this.resender?.beforeResolved(receiver, event.alert_id);
       const answer = await receiver.post(event);
       this.deliveries.inc({ receiver: receiver.name, outcome: answer.outcome });
+      if (answer.outcome === 'delivered')
+        this.resender?.delivered(receiver, event, sourceOf(topic, partition));
       if (answer.outcome === 'retry') {
         run.unavailable = `${receiver.label} ${answer.detail}`;
         return run;

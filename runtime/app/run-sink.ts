@@ -20,6 +20,7 @@ import type { AnySinkDefinition, SinkConfig, SinkConnector } from './sink-defini
 import { sinkConfigShape } from './sink-definition.ts';
 import type { BoundTopic } from './sink-flush.ts';
 import { buildSinkCodecs } from './sink-codecs.ts';
+import { readCommitted } from './sink-history.ts';
 import { SinkLoop } from './sink-loop.ts';
 import { SinkMetrics } from './sink-metrics.ts';
 
@@ -157,7 +158,13 @@ async function runSinkWithConfig(
       wait,
     );
     running.startup.phase = 'opening the store';
-    running.connector = await definition.open({ config, log: processLog, metrics: metrics.registry });
+    running.connector = await definition.open({
+      config,
+      log: processLog,
+      metrics: metrics.registry,
+      readCommitted: (partitions) =>
+        readCommitted({ brokers: config.kafkaBrokers, codecs, bound }, partitions),
+    });
     await producer.connect();
     await consumer.connect([...bound.keys()], Math.min(config.maxBatchWaitMs, config.flushIntervalMs));
     running.loop = new SinkLoop({

@@ -85,6 +85,13 @@ export interface SinkOpenContext<C> {
   log: Logger;
   /** The process's metrics registry, for connector-specific metrics. */
   metrics: Registry;
+  /**
+   * The partitions' records below their committed offsets, decoded as the loop decodes them (records
+   * that cannot be decoded are left out: they were dead-lettered). For a connector that keeps in-memory
+   * state about what it already wrote and rebuilds it in storedPartitions() on every assignment; it
+   * reads each partition from its beginning, so only for small topics.
+   */
+  readCommitted: (partitions: readonly SinkPartition[]) => Promise<SinkRecord[]>;
 }
 
 export type SinkConfig<S extends ConfigShape> = RuntimeConfig &

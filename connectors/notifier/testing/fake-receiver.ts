@@ -14,6 +14,10 @@ export interface FakeReceiver {
   readonly accepted: Map<string, number>;
   /** Bodies of accepted requests, first arrival per key. */
   readonly bodies: Map<string, unknown>;
+  /** Bodies of accepted requests, last arrival per key (a re-sent FIRING's latest endsAt). */
+  readonly latest: Map<string, unknown>;
+  /** Keys of accepted requests in the order they were answered. */
+  readonly arrivals: string[];
   /** Authorization headers seen. */
   readonly authorizations: Set<string>;
   /** Requests that got a non-2xx answer. */
@@ -53,6 +57,8 @@ export async function startFakeReceiver(kind: 'alertmanager' | 'webhook'): Promi
     else {
       fake.accepted.set(key, (fake.accepted.get(key) ?? 0) + 1);
       if (!fake.bodies.has(key)) fake.bodies.set(key, JSON.parse(text));
+      fake.latest.set(key, JSON.parse(text));
+      fake.arrivals.push(key);
       if (request.headers.authorization !== undefined) fake.authorizations.add(request.headers.authorization);
     }
     response.writeHead(status, { 'content-type': 'application/json' }).end(status < 300 ? '' : '"refused"');
@@ -76,6 +82,8 @@ export async function startFakeReceiver(kind: 'alertmanager' | 'webhook'): Promi
     url: kind === 'alertmanager' ? `http://127.0.0.1:${port}` : `http://127.0.0.1:${port}/hook`,
     accepted: new Map(),
     bodies: new Map(),
+    latest: new Map(),
+    arrivals: [],
     authorizations: new Set(),
     failedAnswers: 0,
     refuse: new Set(),
