@@ -91,6 +91,17 @@ describe('an idle partition whose progress is unknown', () => {
     expect(progress.progress).toBe(104_000 + IDLE);
   });
 
+  // Regression (issue 12, aggregate-reconcile e2e): with two minutes of event time per wall second, the
+  // progress in the headers trailed the newest records by 12 minutes when the load ended; moving on from
+  // it by the wall clock left the last 12 windows open for 12 minutes.
+  it('moves on from the largest event time it saw when that is ahead of its progress', () => {
+    const progress = new PartitionProgress(IDLE, 0);
+    for (const p of [0, 1, 2]) progress.observe(from(p, 100_000), 820_000, 0);
+    expect(progress.progress).toBe(100_000);
+    progress.tick(IDLE);
+    expect(progress.progress).toBe(820_000 + IDLE);
+  });
+
   // Regression (issue 12, aggregate-reconcile e2e): an aggregate copy restarted after its input was all
   // committed got no record; its snapshot did not keep the largest event time, so the idle close had
   // nothing to move on from and two partitions' windows never closed.

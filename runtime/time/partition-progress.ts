@@ -102,12 +102,12 @@ export class PartitionProgress {
     if (silentMs >= this.idleTimeoutMs) {
       becameIdle = !this.idle;
       this.idle = true;
-      // An upstream source that never reported can leave the progress unknown when the input stops (the
-      // headers that would carry its exclusion ride on records that no longer come): the partition then
-      // moves on from the largest event time it saw, so its windows still close by wall clock.
-      const from = Number.isFinite(this.progressAtLastRecordMs)
-        ? this.progressAtLastRecordMs
-        : this.largestEventTimeMs;
+      // Idle: every record the partition was sent is in, so it moves on from the largest event time it
+      // saw (or its progress, if ahead). Not from its progress alone: that trails the newest records by
+      // the upstream's delay, which compressed or backfilled event time turns into many minutes that the
+      // wall clock would take as long to close. An upstream source that never reported can also leave the
+      // progress unknown (the headers that would carry its exclusion ride on records that no longer come).
+      const from = Math.max(this.progressAtLastRecordMs, this.largestEventTimeMs);
       const byClock = from + silentMs;
       if (byClock > this.progressMs) this.progressMs = byClock;
     }
