@@ -33,14 +33,6 @@ export const aggregate = defineProcessor({
       .min(0)
       .default(60_000)
       .describe('how long after a window ends (in event time) its events still count as on time, in ms'),
-    idleTimeoutMs: z
-      .number()
-      .int()
-      .min(100)
-      .default(30_000)
-      .describe(
-        'wall-clock ms without records after which a partition or upstream source stops holding windows open',
-      ),
     latePolicy: z
       .enum(['correct', 'dead-letter'])
       .default('correct')
@@ -52,7 +44,6 @@ export const aggregate = defineProcessor({
   eventTime: {
     input: (record) => record.value.ts,
     allowedLatenessMs: (config) => config.allowedLatenessMs,
-    idleTimeoutMs: (config) => config.idleTimeoutMs,
   },
   handle(record, ctx) {
     const event = record.value;

@@ -34,14 +34,6 @@ export const alert = defineProcessor({
       .describe(
         "the aggregate's allowedLatenessMs (same key): a service without rows for a minute is judged silent a minute after the aggregate would have written them, in ms of event time",
       ),
-    idleTimeoutMs: z
-      .number()
-      .int()
-      .min(100)
-      .default(30_000)
-      .describe(
-        'wall-clock ms without records after which a partition moves on by the clock (silent services judged)',
-      ),
   },
   // Rows that change no judged minute's outcome: corrections (and rows of a minute judged without them).
   outcomes: ['folded_after_judged'],
@@ -64,7 +56,6 @@ export const alert = defineProcessor({
   eventTime: {
     input: (record) => record.value.window_end,
     allowedLatenessMs: (config) => config.allowedLatenessMs + MINUTE_MS,
-    idleTimeoutMs: (config) => config.idleTimeoutMs,
   },
   handle(record, ctx) {
     const row = record.value;

@@ -105,6 +105,15 @@ export const runtimeConfigShape = {
       'how long a starting process waits, with backoff, for Kafka and the schema registry to answer ' +
         'before it stops (exit 2) saying what to check, in ms',
     ),
+  idleTimeoutMs: z
+    .number()
+    .int()
+    .min(100)
+    .default(30_000)
+    .describe(
+      'event time: wall-clock ms without records after which an upstream source stops holding a ' +
+        "partition's progress back, and a partition with none moves on by the clock (windows close)",
+    ),
   stateDir: z
     .string()
     .min(1)

@@ -30,7 +30,10 @@ export function eventTimeRules(
     { allowedLatenessMs?: (c: unknown) => number; idleTimeoutMs?: (c: unknown) => number } | undefined;
   return {
     allowedLatenessMs: spec?.allowedLatenessMs?.(config) ?? 0,
-    idleTimeoutMs: spec?.idleTimeoutMs?.(config) ?? DEFAULT_IDLE_TIMEOUT_MS,
+    // Every processor reads progress headers, so the runtime's idleTimeoutMs applies unless overridden.
+    idleTimeoutMs:
+      spec?.idleTimeoutMs?.(config) ??
+      (typeof config['idleTimeoutMs'] === 'number' ? config['idleTimeoutMs'] : DEFAULT_IDLE_TIMEOUT_MS),
   };
 }
 
