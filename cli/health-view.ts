@@ -66,11 +66,16 @@ export async function healthFrame(select: SelectRows, options: HealthViewOptions
  * A failure to read it is reported in the text: the view never decides the demo's outcome.
  */
 export async function runHealthView(select: SelectRows, truth: Truth): Promise<string> {
-  const spanMs = truth.event_time.to_ms - truth.event_time.from_ms;
+  // Every minute window the run's events fall in, first to last (to_ms is just after the last event).
+  const fromMs = truth.event_time.from_ms;
+  const lastMs = Math.max(fromMs, truth.event_time.to_ms - 1);
+  const minutes = Math.floor(lastMs / 60_000) - Math.floor(fromMs / 60_000) + 1;
   try {
     const frame = await healthFrame(select, {
       prefix: runPrefix(truth),
-      minutes: Math.ceil(spanMs / 60_000) + 1,
+      minutes,
+      // The run's last minute, not the latest window: windows that never closed show as blanks.
+      lastMinuteMs: lastMs,
       width: viewWidth(),
       colour: colourOn(),
       incidents: incidentsOf(truth),
