@@ -3,6 +3,8 @@
 // endpoint as a ClickHouse server (TRIBUTARY_CLICKHOUSE_URL), and what it says when there is no store.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,6 +76,15 @@ afterAll(async () => {
   for (const dir of [dirname(dataDir), ...scratch]) rmSync(dir, { recursive: true, force: true });
 });
 
+/** A loopback port nothing listens on (bound, then closed). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((closed) => server.close(closed));
+  return port;
+}
+
 const frames = (out: string): number => out.split('\n').filter((l) => l.startsWith('tributary top')).length;
 
 describe('tributary top', () => {
@@ -101,9 +112,10 @@ describe('tributary top', () => {
   });
 
   it('names the server it cannot reach and what to do, and exits 1', async () => {
-    const run = await top(['--once'], { TRIBUTARY_CLICKHOUSE_URL: 'http://127.0.0.1:1' });
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const run = await top(['--once'], { TRIBUTARY_CLICKHOUSE_URL: url });
     expect(run.code, run.out).toBe(1);
-    expect(run.out).toContain('cannot reach the ClickHouse server at http://127.0.0.1:1');
+    expect(run.out).toContain(`cannot reach the ClickHouse server at ${url} (ECONNREFUSED)`);
     expect(run.out).toContain('unset TRIBUTARY_CLICKHOUSE_URL');
   });
 

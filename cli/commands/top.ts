@@ -37,16 +37,29 @@ function topOptions(args: string[]): TopOptions {
   return { prefix, minutes, intervalS, once: options.has('once') };
 }
 
-/** Why a frame could not be read, and what to start: by the error's type and code, never its text. */
-function unreachable(error: unknown, settings: ResultsSettings): string {
+/**
+ * What failed under a failed fetch (fetch rejects with a TypeError whose cause is the network error):
+ * its system code (ECONNREFUSED, ENOTFOUND, ...) or, without one, its own words.
+ */
+function networkFailure(error: unknown): string | undefined {
+  const cause = error instanceof TypeError ? error.cause : undefined;
+  if (!(cause instanceof Error)) return undefined;
+  return 'code' in cause && typeof cause.code === 'string' ? cause.code : cause.message;
+}
+
+/**
+ * Why a frame could not be read, and what to start: by the error's type and code, never its text.
+ * Undefined for anything else (a bug is thrown, not dressed as an outage).
+ */
+function unreadable(error: unknown, settings: ResultsSettings): string | undefined {
   if (error instanceof TributaryError && error.code === 'TRIBUTARY_CLICKHOUSE_DATA_DIR_LOCKED')
     return error.message;
   if (error instanceof QueryFailed) return `the store refused the health query: ${error.message}`;
-  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-  const why = cause instanceof Error ? cause.message : String(cause);
+  const failure = networkFailure(error);
+  if (failure === undefined) return undefined;
   if (settings.clickhouseUrl !== undefined)
-    return `cannot reach the ClickHouse server at ${settings.clickhouseUrl} (${why}): start it, or unset TRIBUTARY_CLICKHOUSE_URL to read the embedded store`;
-  return `cannot reach the ClickHouse sink's query endpoint (${why}): ${START_HINT}`;
+    return `cannot reach the ClickHouse server at ${settings.clickhouseUrl} (${failure}): start it, or unset TRIBUTARY_CLICKHOUSE_URL to read the embedded store`;
+  return `cannot reach the ClickHouse sink's query endpoint (${failure}): ${START_HINT}`;
 }
 
 /** Reads frames; a stopped sink's data directory is read once, then only its endpoint is waited for. */
@@ -77,7 +90,9 @@ class FrameSource {
         text: `${frame.text}\n${stopped}: the stored data above; ${START_HINT} for a live view`,
       };
     } catch (error) {
-      return { ok: false, text: unreachable(error, this.settings) };
+      const why = unreadable(error, this.settings);
+      if (why === undefined) throw error;
+      return { ok: false, text: why };
     }
   }
 }
