@@ -158,12 +158,19 @@ describe('tributary top', () => {
     expect(run.out).not.toContain('not running');
   });
 
-  it('reads a ClickHouse server the same way (the endpoint as TRIBUTARY_CLICKHOUSE_URL)', async () => {
+  it('reads a ClickHouse server the same way (the endpoint as TRIBUTARY_CLICKHOUSE_URL), prefix from the env', async () => {
     const url = endpoint?.url ?? '';
-    const run = await top(['--once', '--minutes', '5', '--prefix', PREFIX], {
-      TRIBUTARY_CLICKHOUSE_URL: url,
-    });
+    const env = { TRIBUTARY_CLICKHOUSE_URL: url, TRIBUTARY_TOPIC_PREFIX: PREFIX };
+    const run = await top(['--once', '--minutes', '5'], env);
     expect(run.code, run.out).toBe(0);
     expect(run.out).toMatch(/^search +█████ +10 +▁▁▁▁▁ +0\.00% /m);
+  });
+
+  it('refuses a prefix no topic can have (exit 2, before reading anything)', async () => {
+    const run = await top(['--once', '--prefix', "x' OR 1=1"], {
+      TRIBUTARY_CLICKHOUSE_URL: endpoint?.url ?? '',
+    });
+    expect(run.code, run.out).toBe(2);
+    expect(run.out).toContain('--prefix needs the topic prefix of the run');
   });
 });

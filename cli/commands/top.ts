@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { clickhouseConfigShape } from '../../connectors/clickhouse/config.ts';
 import { QueryFailed, runningEndpoint, selectRows } from '../../connectors/clickhouse/query/read-results.ts';
 import type { ResultsSettings } from '../../connectors/clickhouse/query/read-results.ts';
-import { TributaryError, loadConfig } from '../../runtime/index.ts';
+import { TributaryError, loadConfig, runtimeConfigShape } from '../../runtime/index.ts';
 import { colourOn, liveOn } from '../../runtime/observability/terminal.ts';
 import type { SelectRows } from '../../loadgen/index.ts';
 import type { Command } from '../command.ts';
@@ -15,7 +15,8 @@ import { healthFrame, viewWidth } from '../health-view.ts';
 import type { HealthFrame } from '../health-view.ts';
 import { untilStopped } from '../stop-signal.ts';
 
-const TOPIC_PREFIX = /^[A-Za-z0-9._-]*$/;
+/** The store's keys as `tributary query` reads them, and TRIBUTARY_TOPIC_PREFIX as --prefix's default. */
+const topConfig = z.object({ ...clickhouseConfigShape, topicPrefix: runtimeConfigShape.topicPrefix });
 const START_HINT = 'start the pipeline (./tributary start, or ./tributary run clickhouse-sink)';
 
 interface TopOptions {
@@ -25,16 +26,16 @@ interface TopOptions {
   once: boolean;
 }
 
-function topOptions(args: string[]): TopOptions {
+function topOptions(args: string[], defaultPrefix: string): TopOptions {
   const { positional, options } = parseArgs(args);
   if (positional.length > 0) throw new UsageError(`unexpected argument "${positional.join(' ')}"`);
-  const prefix = options.get('prefix') ?? '';
-  if (prefix === true || !TOPIC_PREFIX.test(prefix))
-    throw new UsageError('--prefix needs the topic prefix of the run, letters, digits, ".", "_" or "-"');
+  const prefix = runtimeConfigShape.topicPrefix.safeParse(options.get('prefix') ?? defaultPrefix);
+  if (!prefix.success)
+    throw new UsageError('--prefix needs the topic prefix of the run: letters, digits, ".", "_" or "-"');
   const minutes = numberOption(options, 'minutes', 30);
   const intervalS = numberOption(options, 'interval', 5);
   if (minutes < 1 || intervalS < 1) throw new UsageError('--minutes and --interval must be at least 1');
-  return { prefix, minutes, intervalS, once: options.has('once') };
+  return { prefix: prefix.data, minutes, intervalS, once: options.has('once') };
 }
 
 /**
@@ -103,12 +104,12 @@ const header = (options: TopOptions, live: boolean): string =>
 
 export const topCommand: Command = {
   name: 'top',
-  usage: 'top [--prefix P] [--minutes 30] [--interval 5] [--once]',
+  usage: 'top [--prefix P (default TRIBUTARY_TOPIC_PREFIX)] [--minutes 30] [--interval 5] [--once]',
   summary:
     'per-service health from ClickHouse, live: requests/s, 5xx ratio, p99 against the SLO, alerts firing',
   async run(args) {
-    const options = topOptions(args);
-    const settings = loadConfig('top', z.object(clickhouseConfigShape));
+    const settings = loadConfig('top', topConfig);
+    const options = topOptions(args, settings.topicPrefix);
     const out = process.stdout;
     const source = new FrameSource(settings, options);
     const live = liveOn(out) && !options.once;
