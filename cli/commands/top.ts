@@ -104,9 +104,9 @@ const header = (options: TopOptions, live: boolean): string =>
 
 export const topCommand: Command = {
   name: 'top',
-  usage: 'top [--prefix P (default TRIBUTARY_TOPIC_PREFIX)] [--minutes 30] [--interval 5] [--once]',
+  usage: 'top [--prefix P] [--minutes 30] [--interval 5] [--once]',
   summary:
-    'per-service health from ClickHouse, live: requests/s, 5xx ratio, p99 against the SLO, alerts firing',
+    'per-service health from ClickHouse, live: requests/s, 5xx ratio, p99 against the SLO, alerts firing (--prefix defaults to TRIBUTARY_TOPIC_PREFIX)',
   async run(args) {
     const settings = loadConfig('top', topConfig);
     const options = topOptions(args, settings.topicPrefix);
