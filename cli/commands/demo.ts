@@ -29,6 +29,7 @@ import { numberOption, parseArgs } from '../command.ts';
 import { reconciliationTables } from './reconcile.ts';
 import { demoGenerator, incidentsTable, reconcileDemoStats } from './demo-stats.ts';
 import { reconcileDemoAlerts, startAlertReceiver } from './demo-alerts.ts';
+import { runHealthView } from '../health-view.ts';
 
 const PARTITIONS = 6;
 
@@ -141,6 +142,7 @@ export const demoCommand: Command = {
         prefix,
         receiver,
       });
+      const health = await runHealthView(select, loadgen.truth);
       const [[p50 = 0, p99 = 0] = []] = (
         await select(
           `SELECT quantiles(0.5, 0.99)(dateDiff('millisecond', ingested_at, _inserted_at)) FROM requests WHERE _topic = '${prefix}requests.enriched'`,
@@ -161,6 +163,7 @@ export const demoCommand: Command = {
       if (stats !== undefined) console.log(stats.text);
       console.log(incidentsTable(loadgen.truth));
       console.log(alerts.text);
+      console.log(health);
       const events = loadgen.truth.acknowledged.deliveries;
       const summary = textTable();
       summary.push(

@@ -10,6 +10,7 @@ import { stackCommand } from './stack.ts';
 import { startCommand } from './start.ts';
 import { statusCommand } from './status.ts';
 import { testCommand } from './test.ts';
+import { topCommand } from './top.ts';
 
 // Every command the CLI knows, in the order `tributary help` lists them.
 export const commands: Command[] = [
@@ -19,6 +20,7 @@ export const commands: Command[] = [
   runCommand,
   startCommand,
   statusCommand,
+  topCommand,
   refCommand,
   schemasCommand,
   loadgenCommand,
