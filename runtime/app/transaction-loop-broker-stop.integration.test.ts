@@ -126,6 +126,28 @@ class TransactionOutlivesTimeout extends TransactionalProducer {
   }
 }
 
+/** Topics of a fresh prefix, the input holding `count` records with distinct keys. */
+async function passthroughInput(label: string, count: number): Promise<string> {
+  const prefix = uniquePrefix(label);
+  await passthroughTopics(prefix);
+  await produceRecords(
+    brokers,
+    `${prefix}passthrough.in`,
+    Array.from({ length: count }, (_, i) => ({ key: `k${i}`, value: `v${i}` })),
+  );
+  return prefix;
+}
+
+/** One pass-through copy, small batches, a session long enough to outlast the broker's pause. */
+const copyOptions = (prefix: string) => ({
+  brokers,
+  prefix,
+  instanceId: '0',
+  definition: passthrough,
+  maxBatchRecords: 100,
+  sessionTimeoutMs: 45_000,
+});
+
 async function outputCounts(prefix: string): Promise<Map<string, number>> {
   const seen = new Map<string, number>();
   for (const record of await readTopic(brokers, `${prefix}passthrough.out`, PARTITIONS))
@@ -139,22 +161,11 @@ async function outputCounts(prefix: string): Promise<Map<string, number>> {
 // stopped with exit 3 until this was handled by replacing the producer.
 describe('a transaction the coordinator timed out while the batch failed', () => {
   it('the fenced abort replaces the producer: the loop carries on, exact', async () => {
-    const prefix = uniquePrefix('txntimeout');
-    await passthroughTopics(prefix);
     const count = 2000;
-    await produceRecords(
-      brokers,
-      `${prefix}passthrough.in`,
-      Array.from({ length: count }, (_, i) => ({ key: `k${i}`, value: `v${i}` })),
-    );
+    const prefix = await passthroughInput('txntimeout', count);
     let producer: TransactionOutlivesTimeout | undefined;
     const copy = await startLoopCopy({
-      brokers,
-      prefix,
-      instanceId: '0',
-      definition: passthrough,
-      maxBatchRecords: 100,
-      sessionTimeoutMs: 45_000,
+      ...copyOptions(prefix),
       // Held past the 3 s timeout and the broker's 10 s sweep of timed-out transactions.
       producer: (settings, options) =>
         (producer = new TransactionOutlivesTimeout(
@@ -178,22 +189,11 @@ describe('a transaction the coordinator timed out while the batch failed', () =>
 
 describe('a commit against a stopped broker', () => {
   it('a retriable commit failure is resumed, not aborted: the loop rides it out, exact; /healthz false meanwhile', async () => {
-    const prefix = uniquePrefix('stopcommit');
-    await passthroughTopics(prefix);
     const count = 3000;
-    await produceRecords(
-      brokers,
-      `${prefix}passthrough.in`,
-      Array.from({ length: count }, (_, i) => ({ key: `k${i}`, value: `v${i}` })),
-    );
+    const prefix = await passthroughInput('stopcommit', count);
     let producer: BrokerStopsDuringCommit | undefined;
     const copy = await startLoopCopy({
-      brokers,
-      prefix,
-      instanceId: '0',
-      definition: passthrough,
-      maxBatchRecords: 100,
-      sessionTimeoutMs: 45_000,
+      ...copyOptions(prefix),
       // One commit call waits 2 s for the broker, so the stop surfaces as a retriable timeout.
       producer: (settings, options) =>
         (producer = new BrokerStopsDuringCommit(
