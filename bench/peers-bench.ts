@@ -112,6 +112,10 @@ export async function benchAggregate(
   });
   figures['aggregate_events_per_s'] = ours.eventsPerS;
   figures['aggregate_rss_steady_mb'] = ours.rssSteadyMb;
+  // Late events are corrected, not dropped: counted per record as outcome late_event.
+  figures['aggregate_late'] = (ours.metrics ?? [])
+    .filter((s) => s.name === 'tributary_records_total' && s.labels['outcome'] === 'late_event')
+    .reduce((sum, s) => sum + s.value, 0);
   figures['aggregate_ratio'] = ours.eventsPerS / options.passthrough.eventsPerS;
   figures['aggregate_vs_kafka_streams'] = ours.eventsPerS / peer.eventsPerS;
   return figures;

@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { startProcessor } from '../infra/pipeline/processor-process.ts';
 import { withGroupProgress } from '../runtime/kafka/index.ts';
+import { findFreePort } from '../infra/stack/stack.ts';
+import { parsePrometheusText } from '../infra/pipeline/metrics-text.ts';
+import type { Sample } from '../infra/pipeline/metrics-text.ts';
 
 export interface ThroughputResult {
   eventsPerS: number;
@@ -13,6 +16,8 @@ export interface ThroughputResult {
   seconds: number;
   rssSteadyMb: number;
   rssMaxMb: number;
+  /** What the process served on /metrics once it had caught up (measureProcessor only). */
+  metrics?: Sample[];
 }
 
 function rssMb(pid: number): number | undefined {
@@ -100,6 +105,7 @@ export async function measureProcessor(options: {
   workDir: string;
   env?: Record<string, string>;
 }): Promise<ThroughputResult> {
+  const httpPort = await findFreePort();
   const processor = startProcessor(
     options.name,
     {
@@ -109,12 +115,13 @@ export async function measureProcessor(options: {
       TRIBUTARY_INSTANCE_ID: '0',
       TRIBUTARY_STATE_DIR: join(options.workDir, 'state'),
       TRIBUTARY_LOG_LEVEL: 'warn',
+      TRIBUTARY_HTTP_PORT: String(httpPort),
       ...options.env,
     },
     join(options.workDir, `${options.name}.log`),
   );
   try {
-    return await timeCommits({
+    const result = await timeCommits({
       name: options.name,
       child: processor.child,
       brokers: options.brokers,
@@ -122,6 +129,8 @@ export async function measureProcessor(options: {
       topic: `${options.topicPrefix}${options.inputTopic}`,
       records: options.records,
     });
+    const metrics = parsePrometheusText(await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text());
+    return { ...result, metrics };
   } finally {
     processor.kill('SIGTERM');
     await processor.exited;
