@@ -21,7 +21,7 @@ function minutes(specs: ReadonlyArray<MinuteSpec | null>): ServiceMinutes {
 
 const rule = (keys: string) => {
   const [parsed] = parseRules(ruleYaml(keys), 'test.yaml');
-  if (parsed === undefined) throw new Error('no rule');
+  if (parsed === undefined) expect.fail('no rule');
   return parsed;
 };
 const at = (m: number) => T0 + m * MINUTE;

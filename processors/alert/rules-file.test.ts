@@ -26,7 +26,7 @@ function problemOf(yaml: string): ResourceError {
     if (error instanceof ResourceError) return error;
     throw error;
   }
-  throw new Error('expected a ResourceError');
+  expect.fail('expected a ResourceError');
 }
 
 describe('rules file', () => {

@@ -24,7 +24,7 @@ async function pollUntil(
   let received = 0;
   const deadline = Date.now() + timeoutMs;
   while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) expect.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
     for (const [index, consumer] of consumers.entries()) {
       const batch = await consumer.consumeBatch(500);
       if (index === 0) received += batch.length;
