@@ -5,24 +5,18 @@
 // (sink-resume.ts), so a source offset is written exactly once even after an insert that landed in
 // part; a store that refuses writes pauses consumption until it takes them again.
 import { TributaryError, isTributaryError } from '../errors.ts';
-import type {
-  InputConsumer,
-  Message,
-  OutgoingMessage,
-  TopicPartitionOffset,
-  TransactionalProducer,
-} from '../kafka/index.ts';
+import type { InputConsumer, Message, TopicPartitionOffset, TransactionalProducer } from '../kafka/index.ts';
 import { replaceableAfterFailedAbort } from '../kafka/index.ts';
 import type { HealthStatus, Logger } from '../observability/index.ts';
-import type { DeadLetterValue } from './batch.ts';
-import { fitDeadLetter } from './batch.ts';
+import { deadLetterFor, mergePositions } from './sink-commit-records.ts';
+import { StoreGate } from './sink-store-gate.ts';
 import type { BatchLimits } from './sink-batch.ts';
 import { PendingBatch, dedupToken } from './sink-batch.ts';
 import { faultPoint } from '../testing/fault-points.ts';
 import type { SinkCodecs } from './sink-codecs.ts';
 import type { SinkConnector, SinkPartition } from './sink-definition.ts';
 import type { SinkMetrics } from './sink-metrics.ts';
-import type { BoundTopic, FlushPlan, PartitionWrite, Rejection } from './sink-flush.ts';
+import type { BoundTopic, FlushPlan, PartitionWrite } from './sink-flush.ts';
 import type { LedgerEntry, ResumePoint } from './sink-resume.ts';
 import { committedThrough, resumeFrom } from './sink-resume.ts';
 import {
@@ -49,13 +43,6 @@ export interface SinkLoopDeps {
   limits: BatchLimits & { maxRetryBackoffMs: number; maxMessageBytes: number };
 }
 
-/** Why the store is not taking writes, since when, and when it last refused. */
-interface StoreOutage {
-  since: number;
-  lastFailureAt: number;
-  reason: string;
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const POLL_STEP_MS = 200;
 
@@ -64,8 +51,7 @@ export class SinkLoop {
   private epoch = -1;
   private points = new Map<string, ResumePoint>();
   private readonly pending = new PendingBatch<Message>();
-  private paused = false;
-  private unavailable: StoreOutage | undefined;
+  private readonly gate: StoreGate;
   private lastTurn = Date.now();
   /** Last time the loop committed, or had nothing to fetch nor commit: what liveness watches. */
   private lastProgress = Date.now();
@@ -75,6 +61,7 @@ export class SinkLoop {
   private lastCommitAt = 0;
 
   constructor(private readonly deps: SinkLoopDeps) {
+    this.gate = new StoreGate(deps.consumer, deps.log);
     this.writes = new SinkWrites({
       connector: deps.connector,
       metrics: deps.metrics,
@@ -83,8 +70,8 @@ export class SinkLoop {
       abandoned: () => this.deps.consumer.assignmentEpoch !== this.epoch,
       polled: (work) => this.polled(work),
       guard: (topic, partition) => this.guard([{ topic, partition }]),
-      onUnavailable: (error) => this.markUnavailable(error),
-      onAvailable: () => this.markAvailable(),
+      onUnavailable: (error) => this.gate.markUnavailable(error),
+      onAvailable: () => this.gate.markAvailable(),
     });
   }
 
@@ -102,9 +89,7 @@ export class SinkLoop {
 
   /** The store's outage while it refused within `withinMs`: an excuse for no progress, not a stale flag. */
   storeOutage(withinMs: number): string | undefined {
-    if (this.unavailable === undefined || Date.now() - this.unavailable.lastFailureAt > withinMs)
-      return undefined;
-    return this.storeProblem;
+    return this.gate.outageWithin(withinMs);
   }
 
   /** Flush and commit what is pending, then return from run(). */
@@ -114,9 +99,7 @@ export class SinkLoop {
 
   /** Why the store is not taking writes, or undefined when it is. */
   get storeProblem(): string | undefined {
-    if (this.unavailable === undefined) return undefined;
-    const seconds = Math.round((Date.now() - this.unavailable.since) / 1000);
-    return `store unavailable for ${seconds} s: ${this.unavailable.reason}`;
+    return this.gate.problem;
   }
 
   async run(): Promise<void> {
@@ -155,7 +138,8 @@ export class SinkLoop {
     this.points = synced.points;
     this.committedAt = new Map(committed.map((c) => [partitionKeyOf(c.topic, c.partition), c.offset]));
     this.epoch = epoch;
-    this.reapplyPause();
+    // The consumer keeps its pause across rebalances; lift it if the store is back.
+    this.gate.resumeIfPaused();
     this.deps.metrics.assignedPartitions.set(assignment.length);
     log.info(
       { partitions: assignment.length, positions: synced.positions },
@@ -179,12 +163,12 @@ export class SinkLoop {
       held = await connector.storedPartitions(partitions);
     } catch (error) {
       if (!isTributaryError(error) || !error.retryable) throw error;
-      this.markUnavailable(error);
+      this.gate.markUnavailable(error);
       log.warn({ err: error }, 'could not read positions from the store; retrying');
       await sleep(Math.min(this.deps.limits.maxRetryBackoffMs, 1000));
       return undefined;
     }
-    this.markAvailable();
+    this.gate.markAvailable();
     const points = new Map<string, ResumePoint>();
     const positions = partitions.map((p): TopicPartitionOffset => {
       const key = partitionKeyOf(p.topic, p.partition);
@@ -253,7 +237,7 @@ export class SinkLoop {
       this.deps.log.info('partitions moved during a flush; the new owner resumes from what the store holds');
     } finally {
       this.deps.metrics.pendingRows.set(this.pending.size);
-      this.resumeIfPaused();
+      this.gate.resumeIfPaused();
     }
   }
 
@@ -311,7 +295,9 @@ export class SinkLoop {
   private async commit(plan: FlushPlan, epoch: number): Promise<void> {
     const { producer, consumer, metrics } = this.deps;
     faultPoint('sink.commit');
-    const deadLetters = plan.rejections.map((r) => this.deadLetterMessage(r));
+    const deadLetters = plan.rejections.map((r) =>
+      deadLetterFor(r, this.deps.name, this.deps.limits.maxMessageBytes, this.deps.codecs),
+    );
     await this.retryTransient('committing offsets', async () => {
       if (consumer.assignmentEpoch !== epoch) throw new FlushAbandoned();
       try {
@@ -363,27 +349,6 @@ export class SinkLoop {
     }
   }
 
-  /** The dead letter of a rejected record, fitted to the message size limit like a processor's. */
-  private deadLetterMessage(rejection: Rejection): OutgoingMessage {
-    const { message, deadLetterTopic } = rejection;
-    const key = message.key === undefined || message.key === null ? null : Buffer.from(message.key);
-    const value: DeadLetterValue = {
-      reason: rejection.reason,
-      detail: rejection.detail.slice(0, 2000),
-      source_topic: message.topic,
-      source_partition: message.partition,
-      source_offset: message.offset,
-      original_key: key,
-      original_value: message.value ?? null,
-      processor: this.deps.name,
-      failed_at: Date.now(),
-    };
-    const encoded = fitDeadLetter(value, key, this.deps.limits.maxMessageBytes, (v) =>
-      this.deps.codecs.encodeDeadLetter(deadLetterTopic, v),
-    );
-    return { topic: deadLetterTopic, key, value: encoded };
-  }
-
   private async retryTransient<T>(what: string, work: () => Promise<T>): Promise<T> {
     let backoffMs = 100;
     for (;;) {
@@ -409,40 +374,10 @@ export class SinkLoop {
       await Promise.race([watched, sleep(POLL_STEP_MS)]);
       if (settled) break;
       this.lastTurn = Date.now();
-      if (this.pending.size >= this.deps.limits.maxBatchRows || this.unavailable !== undefined) this.pause();
+      if (this.pending.size >= this.deps.limits.maxBatchRows || this.gate.isUnavailable) this.gate.pause();
       await this.consumeMore();
     }
     return work;
-  }
-
-  private pause(): void {
-    if (this.paused) return;
-    this.deps.consumer.pause();
-    this.paused = true;
-  }
-
-  private resumeIfPaused(): void {
-    if (!this.paused || this.unavailable !== undefined) return;
-    this.deps.consumer.resume();
-    this.paused = false;
-  }
-
-  /** After an assignment: the consumer keeps its pause across rebalances; lift it if the store is back. */
-  private reapplyPause(): void {
-    if (this.paused && this.unavailable === undefined) this.resumeIfPaused();
-  }
-
-  private markUnavailable(error: TributaryError): void {
-    const now = Date.now();
-    const since = this.unavailable?.since ?? now;
-    this.unavailable = { since, lastFailureAt: now, reason: error.message.slice(0, 300) };
-    this.pause();
-  }
-
-  private markAvailable(): void {
-    if (this.unavailable === undefined) return;
-    this.deps.log.info('the store takes writes again; resuming consumption');
-    this.unavailable = undefined;
   }
 
   /** True while an assigned partition has records past the committed offset (librdkafka's statistics). */
@@ -456,21 +391,4 @@ export class SinkLoop {
     const problem = this.storeProblem;
     return problem === undefined ? undefined : { ok: false, reason: problem };
   }
-}
-
-/** Next offsets to commit: past each batch record, and past markers the consumer has already skipped. */
-function mergePositions(
-  fromRecords: readonly TopicPartitionOffset[],
-  positions: ReadonlyMap<string, number>,
-): TopicPartitionOffset[] {
-  const merged = new Map(fromRecords.map((o) => [partitionKeyOf(o.topic, o.partition), { ...o }]));
-  for (const [key, offset] of positions) {
-    const current = merged.get(key);
-    if (current !== undefined) current.offset = Math.max(current.offset, offset);
-    else {
-      const slash = key.lastIndexOf('/');
-      merged.set(key, { topic: key.slice(0, slash), partition: Number(key.slice(slash + 1)), offset });
-    }
-  }
-  return [...merged.values()];
 }
