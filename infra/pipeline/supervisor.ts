@@ -8,14 +8,29 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { findFreePort } from '../stack/ports.ts';
 import { DEFAULT_BACKOFF, classifyExit, describeExit, planRestart } from './backoff.ts';
-import type { BackoffPolicy, ExitKind } from './backoff.ts';
+import type { BackoffPolicy } from './backoff.ts';
 import { readCopyHealth } from './copy-health.ts';
 import { DEFAULT_LIVENESS_PROBE, LivenessWatch, probeHealthz } from './liveness-watch.ts';
 import type { LivenessProbe, LivenessProbeOptions, WatchedCopy } from './liveness-watch.ts';
 import { counterDelta } from './metrics-text.ts';
-import type { CopyFigures } from './metrics-text.ts';
 import { startProcessor } from './processor-process.ts';
 import type { ProcessExit, ProcessorProcess } from './processor-process.ts';
+import type {
+  CopyExit,
+  CopyObservation,
+  CopyStatus,
+  LastExit,
+  MemberObservation,
+} from './supervisor-status.ts';
+
+export type {
+  CopyExit,
+  CopyObservation,
+  CopyState,
+  CopyStatus,
+  LastExit,
+  MemberObservation,
+} from './supervisor-status.ts';
 
 export interface MemberSpec {
   /** What `tributary run <name>` runs: a processor or a sink. */
@@ -61,58 +76,6 @@ export type SupervisorEvent =
       restartInMs: number | undefined;
       logFile: string;
     };
-
-export interface LastExit extends ProcessExit {
-  kind: ExitKind;
-  description: string;
-  at: number;
-}
-
-export type CopyState = 'running' | 'waiting' | 'stopped';
-
-export interface CopyStatus {
-  member: string;
-  index: number;
-  state: CopyState;
-  pid: number | undefined;
-  port: number | undefined;
-  restarts: number;
-  lastExit: LastExit | undefined;
-  /** When waiting: ms until the next start. */
-  restartInMs: number | undefined;
-  logFile: string;
-}
-
-export interface CopyObservation extends CopyStatus {
-  ready: boolean;
-  readyReason: string;
-  figures: CopyFigures | undefined;
-}
-
-export interface MemberObservation {
-  name: string;
-  desired: number;
-  /** Copies whose process is alive. */
-  up: number;
-  ready: number;
-  restarts: number;
-  /** Records consumed per second since the previous observe(). */
-  eventsPerS: number;
-  /** Records consumed and dead letters written since the supervisor started (all copies, all restarts). */
-  consumed: number;
-  deadLetters: number;
-  /** Sum of the copies' lag gauges; undefined when no copy exports one. */
-  lag: number | undefined;
-  copies: CopyObservation[];
-}
-
-export interface CopyExit {
-  copy: string;
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** True when it did not stop within stopTimeoutMs and was SIGKILLed. */
-  forced: boolean;
-}
 
 interface Copy {
   member: MemberSpec;
