@@ -1,6 +1,6 @@
 // `tributary test`: typecheck, lint, format check, unit tests, then the tests against a real stack, then
 // the fault suite (`--faults` runs the fault suite alone).
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,11 @@ interface Step {
   env?: Record<string, string>;
   /** Printed after the step, whatever its result (the fault suite's table). */
   after?: () => string;
+  /**
+   * Past this the step is stopped and fails, printing what was still running: a hang must end as a red
+   * step with evidence, within CI's 90 minutes, not as a CI timeout with none. About twice a loaded run.
+   */
+  limitMinutes: number;
 }
 
 interface StepResult {
@@ -27,12 +32,47 @@ interface StepResult {
   failed: number;
 }
 
-function run(command: string[], env: Record<string, string> = {}): Promise<number> {
-  const [bin = '', ...args] = command;
+function run(step: Step): Promise<number> {
+  const [bin = '', ...args] = step.command;
   return new Promise((resolve) => {
-    const child = spawn(bin, args, { stdio: 'inherit', env: { ...process.env, ...env } });
-    child.once('exit', (code) => resolve(code ?? 1));
+    // Its own process group, so a step past its limit is stopped with everything it started.
+    const child = spawn(bin, args, {
+      stdio: 'inherit',
+      env: { ...process.env, ...step.env },
+      detached: true,
+    });
+    const limit = setTimeout(() => {
+      console.error(`\n✗ ${step.name} still running after ${step.limitMinutes} min; stopping it. Running:`);
+      console.error(runningProcesses());
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    }, step.limitMinutes * 60_000);
+    // A detached group misses the terminal's Ctrl-C: pass it on, and stop here too.
+    const interrupt = (signal: NodeJS.Signals): void => {
+      if (child.pid !== undefined) process.kill(-child.pid, signal);
+      process.exit(130);
+    };
+    process.once('SIGINT', interrupt);
+    process.once('SIGTERM', interrupt);
+    child.once('exit', (code) => {
+      clearTimeout(limit);
+      process.off('SIGINT', interrupt);
+      process.off('SIGTERM', interrupt);
+      resolve(code ?? 1);
+    });
   });
+}
+
+/** Every process with its age and command line (cut), as a forest: which test was stuck, on what. */
+function runningProcesses(): string {
+  try {
+    const forest = execFileSync('ps', ['-eo', 'pid,ppid,etimes,args', '--forest'], { encoding: 'utf8' });
+    return forest
+      .split('\n')
+      .map((line) => line.slice(0, 240))
+      .join('\n');
+  } catch (error) {
+    return `(ps failed: ${String(error)})`;
+  }
 }
 
 function countTests(report: string | undefined): { passed: number; failed: number } {
@@ -48,10 +88,17 @@ function countTests(report: string | undefined): { passed: number; failed: numbe
   }
 }
 
-function vitestStep(name: string, project: string, dir: string, filters: string[]): Step {
+function vitestStep(
+  name: string,
+  project: string,
+  dir: string,
+  filters: string[],
+  limitMinutes: number,
+): Step {
   const report = join(dir, `${project}.json`);
   return {
     name,
+    limitMinutes,
     command: [
       'node_modules/.bin/vitest',
       'run',
@@ -70,7 +117,7 @@ function vitestStep(name: string, project: string, dir: string, filters: string[
 function faultStep(dir: string, filters: string[]): Step {
   const verdicts = join(dir, 'fault-verdicts.jsonl');
   return {
-    ...vitestStep('fault suite', 'faults', dir, filters),
+    ...vitestStep('fault suite', 'faults', dir, filters, 20),
     env: { TRIBUTARY_FAULT_REPORT: verdicts },
     after: () => faultReport(readVerdicts(verdicts)),
   };
@@ -82,13 +129,24 @@ function plannedSteps(dir: string, positional: string[], options: Map<string, st
   if (faults !== undefined)
     return [faultStep(dir, typeof faults === 'string' ? [faults, ...positional] : positional)];
   const steps: Step[] = [
-    { name: 'typecheck', command: ['node_modules/.bin/tsc', '-p', 'tsconfig.json', '--noEmit'] },
-    { name: 'lint', command: ['node_modules/.bin/eslint', '--max-warnings=0', '.'] },
-    { name: 'format', command: ['node_modules/.bin/prettier', '--check', '--log-level=warn', '.'] },
-    vitestStep('unit tests', 'unit', dir, positional),
+    {
+      name: 'typecheck',
+      command: ['node_modules/.bin/tsc', '-p', 'tsconfig.json', '--noEmit'],
+      limitMinutes: 5,
+    },
+    { name: 'lint', command: ['node_modules/.bin/eslint', '--max-warnings=0', '.'], limitMinutes: 5 },
+    {
+      name: 'format',
+      command: ['node_modules/.bin/prettier', '--check', '--log-level=warn', '.'],
+      limitMinutes: 5,
+    },
+    vitestStep('unit tests', 'unit', dir, positional, 10),
   ];
   if (options.get('unit-only') === undefined)
-    steps.push(vitestStep('integration + e2e tests', 'stack', dir, positional), faultStep(dir, positional));
+    steps.push(
+      vitestStep('integration + e2e tests', 'stack', dir, positional, 35),
+      faultStep(dir, positional),
+    );
   return steps;
 }
 
@@ -106,7 +164,7 @@ export const testCommand: Command = {
     for (const step of steps) {
       process.stdout.write(`\n▶ ${step.name}: ${step.command.join(' ')}\n`);
       const started = Date.now();
-      const code = await run(step.command, step.env);
+      const code = await run(step);
       results.push({
         name: step.name,
         ok: code === 0,

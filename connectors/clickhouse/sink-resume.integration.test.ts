@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { TributaryError, createLogger, dedupToken } from '../../runtime/index.ts';
+import { TributaryError, createLogger } from '../../runtime/index.ts';
 import type { SinkConnector, SinkWriteRequest, StatsMinute } from '../../runtime/index.ts';
 import {
   AvroEncoder,
@@ -167,7 +167,8 @@ function crashingBetweenMonths(
         if (crashed || request.target !== target || january.length === request.rows.length)
           return real.write(request);
         crashed = true;
-        await real.write({ target, rows: january, dedupToken: dedupToken(target, january) });
+        // One part of this insert, as ClickHouse commits it: under the insert's token.
+        await real.write({ target, rows: january, dedupToken: request.dedupToken });
         throw new TributaryError('TRIBUTARY_SINK_WRITE_FAILED', 'crashed between the two parts');
       },
     });
@@ -290,6 +291,37 @@ describe('the ClickHouse sink resuming (real broker, registry, embedded ClickHou
     const second = await startSinkCopy({ ...copyOf(prefix, '1'), ...lease });
     await caughtUp(prefix);
     await Promise.all([first.stop(), second.stop()]);
+    expect(await counts(tag)).toBe('1000/1000');
+  });
+
+  it('writes no row twice when the insert of a dead copy lands after the new owner wrote the range again (server mode)', async () => {
+    // The server finishes an insert whose client was SIGKILLed whenever it likes: after the lease, after
+    // the new owner read what the table holds. The new owner must write that range again as the same
+    // insert (offsets and token) so the server drops whichever lands second, whatever its own batch size.
+    const prefix = uniquePrefix('resume');
+    const tag = `${prefix}late`;
+    await topicsFor(prefix);
+    await produceEvents(prefix, 1000, tag);
+    let landLate: () => Promise<void> = () => Promise.resolve();
+    const dead = await startSinkCopy({
+      ...copyOf(prefix, '0'),
+      insertLeaseMs: 500,
+      maxBatchRows: 1000,
+      wrap: (real) =>
+        wrapConnector(real, {
+          write: (request: SinkWriteRequest) => {
+            if (request.target !== 'requests') return real.write(request);
+            landLate = () => real.write(request);
+            return Promise.reject(new TributaryError('TRIBUTARY_SINK_WRITE_FAILED', 'killed mid-insert'));
+          },
+        }),
+    });
+    await expect(dead.running).rejects.toThrow('killed mid-insert');
+    await dead.close();
+    const owner = await startSinkCopy({ ...copyOf(prefix, '1'), insertLeaseMs: 500, maxBatchRows: 150 });
+    await caughtUp(prefix);
+    await landLate();
+    await owner.stop();
     expect(await counts(tag)).toBe('1000/1000');
   });
 });

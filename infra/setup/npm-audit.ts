@@ -18,7 +18,8 @@ interface Vulnerability {
 const exceptions = JSON.parse(
   readFileSync(new URL('../../.ci/audit-exceptions.json', import.meta.url), 'utf8'),
 ) as Record<string, string>;
-const audit = spawnSync('npm', ['audit', '--json'], { encoding: 'utf8' });
+// Bounded: a registry that holds the request open must not hold CI past its time limit.
+const audit = spawnSync('npm', ['audit', '--json'], { encoding: 'utf8', timeout: 120_000 });
 let report: { vulnerabilities?: Record<string, Vulnerability>; error?: unknown };
 try {
   report = JSON.parse(audit.stdout) as typeof report;

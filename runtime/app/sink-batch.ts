@@ -51,6 +51,14 @@ export class PendingBatch<T extends { value: Buffer | null | undefined }> {
     return taken;
   }
 
+  /** Takes the records `wanted` picks, in order; the others stay, with the batch's age. */
+  takeWhere(wanted: (record: T) => boolean): T[] {
+    const taken = this.items.filter(wanted);
+    this.items = this.items.filter((record) => !wanted(record));
+    this.bytes = this.items.reduce((sum, record) => sum + (record.value?.length ?? 0), 0);
+    return taken;
+  }
+
   clear(): void {
     this.take();
   }

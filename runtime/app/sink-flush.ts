@@ -36,6 +36,8 @@ export interface PartitionWrite {
   topic: string;
   partition: number;
   rows: SinkRow[];
+  /** The token of the open intent this write repeats (its partition's replay); else derived from the rows. */
+  token?: string | undefined;
 }
 
 export interface FlushPlan {
@@ -115,8 +117,20 @@ export function planFlush(
       if (refused !== undefined) deadLetter(REJECTED_BY_STORE_REASON, refused);
       continue;
     }
+    const replay = point?.replay;
+    if (replay !== undefined && offset > replay.lastOffset)
+      throw new TributaryError(
+        'TRIBUTARY_INTERNAL_INVARIANT',
+        `${key}: offset ${offset} in the flush that repeats ${replay.firstOffset}..${replay.lastOffset}`,
+      );
     const writeKey = `${name}|${key}`;
-    const write = plan.writes.get(writeKey) ?? { target: name, topic, partition, rows: [] };
+    const write = plan.writes.get(writeKey) ?? {
+      target: name,
+      topic,
+      partition,
+      rows: [],
+      token: replay?.token,
+    };
     write.rows.push(row);
     plan.writes.set(writeKey, write);
     plan.sources.set(rowKey(topic, partition, offset), message);
@@ -152,10 +166,11 @@ export class SinkWrites {
   async writeTarget(
     target: string,
     rows: readonly SinkRow[],
+    token = dedupToken(target, rows),
   ): Promise<Array<{ row: SinkRow; detail: string }>> {
     if (rows.length === 0) return [];
     try {
-      await this.writeRetrying(target, rows);
+      await this.writeRetrying(target, rows, token);
       return [];
     } catch (error) {
       if (!isTributaryError(error) || error.code !== 'TRIBUTARY_SINK_ROW_REJECTED') throw error;
@@ -170,8 +185,8 @@ export class SinkWrites {
     }
   }
 
-  private async writeRetrying(target: string, rows: readonly SinkRow[]): Promise<void> {
-    const request = { target, rows, dedupToken: dedupToken(target, rows) };
+  private async writeRetrying(target: string, rows: readonly SinkRow[], token: string): Promise<void> {
+    const request = { target, rows, dedupToken: token };
     const [first] = rows;
     await this.retrying(target, async () => {
       if (first !== undefined) await this.deps.guard(first.topic, first.partition);

@@ -18,7 +18,7 @@ import type { SinkConnector, SinkPartition } from './sink-definition.ts';
 import type { SinkMetrics } from './sink-metrics.ts';
 import type { BoundTopic, FlushPlan, PartitionWrite } from './sink-flush.ts';
 import type { LedgerEntry, ResumePoint } from './sink-resume.ts';
-import { committedThrough, resumeFrom } from './sink-resume.ts';
+import { committedThrough, replayFetched, resumeFrom } from './sink-resume.ts';
 import {
   FlushAbandoned,
   REJECTED_BY_STORE_REASON,
@@ -109,9 +109,50 @@ export class SinkLoop {
       await this.syncIfRebalanced();
       if (this.epoch !== this.deps.consumer.assignmentEpoch) continue;
       await this.consumeMore();
-      if (this.pending.isDue(this.deps.limits, Date.now()) || this.onlyMarkersAhead()) await this.flush();
+      if (this.replaying()) {
+        if (this.replayFetched()) await this.flushReplays();
+      } else if (this.pending.isDue(this.deps.limits, Date.now()) || this.onlyMarkersAhead())
+        await this.flush();
     }
-    if (this.pending.size > 0 && this.epoch === this.deps.consumer.assignmentEpoch) await this.flush();
+    if (this.epoch !== this.deps.consumer.assignmentEpoch) return;
+    // A replay not fetched in full is left to the next owner: nothing of it is committed.
+    if (this.replaying() && this.replayFetched()) await this.flushReplays();
+    if (this.pending.size > 0 && !this.replaying()) await this.flush();
+  }
+
+  /** True while an open intent of a previous owner has not been written again. */
+  private replaying(): boolean {
+    for (const point of this.points.values()) if (point.replay !== undefined) return true;
+    return false;
+  }
+
+  /** True once every range to replay is in the pending batch. */
+  private replayFetched(): boolean {
+    const positions = this.deps.consumer.positions();
+    for (const [key, point] of this.points) if (!replayFetched(point, positions.get(key))) return false;
+    return true;
+  }
+
+  /**
+   * Writes each open intent of a previous owner again as that same insert (its offsets, its token) and
+   * commits those partitions through its end; the records after it stay pending for the next flush.
+   */
+  private async flushReplays(): Promise<void> {
+    const replays = new Map<string, number>();
+    for (const [key, point] of this.points)
+      if (point.replay !== undefined) replays.set(key, point.replay.lastOffset);
+    const upTo = (m: Message): number | undefined => replays.get(partitionKeyOf(m.topic, m.partition));
+    const messages = this.pending.takeWhere((m) => m.offset <= (upTo(m) ?? -1));
+    this.deps.log.info(
+      { partitions: [...replays.keys()], records: messages.length },
+      "writing a previous owner's unfinished inserts again, as they were",
+    );
+    if (messages.length > 0) await this.flushMessages(messages, new Map());
+    // A range the log no longer holds (retention) leaves nothing to repeat: it is not waited for again.
+    for (const key of replays.keys()) {
+      const point = this.points.get(key);
+      if (point !== undefined) this.points.set(key, { ...point, replay: undefined });
+    }
   }
 
   /** After an assignment change: drop the batch, claim the partitions, learn what the store holds, seek. */
@@ -186,7 +227,9 @@ export class SinkLoop {
   }
 
   private async consumeMore(): Promise<void> {
-    const room = Math.max(1, Math.min(10_000, this.deps.limits.maxBatchRows - this.pending.size));
+    // A replay's range is fetched whole, whatever the batch limit: it is written as the insert it was.
+    const limit = this.replaying() ? 10_000 : this.deps.limits.maxBatchRows - this.pending.size;
+    const room = Math.max(1, Math.min(10_000, limit));
     try {
       const messages = await this.deps.consumer.consumeBatch(room);
       this.pending.add(messages, Date.now());
@@ -208,10 +251,14 @@ export class SinkLoop {
   }
 
   private async flush(): Promise<void> {
-    const epoch = this.epoch;
     // Taken together: every record handed out so far is in this batch or an earlier, written one.
     const positions = this.deps.consumer.positions();
-    const messages = this.pending.take();
+    await this.flushMessages(this.pending.take(), positions);
+  }
+
+  /** Writes `messages` and commits them; `positions` (the consumer's) also commit partitions they skip. */
+  private async flushMessages(messages: Message[], positions: ReadonlyMap<string, number>): Promise<void> {
+    const epoch = this.epoch;
     try {
       await this.retryTransient('fetching writer schemas', () =>
         this.deps.codecs.prepare(messages.map((m) => ({ topic: m.topic, value: m.value ?? null }))),
@@ -252,8 +299,8 @@ export class SinkLoop {
       await connector.recordBatches('intent', writer, entries);
     });
     for (const [index, write] of writes.entries()) {
-      const refused = await this.writes.writeTarget(write.target, write.rows);
       const entry = entries[index] as LedgerEntry;
+      const refused = await this.writes.writeTarget(write.target, write.rows, entry.token);
       for (const { row, detail } of refused) {
         const message = rowSource(plan.sources, row);
         const bound = message === undefined ? undefined : this.deps.bound.get(message.topic);
@@ -286,7 +333,7 @@ export class SinkLoop {
       firstOffset: Math.min(...offsets),
       lastOffset: Math.max(...offsets),
       rows: write.rows.length,
-      token: dedupToken(write.target, write.rows),
+      token: write.token ?? dedupToken(write.target, write.rows),
       rejected: [],
     };
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LedgerEntry, StoredPartition } from './sink-resume.ts';
-import { committedThrough, isStored, resumeFrom } from './sink-resume.ts';
+import { committedThrough, isStored, replayFetched, resumeFrom } from './sink-resume.ts';
 
 const entry = (seq: number, first: number, last: number, rows = last - first + 1): LedgerEntry => ({
   target: 'requests',
@@ -15,8 +15,9 @@ const entry = (seq: number, first: number, last: number, rows = last - first + 1
 });
 
 describe('where a sink resumes a partition', () => {
-  it('rewrites the missing rows of a batch that landed in part (one month part of two), not everything above max(_offset)', () => {
+  it('repeats a batch that landed in part (one month part of two) as the same insert, not only its missing rows', () => {
     // Batch 100..199: month A's rows (even offsets) landed, month B's (odd) did not; max(_offset) is 198.
+    // Only the same offsets under the same token let the store drop what landed, even if more lands later.
     const present = new Set(Array.from({ length: 50 }, (_, i) => 100 + 2 * i));
     const held: StoredPartition = {
       lastDone: entry(0, 0, 99),
@@ -27,10 +28,27 @@ describe('where a sink resumes a partition', () => {
     };
     const { point, seek } = resumeFrom(held, 100);
     expect(seek).toBe(100);
+    expect(point.replay).toEqual({ firstOffset: 100, lastOffset: 199, token: 'tok-1' });
     const rewritten = Array.from({ length: 100 }, (_, i) => 100 + i).filter((o) => !isStored(point, o));
-    expect(rewritten).toEqual(Array.from({ length: 50 }, (_, i) => 101 + 2 * i));
-    expect(isStored(point, 200)).toBe(false);
+    expect(rewritten).toHaveLength(100);
     expect(point.nextSeq).toBe(2);
+    expect(replayFetched(point, 199)).toBe(false);
+    expect(replayFetched(point, 200)).toBe(true);
+    expect(committedThrough(point, 200, 200).replay).toBeUndefined();
+  });
+
+  it('skips a batch whose intent has no done record when the table holds every one of its rows', () => {
+    const present = new Set(Array.from({ length: 100 }, (_, i) => 100 + i));
+    const held: StoredPartition = {
+      lastDone: entry(0, 0, 99),
+      open: entry(1, 100, 199),
+      present,
+      rejected: [],
+    };
+    const { point } = resumeFrom(held, 100);
+    expect(point.replay).toBeUndefined();
+    expect(Array.from({ length: 100 }, (_, i) => 100 + i).every((o) => isStored(point, o))).toBe(true);
+    expect(isStored(point, 200)).toBe(false);
   });
 
   it('does not re-send dead letters when a partition ended in dead letters (store behind the commit)', () => {

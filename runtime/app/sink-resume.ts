@@ -1,7 +1,9 @@
 // Where a sink resumes a source partition, from what the store's write ledger and table hold and what
 // Kafka committed. max(_offset) alone is not a resume point: one insert can land partially (ClickHouse
 // commits one part per table partition, one by one), so a batch whose intent has no done record is
-// checked offset by offset, and only the offsets the store does not hold are written again.
+// checked: if the table holds all of its rows it is done; otherwise the batch is written again as the same
+// insert (the same offsets, the same token), never as rows of a new batch. A server may still land the
+// dead owner's insert after the new owner looked, and then only an identical insert is dropped as a repeat.
 
 /** One batch's rows for one target from one source partition, as the store's ledger records it. */
 export interface LedgerEntry {
@@ -45,6 +47,15 @@ export interface ResumePoint {
   rejected: ReadonlyMap<number, string>;
   /** Sequence number of the partition's next ledger entry. */
   nextSeq: number;
+  /** An open intent the store may hold in part, or may yet land: written again exactly, before anything else. */
+  replay?: Replay | undefined;
+}
+
+/** The range and token of an insert to repeat as it was. */
+export interface Replay {
+  firstOffset: number;
+  lastOffset: number;
+  token: string;
 }
 
 const NONE: ReadonlySet<number> = new Set();
@@ -61,12 +72,18 @@ export function resumeFrom(held: StoredPartition, committed: number): { point: R
   for (const { offset, detail } of held.rejected)
     if (offset >= deadLettersFrom && offset <= stored) rejected.set(offset, detail);
   const seqs = [held.lastDone?.seq ?? -1, held.open?.seq ?? -1];
-  const point = {
+  const { open } = held;
+  const landed = open !== undefined && (held.present?.size ?? 0) >= open.rows;
+  const point: ResumePoint = {
     stored,
-    present: held.open === undefined ? NONE : (held.present ?? NONE),
+    present: landed ? (held.present ?? NONE) : NONE,
     deadLettersFrom,
     rejected,
     nextSeq: Math.max(...seqs) + 1,
+    replay:
+      open === undefined || landed
+        ? undefined
+        : { firstOffset: open.firstOffset, lastOffset: open.lastOffset, token: open.token },
   };
   // Negative: the partition's beginning (nothing committed, or a target that holds nothing of it).
   const seek = committed < 0 || stored < 0 ? -1 : Math.min(committed, stored + 1);
@@ -86,11 +103,18 @@ function storedThrough(held: StoredPartition): number {
 
 /** After a commit: records below `recordsNext` are handled, dead letters below `committed` committed. */
 export function committedThrough(point: ResumePoint, recordsNext: number, committed: number): ResumePoint {
+  const stored = Math.max(point.stored, recordsNext - 1);
   return {
     ...point,
-    stored: Math.max(point.stored, recordsNext - 1),
+    stored,
     deadLettersFrom: Math.max(point.deadLettersFrom, committed),
+    replay: point.replay !== undefined && stored >= point.replay.lastOffset ? undefined : point.replay,
   };
+}
+
+/** True once the consumer has fetched the whole range `point` must replay (`position`: its next offset). */
+export function replayFetched(point: ResumePoint, position: number | undefined): boolean {
+  return point.replay === undefined || (position ?? -1) > point.replay.lastOffset;
 }
 
 /** A record's fate under its partition's resume point. */
