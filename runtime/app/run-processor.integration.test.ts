@@ -3,7 +3,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import {
   createTopics,
   produceRecords,
@@ -11,7 +11,12 @@ import {
   uniquePrefix,
   waitForGroupCaughtUp,
 } from '../testing/kafka-test-kit.ts';
-import { processEnv, runProcessorToExit, startProcessor } from '../../infra/pipeline/processor-process.ts';
+import {
+  processEnv,
+  runProcessorToExit,
+  startProcessor as start,
+} from '../../infra/pipeline/processor-process.ts';
+import type { ProcessorProcess } from '../../infra/pipeline/processor-process.ts';
 import { committedTotal } from '../kafka/index.ts';
 import { EXIT_BAD_CONFIG, EXIT_FENCED } from './run-processor.ts';
 
@@ -33,6 +38,17 @@ async function setUpTopics(prefix: string): Promise<void> {
     { name: `${prefix}passthrough.out`, partitions: PARTITIONS, cleanupPolicy: 'delete' },
   ]);
 }
+
+// A test that fails leaves no process behind: a live child keeps the test worker, and so CI, waiting.
+const started: ProcessorProcess[] = [];
+const startProcessor = (...args: Parameters<typeof start>): ProcessorProcess => {
+  const processor = start(...args);
+  started.push(processor);
+  return processor;
+};
+afterEach(() => {
+  for (const processor of started.splice(0)) if (processor.child.exitCode === null) processor.kill('SIGKILL');
+});
 
 const records = (from: number, count: number): Array<{ key: string; value: string }> =>
   Array.from({ length: count }, (_, i) => ({ key: `k${from + i}`, value: `v${from + i}` }));

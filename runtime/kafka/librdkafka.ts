@@ -95,6 +95,8 @@ export function kafkaErrorCode(code: number, flags: ClientErrorFlags): KafkaErro
   if (TOO_LARGE_CODES.has(code)) return 'TRIBUTARY_KAFKA_RECORD_TOO_LARGE';
   if (AUTHORIZATION_CODES.has(code)) return 'TRIBUTARY_KAFKA_NOT_AUTHORIZED';
   if (PERMANENT_CODES.has(code)) return 'TRIBUTARY_KAFKA_PERMANENT';
+  // The instance failed earlier (fenced, say) and every call now says so, without flags: not transient.
+  if (code === ERR.ERR__FATAL) return 'TRIBUTARY_KAFKA_FATAL';
   if (flags.isFatal === true || flags.fatal === true) return 'TRIBUTARY_KAFKA_FATAL';
   if (flags.isTxnRequiresAbort === true || flags.abortable === true) return 'TRIBUTARY_KAFKA_ABORTABLE';
   // Retriable by librdkafka's flag, and every other non-fatal code (broker down, timeouts, unknown

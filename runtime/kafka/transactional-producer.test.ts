@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ERR, call } from './librdkafka.ts';
+import { ERR, call, toTributaryError } from './librdkafka.ts';
 import { TributaryError } from '../errors.ts';
 import {
   producerInstanceFailed,
@@ -85,5 +85,18 @@ describe('replaceableAfterFailedAbort: a failed abort replaces the producer or s
     expect(replaceableAfterFailedAbort(fencedAbort, new TypeError('a bug'))).toBe(false);
     const brokenSequence = await failedCall(ERR.ERR__STATE, {});
     expect(replaceableAfterFailedAbort(brokenSequence, timedOut)).toBe(false);
+  });
+
+  it('stops when a twin fenced the producer before the batch: produce fails with a bare local fatal error', async () => {
+    // What the zombie test saw: a twin's init fenced this producer, produce() then failed with
+    // "Local: Fatal error" (no flags) and the abort as fenced. Replacing fenced the twin back, and the two
+    // copies went on fencing each other for good.
+    const fencedAbort = await failedCall(ERR.ERR__FENCED, { isFatal: true });
+    const fatalProduce = toTributaryError(
+      Object.assign(new Error('Local: Fatal error'), { code: ERR.ERR__FATAL }),
+      'produce',
+    );
+    expect(fatalProduce.code).toBe('TRIBUTARY_KAFKA_FATAL');
+    expect(replaceableAfterFailedAbort(fencedAbort, fatalProduce)).toBe(false);
   });
 });
