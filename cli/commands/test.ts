@@ -44,7 +44,7 @@ function run(step: Step): Promise<number> {
     const limit = setTimeout(() => {
       console.error(`\n✗ ${step.name} still running after ${step.limitMinutes} min; stopping it. Running:`);
       console.error(runningProcesses());
-      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      if (child.pid !== undefined) killGroup(child.pid);
     }, step.limitMinutes * 60_000);
     // A detached group misses the terminal's Ctrl-C: pass it on, and stop here too.
     const interrupt = (signal: NodeJS.Signals): void => {
@@ -57,9 +57,32 @@ function run(step: Step): Promise<number> {
       clearTimeout(limit);
       process.off('SIGINT', interrupt);
       process.off('SIGTERM', interrupt);
+      // What a test started and left running (in the step's group) would hold CI's output open for good.
+      if (child.pid !== undefined && groupAlive(child.pid)) {
+        console.error(`\n✗ ${step.name} left processes running; stopping them:`);
+        console.error(runningProcesses());
+        killGroup(child.pid);
+      }
       resolve(code ?? 1);
     });
   });
+}
+
+function killGroup(group: number): void {
+  try {
+    process.kill(-group, 'SIGKILL');
+  } catch {
+    // Gone meanwhile.
+  }
+}
+
+function groupAlive(group: number): boolean {
+  try {
+    process.kill(-group, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Every process with its age and command line (cut), as a forest: which test was stuck, on what. */
