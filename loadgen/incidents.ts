@@ -132,7 +132,9 @@ export function defaultIncidents(fleet: Fleet, eventSpanS: number): IncidentSpec
 /**
  * One incident of each kind, each on its own service (the 2nd, 3rd and 4th most popular; the most
  * popular and the rest stay healthy), staggered over the run's event time so each has healthy minutes
- * before it (a baseline) and after it (to resolve): 30-50%, 45-65% and 60-80% of the span.
+ * before it (a baseline) and after it (to resolve): 30-50%, 45-65% and 50-80% of the span. The drop lasts
+ * longer: TrafficDrop needs two whole minutes below its threshold, and the half-dropped minutes either side
+ * of a span not aligned to the minute are above it (a 2-minute drop fired or not with the run's start second).
  */
 export function incidentPerKind(fleet: Fleet, eventSpanS: number): IncidentSpec[] {
   const serviceAt = (rank: number): string => fleet.services[rank % fleet.services.length]?.name ?? '';
@@ -140,7 +142,7 @@ export function incidentPerKind(fleet: Fleet, eventSpanS: number): IncidentSpec[
   return [
     { kind: 'error_burst', service: serviceAt(1), fromS: at(0.3), toS: at(0.5), errorRate: 0.5 },
     { kind: 'latency_spike', service: serviceAt(2), fromS: at(0.45), toS: at(0.65), latencyX: 5 },
-    { kind: 'traffic_drop', service: serviceAt(3), fromS: at(0.6), toS: at(0.8), trafficShare: 0.1 },
+    { kind: 'traffic_drop', service: serviceAt(3), fromS: at(0.5), toS: at(0.8), trafficShare: 0.1 },
   ];
 }
 
