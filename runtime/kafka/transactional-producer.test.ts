@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ERR, call, toTributaryError } from './librdkafka.ts';
+import { ERR, call } from './librdkafka.ts';
 import { TributaryError } from '../errors.ts';
 import {
   producerInstanceFailed,
@@ -92,11 +92,8 @@ describe('replaceableAfterFailedAbort: a failed abort replaces the producer or s
     // "Local: Fatal error" (no flags) and the abort as fenced. Replacing fenced the twin back, and the two
     // copies went on fencing each other for good.
     const fencedAbort = await failedCall(ERR.ERR__FENCED, { isFatal: true });
-    const fatalProduce = toTributaryError(
-      Object.assign(new Error('Local: Fatal error'), { code: ERR.ERR__FATAL }),
-      'produce',
-    );
-    expect(fatalProduce.code).toBe('TRIBUTARY_KAFKA_FATAL');
+    const fatalProduce = await failedCall(ERR.ERR__FATAL, {});
+    expect(fatalProduce).toMatchObject({ code: 'TRIBUTARY_KAFKA_FATAL' });
     expect(replaceableAfterFailedAbort(fencedAbort, fatalProduce)).toBe(false);
   });
 });
