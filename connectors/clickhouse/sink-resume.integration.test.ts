@@ -29,6 +29,10 @@ import { openClickHouse } from './connection.ts';
 import type { ClickHouseHandle } from './connection.ts';
 import { migrate } from './migrations.ts';
 import { startSinkCopy, wrapConnector } from './testing/sink-harness.ts';
+import {
+  CommittedOffsetsUnavailable,
+  eventually,
+} from '../../runtime/testing/committed-offsets-unavailable.ts';
 
 const brokers = inject('brokers');
 const registryUrl = inject('registryUrl');
@@ -242,6 +246,36 @@ describe('the ClickHouse sink resuming (real broker, registry, embedded ClickHou
     }
     const deadLetters = await readTopic(brokers, `${prefix}requests.dlq`, PARTITIONS);
     expect(deadLetters).toHaveLength(5);
+  });
+
+  // Regression (issue 9, the broker-SIGSTOP fault case and sink-broker-outage in CI): a copy retrying the
+  // read of the committed offsets never consumed, so librdkafka never handed it the revoke of a lost
+  // session; it kept retrying for the dead assignment and the group never rebalanced around it.
+  it('serves rebalances while the committed offsets cannot be read: a copy that joins meanwhile gets partitions', async () => {
+    const prefix = uniquePrefix('resume');
+    const tag = `${prefix}coord`;
+    await topicsFor(prefix);
+    await produceEvents(prefix, 1000, tag);
+    let stuck: CommittedOffsetsUnavailable | undefined;
+    const first = await startSinkCopy({
+      ...copyOf(prefix, '0'),
+      consumer: (settings) => (stuck = new CommittedOffsetsUnavailable(settings)),
+    });
+    await eventually(() => (stuck?.failedReads ?? 0) > 0, 30_000, 'the first copy reads committed offsets');
+    const second = await startSinkCopy(copyOf(prefix, '1'));
+    try {
+      await eventually(
+        () => second.consumer.assignment.length > 0,
+        40_000,
+        'the joining copy gets partitions while the first cannot read committed offsets',
+      );
+    } finally {
+      stuck?.makeAvailable();
+    }
+    await caughtUp(prefix);
+    await first.stop();
+    await second.stop();
+    expect(await counts(tag)).toBe('1000/1000');
   });
 
   it('refills a target table that was truncated', async () => {

@@ -164,16 +164,19 @@ export class SinkLoop {
     const assignment = [...consumer.assignment];
     let committed: TopicPartitionOffset[];
     try {
-      committed = await consumer.committed(assignment);
+      // Rebalances are served meanwhile (see servingRebalances): a revoke must not wait for Kafka's answer.
+      committed = await consumer.servingRebalances(consumer.committed(assignment));
     } catch (error) {
       // Kafka's trouble, not the store's: back off and sync again, the store stays marked as it is.
       if (!isTributaryError(error) || !error.retryable) throw error;
       log.warn({ err: error }, 'could not read the committed offsets from Kafka; retrying');
-      await sleep(Math.min(this.deps.limits.maxRetryBackoffMs, 1000));
+      await consumer.servingRebalances(sleep(Math.min(this.deps.limits.maxRetryBackoffMs, 1000)));
       return;
     }
+    if (consumer.assignmentEpoch !== epoch) return;
     const synced = await this.resumePoints(committed);
-    if (synced === undefined) return;
+    // Never seek partitions a rebalance took meanwhile: the seek's fallback would assign them.
+    if (synced === undefined || consumer.assignmentEpoch !== epoch) return;
     await consumer.seekTo(synced.positions);
     if (consumer.assignmentEpoch !== epoch) return;
     this.points = synced.points;
@@ -206,7 +209,7 @@ export class SinkLoop {
       if (!isTributaryError(error) || !error.retryable) throw error;
       this.gate.markUnavailable(error);
       log.warn({ err: error }, 'could not read positions from the store; retrying');
-      await sleep(Math.min(this.deps.limits.maxRetryBackoffMs, 1000));
+      await this.deps.consumer.servingRebalances(sleep(Math.min(this.deps.limits.maxRetryBackoffMs, 1000)));
       return undefined;
     }
     this.gate.markAvailable();

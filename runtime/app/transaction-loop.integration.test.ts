@@ -15,6 +15,7 @@ import {
 import { committedTransactions, startLoopCopy } from '../testing/loop-copy.ts';
 import type { LoopCopy } from '../testing/loop-copy.ts';
 import { passthrough } from '../../processors/passthrough/passthrough.ts';
+import { CommittedOffsetsUnavailable, eventually } from '../testing/committed-offsets-unavailable.ts';
 
 const brokers = inject('brokers');
 const PARTITIONS = 4;
@@ -104,6 +105,46 @@ describe('transaction loop recovery', () => {
     await copy.stop();
     expect(await exactlyOnceProblems(`${prefix}flaky.out`, 2000)).toEqual({ missing: 0, duplicated: 0 });
     expect(consumer?.rewinds).toBe(3);
+  });
+
+  // Regression (issue 9, transaction-loop-broker-stop in CI): the rewind's retries never consumed, so
+  // librdkafka never handed the copy a revoke (a lost session, a copy joining) and the group waited on it.
+  it('a rewind retrying against an unreachable coordinator serves rebalances: a copy that joins gets partitions', async () => {
+    const prefix = uniquePrefix('rewindjoin');
+    await topics(prefix, 'flaky');
+    await produceRecords(brokers, `${prefix}flaky.in`, keyed(2000));
+    let stuck: CommittedOffsetsUnavailable | undefined;
+    const first = await startLoopCopy({
+      brokers,
+      prefix,
+      instanceId: '0',
+      definition: flakyCopier('k700'),
+      maxBatchRecords: 100,
+      consumer: (settings) => (stuck = new CommittedOffsetsUnavailable(settings)),
+    });
+    copies.push(first);
+    await eventually(() => (stuck?.failedReads ?? 0) > 0, 60_000, 'the first copy retries its rewind');
+    const second = await startLoopCopy({
+      brokers,
+      prefix,
+      instanceId: '1',
+      definition: flakyCopier('none'),
+      maxBatchRecords: 100,
+    });
+    copies.push(second);
+    try {
+      await eventually(
+        () => second.consumer.assignment.length > 0,
+        40_000,
+        'the joining copy gets partitions while the first cannot rewind',
+      );
+    } finally {
+      stuck?.makeAvailable();
+    }
+    await waitForGroupCaughtUp(brokers, `${prefix}flaky`, `${prefix}flaky.in`, 120_000);
+    await first.stop();
+    await second.stop();
+    expect(await exactlyOnceProblems(`${prefix}flaky.out`, 2000)).toEqual({ missing: 0, duplicated: 0 });
   });
 
   it('a rewind that never succeeds stops the loop with REWIND_FAILED, committing nothing past the abort', async () => {

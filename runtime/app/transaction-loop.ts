@@ -256,7 +256,7 @@ export class TransactionLoop {
         { err: error, backoffMs: this.backoffMs },
         'batch failed with a transient error; aborted, rewinding and retrying',
       );
-      await sleep(this.backoffMs);
+      await consumer.servingRebalances(sleep(this.backoffMs));
     }
     await this.rewindUntilDone();
   }
@@ -283,7 +283,9 @@ export class TransactionLoop {
           { err: error, attempt, backoffMs },
           'rewind to the committed offsets failed; retrying it before consuming again',
         );
-        await sleep(Math.min(backoffMs, Math.max(0, giveUpAt - Date.now())));
+        await this.deps.consumer.servingRebalances(
+          sleep(Math.min(backoffMs, Math.max(0, giveUpAt - Date.now()))),
+        );
       }
     }
   }

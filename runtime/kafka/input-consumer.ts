@@ -10,8 +10,11 @@ import { TributaryError } from '../errors.ts';
 import { ERR, KafkaConsumer, call } from './librdkafka.ts';
 import type { ConsumerSettings } from './client-config.ts';
 import { consumerConfig } from './client-config.ts';
+import { sleep } from './backoff.ts';
 
 const OFFSET_BEGINNING = -2;
+// How often servingRebalances polls while records keep arriving (they are dropped, so no hurry).
+const SERVE_STEP_MS = 100;
 
 export interface InputConsumerOptions {
   /** How long one committed-offsets or seek call may wait for the broker. Default 30 000. */
@@ -104,14 +107,16 @@ export class InputConsumer {
   }
 
   /**
-   * The next records from the current position. Refuses while the position is past records no
-   * transaction committed (after `markPositionUncommitted()`, until `rewindToCommitted()` succeeded).
+   * The next records from the current position. Refuses while the position is not one the caller set:
+   * past records no transaction committed (after `markPositionUncommitted()`) or past records dropped by
+   * `servingRebalances`, until a `seekTo` or `rewindToCommitted()` succeeded.
    */
   consumeBatch(maxRecords: number): Promise<Message[]> {
     if (this.positionUncommitted) {
       const error = new TributaryError(
         'TRIBUTARY_KAFKA_POSITION_UNCOMMITTED',
-        'consume called after an abort before the rewind to the committed offsets succeeded',
+        'consume called before a seek set the position (after an abort, or after records were dropped ' +
+          'while serving a rebalance)',
       );
       return Promise.reject(error);
     }
@@ -139,10 +144,44 @@ export class InputConsumer {
     this.positionUncommitted = true;
   }
 
-  /** Moves every assigned partition back to its committed offset (after an aborted transaction). */
+  /**
+   * Moves every assigned partition back to its committed offset (after an aborted transaction). The read
+   * of the committed offsets serves rebalances, so the assignment it read for may be gone by the time it
+   * returns: it is read again for the new one, and only the partitions still assigned are sought.
+   */
   async rewindToCommitted(): Promise<void> {
-    await this.seekTo(await this.committed(this.assigned));
-    this.positionUncommitted = false;
+    for (;;) {
+      const epoch = this.epoch;
+      const committed = await this.servingRebalances(this.committed(this.assigned));
+      if (epoch !== this.epoch) continue;
+      await this.seekTo(committed);
+      return;
+    }
+  }
+
+  /**
+   * Awaits `work` (a read of committed offsets, a backoff) while serving the group's rebalance events,
+   * for a caller that cannot take records now. librdkafka hands a revoke or an assignment to the
+   * application only inside a consume call, and under eager rebalancing it does not rejoin (after a
+   * session lost to a stalled broker, or when a copy joins) until the revoke is served: a loop retrying
+   * without consuming keeps a dead assignment, and holds up the whole group, for as long as it retries.
+   * Records fetched meanwhile are dropped, so consumeBatch refuses until a seek sets the position again.
+   */
+  async servingRebalances<T>(work: Promise<T>): Promise<T> {
+    this.positionUncommitted = true;
+    let settled = false;
+    const watched = work.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    while (!settled) {
+      const polled = call<Message[]>('consume', (done) =>
+        this.raw.consume(1000, (error, messages) => done(error, messages)),
+      ).catch(() => []);
+      // Rebalances are served either way; only the pace of polling depends on records arriving.
+      await Promise.all([polled, Promise.race([watched, sleep(SERVE_STEP_MS)])]);
+    }
+    return work;
   }
 
   /**
@@ -161,9 +200,10 @@ export class InputConsumer {
       } catch {
         // A partition not yet fetching cannot be seeked; re-assigning resets every position at once.
         this.raw.assign(targets);
-        return;
+        break;
       }
     }
+    this.positionUncommitted = false;
   }
 
   /**
