@@ -51,6 +51,7 @@ describe('toSinkError', () => {
     [6, 'CANNOT_PARSE_TEXT'],
     [53, 'TYPE_MISMATCH'],
     [321, 'VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE'],
+    [469, 'VIOLATED_CONSTRAINT'],
   ])('rejects a row the table cannot hold: %i %s', (code, type) => {
     const error = toSinkError(serverError(code, type), 'inserting');
     expect([error.code, error.retryable]).toEqual(['TRIBUTARY_SINK_ROW_REJECTED', false]);

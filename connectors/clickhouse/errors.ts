@@ -22,6 +22,7 @@ const DATA_ERROR_CODES = new Set([
   349, // CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN
   377, // CANNOT_PARSE_DOMAIN_VALUE_FROM_STRING
   407, // DECIMAL_OVERFLOW
+  469, // VIOLATED_CONSTRAINT: a CHECK constraint of the table refuses the row's values
 ]);
 
 /** Codes of a server that is overloaded, restarting, out of resources or briefly refusing inserts. */

@@ -176,11 +176,9 @@ describe('the ClickHouse sink across a broker outage', () => {
     }
   });
 
-  // KNOWN FLAKE, open (issue 9 finding 3): passed on its branch, failed in the CI run of 2026-12-02 03:20
-  // (liveness stayed true for 30 s): a paused partition is not fetched, so the lag librdkafka reports for
-  // it may never grow, and the loop cannot see it. Liveness needs the end offsets from the broker, not
-  // the fetcher's view; unskip with that change.
-  it.skip('/healthz goes false while the loop turns but its partitions, with lag, deliver nothing (issue 9 finding 3)', async () => {
+  // Regression (issue 9 finding 3; flaky until the lag came from the broker): a paused partition is not
+  // fetched, so the lag librdkafka's statistics report for it never grows; the broker's end does.
+  it('/healthz goes false while the loop turns but its partitions, with lag, deliver nothing (issue 9 finding 3)', async () => {
     const prefix = uniquePrefix('outage');
     const tag = `${prefix}live`;
     const stallMs = 3000;

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { TributaryError, createLogger } from '../../runtime/index.ts';
 import type { SinkConnector, SinkWriteRequest, StatsMinute } from '../../runtime/index.ts';
 import {
@@ -29,6 +29,7 @@ import { openClickHouse } from './connection.ts';
 import type { ClickHouseHandle } from './connection.ts';
 import { migrate } from './migrations.ts';
 import { startSinkCopy, wrapConnector } from './testing/sink-harness.ts';
+import { CommitOutlivesTimeout } from '../../runtime/testing/commit-outlives-timeout.ts';
 import {
   CommittedOffsetsUnavailable,
   eventually,
@@ -78,7 +79,12 @@ async function avroEncoderFor(topic: string, record: string): Promise<AvroEncode
 const monthOf = (i: number): number => (Math.floor(i / PARTITIONS) % 2 === 0 ? JAN_31 : FEB_1);
 
 /** `count` valid RequestEvents on requests.valid; each partition's alternate 31 January and 1 February. */
-async function produceEvents(prefix: string, count: number, tag: string): Promise<void> {
+async function produceEvents(
+  prefix: string,
+  count: number,
+  tag: string,
+  statusOf: (i: number) => number = () => 200,
+): Promise<void> {
   const topic = `${prefix}requests.valid`;
   const encoder = await avroEncoderFor(topic, 'RequestEvent');
   const records: TestRecord[] = Array.from({ length: count }, (_, i) => {
@@ -89,7 +95,7 @@ async function produceEvents(prefix: string, count: number, tag: string): Promis
       service: 'svc',
       endpoint: '/x',
       method: 'GET',
-      status: 200,
+      status: statusOf(i),
       latency_ms: 1.5,
       bytes_out: 10,
       customer_id: 'c',
@@ -276,6 +282,79 @@ describe('the ClickHouse sink resuming (real broker, registry, embedded ClickHou
     await first.stop();
     await second.stop();
     expect(await counts(tag)).toBe('1000/1000');
+  });
+
+  // Issue 9 finding 9: the store's refusals are in the ledger's done entry, so a copy that died between
+  // the insert and the commit leaves the next owner what it needs to dead-letter the row, once.
+  it('dead-letters a row only ClickHouse refuses exactly once when the copy died between the insert and the commit', async () => {
+    const prefix = uniquePrefix('resume');
+    const tag = `${prefix}refused`;
+    await topicsFor(prefix);
+    // The sink's own checks pass status 418; only the table's constraint refuses it (VIOLATED_CONSTRAINT).
+    await handle.client.command({
+      query: 'ALTER TABLE requests ADD CONSTRAINT no_teapots CHECK status != 418',
+    });
+    onTestFinished(async () => {
+      await handle.client.command({ query: 'ALTER TABLE requests DROP CONSTRAINT no_teapots' });
+    });
+    await produceEvents(prefix, 200, tag, (i) => (i === 101 ? 418 : 200));
+    let crashed = false;
+    const crashing = await startSinkCopy({
+      ...copyOf(prefix, '0'),
+      wrap: (real) =>
+        wrapConnector(real, {
+          recordBatches: async (state, writer, entries) => {
+            await real.recordBatches(state, writer, entries);
+            if (crashed || state !== 'done' || !entries.some((entry) => entry.rejected.length > 0)) return;
+            crashed = true;
+            throw new TributaryError(
+              'TRIBUTARY_SINK_WRITE_FAILED',
+              'died after the insert, before the commit',
+            );
+          },
+        }),
+    });
+    await expect(crashing.running).rejects.toThrow('died after the insert');
+    await crashing.close();
+    const restarted = await startSinkCopy(copyOf(prefix, '0'));
+    await caughtUp(prefix);
+    await restarted.stop();
+    const deadLetters = await readTopic(brokers, `${prefix}requests.dlq`, PARTITIONS);
+    expect({ crashed, rows: await counts(tag), deadLetters: deadLetters.map((d) => d.key) }).toEqual({
+      crashed: true,
+      rows: '199/199',
+      deadLetters: [`${tag}-101`],
+    });
+  });
+
+  // Regression (issue 9, the broker-SIGKILL fault case): a commit resumed across a broker restart met a
+  // transaction the coordinator had timed out; the fence stopped the sink though no twin existed.
+  it('resumes from what the store holds when the coordinator fenced a commit on its transaction timeout', async () => {
+    const prefix = uniquePrefix('resume');
+    const tag = `${prefix}fence`;
+    await topicsFor(prefix);
+    // One row the sink dead-letters (a status no UInt16 holds), so the fenced commit carried a dead
+    // letter: it is sent once.
+    await produceEvents(prefix, 1000, tag, (i) => (i === 7 ? -5 : 200));
+    let producer: CommitOutlivesTimeout | undefined;
+    const copy = await startSinkCopy({
+      ...copyOf(prefix, '0'),
+      maxBatchRows: 200,
+      transactionTimeoutMs: 3000,
+      // Held past the 3 s timeout and the broker's 10 s sweep of timed-out transactions.
+      producer: (settings, options) => (producer = new CommitOutlivesTimeout(settings, options, 1, 16_000)),
+    });
+    const stopped = copy.running.then(() => {
+      throw new Error('the sink loop returned');
+    });
+    await Promise.race([caughtUp(prefix), stopped]);
+    await copy.stop();
+    const deadLetters = await readTopic(brokers, `${prefix}requests.dlq`, PARTITIONS);
+    expect({
+      heldCommit: producer?.heldCommitError,
+      rows: await counts(tag),
+      deadLetters: deadLetters.map((d) => d.key),
+    }).toEqual({ heldCommit: 'TRIBUTARY_KAFKA_FENCED', rows: '999/999', deadLetters: [`${tag}-7`] });
   });
 
   it('refills a target table that was truncated', async () => {

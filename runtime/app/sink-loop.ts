@@ -6,7 +6,7 @@
 // part; a store that refuses writes pauses consumption until it takes them again.
 import { TributaryError, isTributaryError } from '../errors.ts';
 import type { InputConsumer, Message, TopicPartitionOffset, TransactionalProducer } from '../kafka/index.ts';
-import { replaceableAfterFailedAbort } from '../kafka/index.ts';
+import { replaceableAfterFailedAbort, sleep } from '../kafka/index.ts';
 import type { HealthStatus, Logger } from '../observability/index.ts';
 import { deadLetterFor, mergePositions } from './sink-commit-records.ts';
 import { StoreGate } from './sink-store-gate.ts';
@@ -14,11 +14,12 @@ import type { BatchLimits } from './sink-batch.ts';
 import { PendingBatch, dedupToken } from './sink-batch.ts';
 import { faultPoint } from '../testing/fault-points.ts';
 import type { SinkCodecs } from './sink-codecs.ts';
-import type { SinkConnector, SinkPartition } from './sink-definition.ts';
+import type { SinkConnector } from './sink-definition.ts';
 import type { SinkMetrics } from './sink-metrics.ts';
 import type { BoundTopic, FlushPlan, PartitionWrite } from './sink-flush.ts';
 import type { LedgerEntry, ResumePoint } from './sink-resume.ts';
-import { committedThrough, replayFetched, resumeFrom } from './sink-resume.ts';
+import { committedThrough, replayFetched } from './sink-resume.ts';
+import { syncAssignment } from './sink-partition-sync.ts';
 import {
   FlushAbandoned,
   REJECTED_BY_STORE_REASON,
@@ -43,7 +44,6 @@ export interface SinkLoopDeps {
   limits: BatchLimits & { maxRetryBackoffMs: number; maxMessageBytes: number };
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const POLL_STEP_MS = 200;
 
 export class SinkLoop {
@@ -155,72 +155,32 @@ export class SinkLoop {
     }
   }
 
-  /** After an assignment change: drop the batch, claim the partitions, learn what the store holds, seek. */
+  /** After an assignment change: drop the batch, then sync the new assignment (sink-partition-sync.ts). */
   private async syncIfRebalanced(): Promise<void> {
-    const { consumer, log } = this.deps;
-    const epoch = consumer.assignmentEpoch;
-    if (epoch === this.epoch) return;
+    const { consumer, connector, writer, bound, log } = this.deps;
+    if (consumer.assignmentEpoch === this.epoch) return;
     this.pending.clear();
-    const assignment = [...consumer.assignment];
-    let committed: TopicPartitionOffset[];
-    try {
-      // Rebalances are served meanwhile (see servingRebalances): a revoke must not wait for Kafka's answer.
-      committed = await consumer.servingRebalances(consumer.committed(assignment));
-    } catch (error) {
-      // Kafka's trouble, not the store's: back off and sync again, the store stays marked as it is.
-      if (!isTributaryError(error) || !error.retryable) throw error;
-      log.warn({ err: error }, 'could not read the committed offsets from Kafka; retrying');
-      await consumer.servingRebalances(sleep(Math.min(this.deps.limits.maxRetryBackoffMs, 1000)));
-      return;
-    }
-    if (consumer.assignmentEpoch !== epoch) return;
-    const synced = await this.resumePoints(committed);
-    // Never seek partitions a rebalance took meanwhile: the seek's fallback would assign them.
-    if (synced === undefined || consumer.assignmentEpoch !== epoch) return;
-    await consumer.seekTo(synced.positions);
-    if (consumer.assignmentEpoch !== epoch) return;
+    const retryBackoffMs = Math.min(this.deps.limits.maxRetryBackoffMs, 1000);
+    const synced = await syncAssignment({
+      consumer,
+      connector,
+      writer,
+      bound,
+      gate: this.gate,
+      log,
+      retryBackoffMs,
+    });
+    if (synced === undefined) return;
     this.points = synced.points;
-    this.committedAt = new Map(committed.map((c) => [partitionKeyOf(c.topic, c.partition), c.offset]));
-    this.epoch = epoch;
+    this.committedAt = synced.committedAt;
+    this.epoch = synced.epoch;
     // The consumer keeps its pause across rebalances; lift it if the store is back.
     this.gate.resumeIfPaused();
-    this.deps.metrics.assignedPartitions.set(assignment.length);
+    this.deps.metrics.assignedPartitions.set(synced.positions.length);
     log.info(
-      { partitions: assignment.length, positions: synced.positions },
+      { partitions: synced.positions.length, positions: synced.positions },
       "positions synced from the store's ledger",
     );
-  }
-
-  /** Claims the partitions and reads what the store holds; undefined (after a backoff) if it cannot. */
-  private async resumePoints(
-    committed: readonly TopicPartitionOffset[],
-  ): Promise<{ points: Map<string, ResumePoint>; positions: TopicPartitionOffset[] } | undefined> {
-    const { connector, bound, writer, log } = this.deps;
-    const partitions = committed.map((c): SinkPartition => ({
-      ...c,
-      target: bound.get(c.topic)?.binding.target ?? '',
-      committed: c.offset,
-    }));
-    let held: Awaited<ReturnType<SinkConnector['storedPartitions']>>;
-    try {
-      await connector.claim(writer, partitions);
-      held = await connector.storedPartitions(partitions);
-    } catch (error) {
-      if (!isTributaryError(error) || !error.retryable) throw error;
-      this.gate.markUnavailable(error);
-      log.warn({ err: error }, 'could not read positions from the store; retrying');
-      await this.deps.consumer.servingRebalances(sleep(Math.min(this.deps.limits.maxRetryBackoffMs, 1000)));
-      return undefined;
-    }
-    this.gate.markAvailable();
-    const points = new Map<string, ResumePoint>();
-    const positions = partitions.map((p): TopicPartitionOffset => {
-      const key = partitionKeyOf(p.topic, p.partition);
-      const { point, seek } = resumeFrom(held.get(key) ?? { rejected: [] }, p.committed);
-      points.set(key, point);
-      return { topic: p.topic, partition: p.partition, offset: seek };
-    });
-    return { points, positions };
   }
 
   /** Throws FlushAbandoned unless this copy holds the store's latest claim on the partitions. */
@@ -356,6 +316,18 @@ export class SinkLoop {
         await producer.sendOffsets(plan.nextOffsets, consumer.raw);
         await producer.commit();
       } catch (error) {
+        if (producer.fencedByTimeout(error)) {
+          // The coordinator's own fence: what a restart would do, in process. The store's ledger and
+          // Kafka's committed offsets say where each partition resumes, whichever way the commit ended.
+          this.deps.log.warn(
+            { err: error },
+            'the coordinator timed the transaction out (the broker was away longer than ' +
+              'transaction.timeout.ms); replacing the producer and resuming from what the store holds',
+          );
+          await producer.replaceAfterFatal();
+          this.epoch = -1;
+          throw new FlushAbandoned();
+        }
         // Retried only after an abort that worked; a failed abort or a fatal error stops the process,
         // whose restart fences this producer and resumes from the ledger.
         if (!isTributaryError(error) || !error.retryable) throw error;

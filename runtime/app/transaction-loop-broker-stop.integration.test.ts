@@ -21,6 +21,7 @@ import {
   waitForGroupCaughtUp,
 } from '../testing/kafka-test-kit.ts';
 import { committedRecords, startLoopCopy } from '../testing/loop-copy.ts';
+import { CommitOutlivesTimeout } from '../testing/commit-outlives-timeout.ts';
 import type { LoopCopy } from '../testing/loop-copy.ts';
 import { passthrough } from '../../processors/passthrough/passthrough.ts';
 
@@ -180,6 +181,39 @@ describe('a transaction the coordinator timed out while the batch failed', () =>
     await Promise.race([committedAll(copy, count), copy.finished]);
     expect(failure).toBeUndefined();
     expect(producer?.heldAt).toBeDefined();
+    await copy.stop();
+    const seen = await outputCounts(prefix);
+    expect(seen.size).toBe(count);
+    expect([...seen.values()].every((n) => n === 1)).toBe(true);
+  }, 180_000);
+});
+
+// Regression (issue 9, the broker-SIGKILL fault case): a commit resumed across a broker restart met a
+// transaction the coordinator had timed out meanwhile; 'Failed to end transaction: fenced' stopped the
+// copy (exit 3) though no twin existed.
+describe('a commit the coordinator fenced on its transaction timeout', () => {
+  it('replaces the producer, restores from what Kafka holds and carries on: no exit, exact', async () => {
+    const count = 2000;
+    const prefix = await passthroughInput('commitfence', count);
+    let producer: CommitOutlivesTimeout | undefined;
+    const copy = await startLoopCopy({
+      ...copyOptions(prefix),
+      // Held past the 3 s timeout and the broker's 10 s sweep of timed-out transactions.
+      producer: (settings, options) =>
+        (producer = new CommitOutlivesTimeout(
+          { ...settings, transactionTimeoutMs: 3000 },
+          options,
+          3,
+          16_000,
+        )),
+    });
+    let failure: unknown;
+    copy.finished.catch((error: unknown) => (failure = error));
+    await Promise.race([committedAll(copy, count), copy.finished]);
+    expect({ failure, heldCommit: producer?.heldCommitError }).toEqual({
+      failure: undefined,
+      heldCommit: 'TRIBUTARY_KAFKA_FENCED',
+    });
     await copy.stop();
     const seen = await outputCounts(prefix);
     expect(seen.size).toBe(count);

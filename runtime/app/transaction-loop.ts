@@ -187,12 +187,14 @@ export class TransactionLoop {
 
   /** Restores state of newly assigned partitions before any of their records is handled. */
   private async syncState(): Promise<void> {
+    if (this.deps.env.state === undefined) return;
+    await this.deps.env.state.sync(this.assignedInputPartitions());
+  }
+
+  private assignedInputPartitions(): number[] {
     const { env, consumer, definition } = this.deps;
-    if (env.state === undefined) return;
     const inputTopic = env.config.topicPrefix + definition.input.topic;
-    await env.state.sync(
-      consumer.assignment.filter((tp) => tp.topic === inputTopic).map((tp) => tp.partition),
-    );
+    return consumer.assignment.filter((tp) => tp.topic === inputTopic).map((tp) => tp.partition);
   }
 
   private async produceAll(result: BatchResult): Promise<void> {
@@ -226,9 +228,11 @@ export class TransactionLoop {
    * offsets, so the next consume can never start past records no transaction committed.
    */
   private async recover(error: unknown): Promise<void> {
-    const { producer, consumer, log } = this.deps;
-    this.deps.env.state?.rollback();
-    this.deps.env.time?.rollback(this.deps.env.now());
+    const { producer, consumer, log, env } = this.deps;
+    // Sampled before the abort ends the transaction: the coordinator's fence is not a twin's.
+    const fencedByTimeout = producer.fencedByTimeout(error);
+    env.state?.rollback();
+    env.time?.rollback(env.now());
     consumer.markPositionUncommitted();
     try {
       await producer.abort(); // throws only fatal errors (the producer's contract)
@@ -236,7 +240,7 @@ export class TransactionLoop {
       // Only the abort itself failed for good: the batch's commit never went out or was refused
       // (abortable), so its transaction cannot have committed and a new instance may take over. After a
       // fatal commit the outcome is unknown: stop, and the restart restores state from the changelogs.
-      if (!replaceableAfterFailedAbort(abortError, error)) throw classify(abortError);
+      if (!fencedByTimeout && !replaceableAfterFailedAbort(abortError, error)) throw classify(abortError);
       log.warn(
         { err: abortError },
         'the producer failed for good while aborting (or its transaction timed out on the coordinator); ' +
@@ -244,7 +248,19 @@ export class TransactionLoop {
       );
       await producer.replaceAfterFatal();
     }
-    const recovery = recoveryFor(error);
+    if (fencedByTimeout) {
+      // What a restart would do, in process: state and event time come back from the changelogs and
+      // the position from the committed offsets, so it holds whichever way the transaction ended.
+      const partitions = this.assignedInputPartitions();
+      env.state?.release(partitions);
+      env.time?.release(partitions);
+      log.warn(
+        { err: error, partitions },
+        'the coordinator timed the transaction out (the broker was away longer than transaction.timeout.ms); ' +
+          'replaced the producer, restoring state from the changelogs and rewinding',
+      );
+    }
+    const recovery = fencedByTimeout ? 'back-off-and-rewind' : recoveryFor(error);
     if (recovery === 'stop') throw classify(error);
     if (recovery === 'rewind') {
       log.info(

@@ -41,6 +41,9 @@ export function consumerConfig(settings: ConsumerSettings): ConsumerConfig {
   };
 }
 
+/** librdkafka's default transaction.timeout.ms is 60 s; 30 s bounds how long a dead copy blocks readers. */
+export const DEFAULT_TRANSACTION_TIMEOUT_MS = 30_000;
+
 export interface ProducerSettings {
   brokers: string;
   clientId: string;
@@ -64,7 +67,7 @@ export function producerConfig(settings: ProducerSettings): ProducerConfig {
   };
   if (settings.transactionalId !== undefined) {
     config['transactional.id'] = settings.transactionalId;
-    config['transaction.timeout.ms'] = settings.transactionTimeoutMs ?? 30_000;
+    config['transaction.timeout.ms'] = settings.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS;
   }
   return config;
 }

@@ -15,6 +15,7 @@ import { sleep } from './backoff.ts';
 const OFFSET_BEGINNING = -2;
 // How often servingRebalances polls while records keep arriving (they are dropped, so no hurry).
 const SERVE_STEP_MS = 100;
+const END_QUERY_TIMEOUT_MS = 5000;
 
 export interface InputConsumerOptions {
   /** How long one committed-offsets or seek call may wait for the broker. Default 30 000. */
@@ -65,6 +66,9 @@ export class InputConsumer {
   /** Partitions this consumer paused in librdkafka and has not resumed since, assigned or not. */
   private readonly pausedInLibrdkafka = new Map<string, TopicPartition>();
   private readonly lagByPartition = new Map<string, number>();
+  /** Last stable offset per assigned `topic/partition` as the broker answered it (see refreshEnds). */
+  private readonly endsFromBroker = new Map<string, number>();
+  private refreshingEnds = false;
   private readonly listeners: RebalanceListener[] = [];
   private readonly lagListeners: Array<(lag: ReadonlyMap<string, number>) => void> = [];
   private readonly operationTimeoutMs: number;
@@ -243,6 +247,43 @@ export class InputConsumer {
     if (targets.size > 0) this.raw.resume([...targets.values()].map((tp) => ({ ...tp })));
   }
 
+  /** positions(), or none while the client is closing (the binding throws ERR__STATE then). */
+  private positionsIfOpen(): Map<string, number> {
+    try {
+      return this.positions();
+    } catch {
+      return new Map();
+    }
+  }
+
+  /**
+   * Asks the broker for each assigned partition's end, one request round at a time. A read_committed
+   * consumer's ListOffsets carries its isolation level (rdkafka_request.c), so the answer is the last
+   * stable offset, not the high watermark: records of an open transaction are not counted as lag.
+   */
+  private refreshEnds(): void {
+    if (this.refreshingEnds || this.assigned.length === 0 || !this.raw.isConnected()) return;
+    this.refreshingEnds = true;
+    const epoch = this.epoch;
+    const queries = this.assigned.map(
+      ({ topic, partition }) =>
+        new Promise<void>((resolve) => {
+          // A failed query (broker down, client closing) leaves the last answer: it can only understate
+          // the lag. The binding throws instead of calling back once the client is disconnecting.
+          try {
+            this.raw.queryWatermarkOffsets(topic, partition, END_QUERY_TIMEOUT_MS, (error, offsets) => {
+              if (!error && epoch === this.epoch && offsets.highOffset >= 0)
+                this.endsFromBroker.set(partitionKey(topic, partition), offsets.highOffset);
+              resolve();
+            });
+          } catch {
+            resolve();
+          }
+        }),
+    );
+    void Promise.all(queries).finally(() => (this.refreshingEnds = false));
+  }
+
   private pauseInLibrdkafka(partitions: readonly TopicPartition[]): void {
     if (partitions.length === 0) return;
     for (const tp of partitions) this.pausedInLibrdkafka.set(partitionKey(tp.topic, tp.partition), tp);
@@ -270,6 +311,7 @@ export class InputConsumer {
       this.joined = true;
       this.assigned = partitions.map(({ topic, partition }) => ({ topic, partition }));
       this.lagByPartition.clear();
+      this.endsFromBroker.clear();
       // The binding assigns right after this event; an application pause set now survives the assign.
       if (this.pausedMode) this.pauseInLibrdkafka(this.assigned);
       for (const listener of this.listeners) listener.onAssigned?.(this.assigned);
@@ -277,6 +319,7 @@ export class InputConsumer {
       const revoked = this.assigned;
       this.assigned = [];
       this.lagByPartition.clear();
+      this.endsFromBroker.clear();
       for (const listener of this.listeners) listener.onRevoked?.(revoked);
     }
   }
@@ -296,6 +339,14 @@ export class InputConsumer {
         if (owned.has(key) && lag !== undefined) this.lagByPartition.set(key, lag);
       }
     }
+    // The fetcher's view is stale for a partition it does not fetch (paused, or stuck): the broker's
+    // last stable offset against our position still shows the records waiting there.
+    for (const [key, position] of this.positionsIfOpen()) {
+      const end = this.endsFromBroker.get(key);
+      if (end !== undefined && end - position > (this.lagByPartition.get(key) ?? 0))
+        this.lagByPartition.set(key, end - position);
+    }
+    this.refreshEnds();
     for (const listener of this.lagListeners) listener(this.lagByPartition);
   }
 }

@@ -6,7 +6,7 @@ import type { MessageHeader, RdKafkaConsumer, RdKafkaProducer, TopicPartitionOff
 import { ERR, Producer, call, toTributaryError } from './librdkafka.ts';
 import { nextBackoffMs, sleep } from './backoff.ts';
 import type { ProducerSettings } from './client-config.ts';
-import { producerConfig } from './client-config.ts';
+import { DEFAULT_TRANSACTION_TIMEOUT_MS, producerConfig } from './client-config.ts';
 
 export interface OutgoingMessage {
   topic: string;
@@ -45,6 +45,8 @@ export class TransactionalProducer {
   private readonly log: Logger | undefined;
   private readonly operationTimeoutMs: number;
   private inTransaction = false;
+  /** When the open transaction began (Date.now()). */
+  private beganAt = 0;
 
   constructor(
     private readonly settings: ProducerSettings & { transactionalId: string },
@@ -73,6 +75,20 @@ export class TransactionalProducer {
       throw asFatal(error, 'beginTransaction');
     }
     this.inTransaction = true;
+    this.beganAt = Date.now();
+  }
+
+  /**
+   * Whether `error` is the coordinator's own fence, not a twin's: the call failed as fenced while the
+   * transaction had been open longer than transaction.timeout.ms (a broker away for longer than that),
+   * so the coordinator aborted it on its timeout and bumped the epoch. A twin fences a young one. The
+   * caller replaces the producer and rebuilds from what Kafka (or the store) holds, which is right
+   * whichever way the transaction ended.
+   */
+  fencedByTimeout(error: unknown): boolean {
+    if (!(error instanceof TributaryError) || error.code !== 'TRIBUTARY_KAFKA_FENCED') return false;
+    const timeoutMs = this.settings.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS;
+    return this.inTransaction && Date.now() - this.beganAt > timeoutMs;
   }
 
   /** Enqueues one message; waits while librdkafka's local queue is full instead of failing. */

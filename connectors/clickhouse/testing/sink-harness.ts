@@ -2,7 +2,7 @@
 // registry and embedded ClickHouse: each copy has its own group clients and sink loop over one shared
 // ClickHouse client; a test may wrap the connector to stop a copy at a chosen point (a crash).
 import { InputConsumer, TransactionalProducer, groupClientSettings } from '../../../runtime/kafka/index.ts';
-import type { ConsumerSettings } from '../../../runtime/kafka/index.ts';
+import type { ConsumerSettings, TransactionalProducerOptions } from '../../../runtime/kafka/index.ts';
 import { boundTopics } from '../../../runtime/app/run-sink.ts';
 import { buildSinkCodecs } from '../../../runtime/app/sink-codecs.ts';
 import { SinkLoop } from '../../../runtime/app/sink-loop.ts';
@@ -28,6 +28,12 @@ export interface SinkCopySettings {
   /** Replaces the consumer (e.g. a subclass that stops the broker at a chosen call). */
   consumer?: (settings: ConsumerSettings) => InputConsumer;
   sessionTimeoutMs?: number;
+  transactionTimeoutMs?: number;
+  /** Replaces the producer (e.g. a subclass that holds a commit past the transaction timeout). */
+  producer?: (
+    settings: ConstructorParameters<typeof TransactionalProducer>[0],
+    options: TransactionalProducerOptions,
+  ) => TransactionalProducer;
 }
 
 export interface SinkCopy {
@@ -66,11 +72,14 @@ export async function startSinkCopy(settings: SinkCopySettings): Promise<SinkCop
     group: `${settings.prefix}clickhouse-sink`,
     instanceId: settings.instanceId,
     sessionTimeoutMs: settings.sessionTimeoutMs ?? 10_000,
-    transactionTimeoutMs: 60_000,
+    transactionTimeoutMs: settings.transactionTimeoutMs ?? 60_000,
     log,
   });
   const consumer = (settings.consumer ?? ((s) => new InputConsumer(s)))(clients.consumer);
-  const producer = new TransactionalProducer(clients.producer, clients.producerOptions);
+  const producer = (settings.producer ?? ((s, o) => new TransactionalProducer(s, o)))(
+    clients.producer,
+    clients.producerOptions,
+  );
   await producer.connect();
   await consumer.connect([...bound.keys()], 100);
   const metrics = new SinkMetrics('clickhouse-sink');
