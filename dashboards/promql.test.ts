@@ -1,7 +1,7 @@
 // The PromQL reader on the dashboards' own kinds of expression, and the check against a real process's
 // metrics registry (the one every processor serves on /metrics).
 import { describe, expect, it } from 'vitest';
-import { ProcessorMetrics } from '../runtime/observability/metrics.ts';
+import { ProcessorMetrics } from '../runtime/app/processor/processor-metrics.ts';
 import { checkPromQl, metricUses } from './promql.ts';
 import type { DashboardFile } from './dashboard-files.ts';
 

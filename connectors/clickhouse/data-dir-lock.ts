@@ -1,5 +1,5 @@
 // One process owns an embedded ClickHouse data directory at a time: a lock holding the owner's pid (and
-// where its query endpoint answers), taken with atomic file operations (runtime/app/exclusive-claim.ts),
+// where its query endpoint answers), taken with atomic file operations (runtime/app/host/exclusive-claim.ts),
 // so two processes can never both take it, nor one read it half written. A dead owner's lock is taken over.
 import { TributaryError, claimOwner, tryClaim } from '../../runtime/index.ts';
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBrokerCertificates, makeCertificateAuthority } from '../../infra/stack/secure-listener.ts';
-import { EXIT_BAD_CONFIG, exitCodeFor } from '../../runtime/app/process-lifecycle.ts';
+import { EXIT_BAD_CONFIG, exitCodeFor } from '../../runtime/app/host/process-lifecycle.ts';
 import { isTributaryError } from '../../runtime/index.ts';
 import { openClickHouse } from './connection.ts';
 import type { ClickHouseSettings } from './config.ts';

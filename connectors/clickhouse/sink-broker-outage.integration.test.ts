@@ -17,7 +17,7 @@ import { cacheDir } from '../../infra/stack/paths.ts';
 import { openClickHouse } from './connection.ts';
 import type { ClickHouseHandle } from './connection.ts';
 import { migrate } from './migrations.ts';
-import { livenessOf } from '../../runtime/app/run-sink.ts';
+import { livenessOf } from '../../runtime/app/sink/run-sink.ts';
 import { startSinkCopy, wrapConnector } from './testing/sink-harness.ts';
 import { countRequests, produceRequestEvents } from './testing/request-events.ts';
 

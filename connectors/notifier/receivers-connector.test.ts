@@ -8,7 +8,7 @@ import type { AlertEvent, SinkWriteRequest } from '../../runtime/index.ts';
 import { idempotencyKey } from './payloads.ts';
 import { Receiver } from './receiver.ts';
 import { AnsweredKeys, ReceiversConnector } from './receivers-connector.ts';
-import { resumeFrom } from '../../runtime/app/sink-resume.ts';
+import { resumeFrom } from '../../runtime/app/sink/sink-resume.ts';
 import { startFakeReceiver } from './testing/fake-receiver.ts';
 import type { FakeReceiver } from './testing/fake-receiver.ts';
 import { episodeEdges } from './testing/alert-events.ts';

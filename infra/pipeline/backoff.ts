@@ -13,7 +13,7 @@ export interface BackoffPolicy {
 
 export const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 1000, maxMs: 30_000, resetAfterMs: 60_000 };
 
-/** Why a copy ended, from its exit code or signal (codes as in runtime/app/run-processor.ts). */
+/** Why a copy ended, from its exit code or signal (codes as in runtime/app/host/process-lifecycle.ts). */
 export type ExitKind = 'clean' | 'failed' | 'bad-config' | 'fenced' | 'killed';
 
 const EXIT_BAD_CONFIG = 2;

@@ -1,4 +1,4 @@
-export { defineProcessor, bytes, avro } from './definition.ts';
+export { defineProcessor, bytes, avro } from './processor/definition.ts';
 export type {
   AnyProcessorDefinition,
   ProcessorDefinition,
@@ -16,20 +16,20 @@ export type {
   TableDeclaration,
   TableView,
   EventTimeDeclaration,
-} from './definition.ts';
-export { checkDefinition, declaredOutcomes, openResources } from './definition-checks.ts';
+} from './processor/definition.ts';
+export { checkDefinition, declaredOutcomes, openResources } from './processor/definition-checks.ts';
 export {
   processBatch,
   fitDeadLetter,
   DEAD_LETTER_OUTPUT,
   UNDECODABLE_REASON,
   OUTPUT_TOO_LARGE_REASON,
-} from './batch.ts';
-export type { RawRecord, DeadLetterValue, BatchResult, BatchCodecs } from './batch.ts';
-export { buildCodecs } from './codecs.ts';
-export { tryClaim, claimOwner } from './exclusive-claim.ts';
-export type { Claim, ClaimContent, ClaimResult } from './exclusive-claim.ts';
-export { topicResolver, changelogTopicFor } from './processor-topics.ts';
+} from './processor/batch.ts';
+export type { RawRecord, DeadLetterValue, BatchResult, BatchCodecs } from './processor/batch.ts';
+export { buildCodecs } from './processor/codecs.ts';
+export { tryClaim, claimOwner } from './host/exclusive-claim.ts';
+export type { Claim, ClaimContent, ClaimResult } from './host/exclusive-claim.ts';
+export { topicResolver, changelogTopicFor } from './processor/processor-topics.ts';
 export {
   runProcessor,
   loadProcessorConfig,
@@ -37,8 +37,8 @@ export {
   EXIT_FAILED,
   EXIT_BAD_CONFIG,
   EXIT_FENCED,
-} from './run-processor.ts';
-export { defineSink, sinkConfigShape } from './sink-definition.ts';
+} from './processor/run-processor.ts';
+export { defineSink, sinkConfigShape } from './sink/sink-definition.ts';
 export type {
   AnySinkDefinition,
   SinkBinding,
@@ -50,8 +50,8 @@ export type {
   SinkRecord,
   SinkRow,
   SinkWriteRequest,
-} from './sink-definition.ts';
-export { runSink, loadSinkConfig, boundTopics } from './run-sink.ts';
-export { dedupToken, PendingBatch } from './sink-batch.ts';
-export { REJECTED_BY_STORE_REASON } from './sink-flush.ts';
-export type { LedgerEntry, StoredPartition } from './sink-resume.ts';
+} from './sink/sink-definition.ts';
+export { runSink, loadSinkConfig, boundTopics } from './sink/run-sink.ts';
+export { dedupToken, PendingBatch } from './sink/sink-batch.ts';
+export { REJECTED_BY_STORE_REASON } from './sink/sink-flush.ts';
+export type { LedgerEntry, StoredPartition } from './sink/sink-resume.ts';

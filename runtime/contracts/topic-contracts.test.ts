@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { TributaryError } from '../errors.ts';
 import { loadSchemas } from '../serde/schema-loader.ts';
-import { avro, bytes, defineProcessor } from '../app/definition.ts';
-import { defineSink } from '../app/sink-definition.ts';
+import { avro, bytes, defineProcessor } from '../app/processor/definition.ts';
+import { defineSink } from '../app/sink/sink-definition.ts';
 import { mergeContracts, processorContracts, sinkContracts } from './topic-contracts.ts';
 
 const schemas = loadSchemas();

@@ -3,10 +3,10 @@
 import { TributaryError } from '../errors.ts';
 import { valueSubject } from '../serde/registry.ts';
 import type { LoadedSchema } from '../serde/schema-loader.ts';
-import type { AnyProcessorDefinition, ValueCodec } from '../app/definition.ts';
-import type { AnySinkDefinition } from '../app/sink-definition.ts';
-import { boundTopics } from '../app/run-sink.ts';
-import { DEAD_LETTER_SCHEMA } from '../app/codecs.ts';
+import type { AnyProcessorDefinition, ValueCodec } from '../app/processor/definition.ts';
+import type { AnySinkDefinition } from '../app/sink/sink-definition.ts';
+import { boundTopics } from '../app/sink/run-sink.ts';
+import { DEAD_LETTER_SCHEMA } from '../app/processor/codecs.ts';
 
 export interface Contract {
   /** Physical topic (with the prefix). */

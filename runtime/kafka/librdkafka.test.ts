@@ -2,7 +2,7 @@
 // (a record over the size limit, an authorization failure) aborted and retried the batch forever.
 import { describe, expect, it } from 'vitest';
 import { ERR, kafkaErrorCode, toTributaryError } from './librdkafka.ts';
-import { EXIT_BAD_CONFIG, exitCodeFor } from '../app/process-lifecycle.ts';
+import { EXIT_BAD_CONFIG, exitCodeFor } from '../app/host/process-lifecycle.ts';
 
 function clientError(code: number, flags: Record<string, boolean> = {}): Error {
   return Object.assign(new Error(`librdkafka error ${code}`), { code, ...flags });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ProcessorMetrics, createLogger } from '../observability/index.ts';
+import { createLogger } from '../observability/index.ts';
+import { ProcessorMetrics } from '../app/processor/processor-metrics.ts';
 import { StateManager } from './state-manager.ts';
 import type { ChangelogReader } from './state-manager.ts';
 import { recentIds } from './declarations.ts';

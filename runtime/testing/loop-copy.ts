@@ -2,15 +2,15 @@
 // test can reach into its clients (a consumer whose consume spans a rebalance, a producer whose commit
 // meets a stopped broker) while everything else is the production loop.
 import { createLogger } from '../observability/index.ts';
-import { ProcessorMetrics } from '../observability/index.ts';
+import { ProcessorMetrics } from '../app/processor/processor-metrics.ts';
 import { InputConsumer, TransactionalProducer, groupClientSettings } from '../kafka/index.ts';
-import type { AnyProcessorDefinition } from '../app/definition.ts';
-import { buildCodecs } from '../app/codecs.ts';
-import { topicResolver } from '../app/processor-topics.ts';
-import { loadProcessorConfig } from '../app/run-processor.ts';
+import type { AnyProcessorDefinition } from '../app/processor/definition.ts';
+import { buildCodecs } from '../app/processor/codecs.ts';
+import { topicResolver } from '../app/processor/processor-topics.ts';
+import { loadProcessorConfig } from '../app/processor/run-processor.ts';
 import type { ConsumerSettings, TransactionalProducerOptions } from '../kafka/index.ts';
-import { TransactionLoop } from '../app/transaction-loop.ts';
-import type { TransactionLoopDeps } from '../app/transaction-loop.ts';
+import { TransactionLoop } from '../app/processor/transaction-loop.ts';
+import type { TransactionLoopDeps } from '../app/processor/transaction-loop.ts';
 import { InMemorySchemaRegistry } from './in-memory-schema-registry.ts';
 
 export interface LoopCopyOptions {
@@ -30,6 +30,8 @@ export interface LoopCopyOptions {
 }
 
 export interface LoopCopy {
+  /** The topic prefix it runs under. */
+  prefix: string;
   loop: TransactionLoop;
   consumer: InputConsumer;
   producer: TransactionalProducer;
@@ -88,6 +90,7 @@ export async function startLoopCopy(options: LoopCopyOptions): Promise<LoopCopy>
   const finished = loop.run();
   finished.catch(() => undefined); // observed through stop() or by the test
   return {
+    prefix,
     loop,
     consumer,
     producer,

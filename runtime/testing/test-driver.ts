@@ -11,8 +11,8 @@ import type {
   ValueOf,
 } from '../app/index.ts';
 import { buildCodecs, loadProcessorConfig, processBatch, topicResolver } from '../app/index.ts';
-import type { BatchEnvironment, BatchCodecs, BatchResult } from '../app/batch.ts';
-import { checkDefinition, openResources, undeclared } from '../app/definition-checks.ts';
+import type { BatchEnvironment, BatchCodecs, BatchResult } from '../app/processor/batch.ts';
+import { checkDefinition, openResources, undeclared } from '../app/processor/definition-checks.ts';
 import type { ConfigShape } from '../config/index.ts';
 import { createLogger } from '../observability/index.ts';
 import type { Logger } from '../observability/index.ts';

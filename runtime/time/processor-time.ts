@@ -2,7 +2,7 @@
 // the `watermarks` store a processor with a timer persists its progress in, and the metrics.
 import { Counter, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
-import type { AnyProcessorDefinition } from '../app/definition.ts';
+import type { AnyProcessorDefinition } from '../app/processor/definition.ts';
 import type { Logger } from '../observability/index.ts';
 import { keyedStore } from '../state/index.ts';
 import type { KeyedStore, StateManager, StoreDeclaration } from '../state/index.ts';

@@ -16,7 +16,7 @@ import {
   valueSubject,
 } from '../../runtime/serde/index.ts';
 import type { AlertEvent } from '../../runtime/index.ts';
-import type { DeadLetterValue } from '../../runtime/app/batch.ts';
+import type { DeadLetterValue } from '../../runtime/app/processor/batch.ts';
 import {
   deleteTopicsWithPrefix,
   produceRecords,

@@ -3,10 +3,10 @@
 // ClickHouse client; a test may wrap the connector to stop a copy at a chosen point (a crash).
 import { InputConsumer, TransactionalProducer, groupClientSettings } from '../../../runtime/kafka/index.ts';
 import type { ConsumerSettings, TransactionalProducerOptions } from '../../../runtime/kafka/index.ts';
-import { boundTopics } from '../../../runtime/app/run-sink.ts';
-import { buildSinkCodecs } from '../../../runtime/app/sink-codecs.ts';
-import { SinkLoop } from '../../../runtime/app/sink-loop.ts';
-import { SinkMetrics } from '../../../runtime/app/sink-metrics.ts';
+import { boundTopics } from '../../../runtime/app/sink/run-sink.ts';
+import { buildSinkCodecs } from '../../../runtime/app/sink/sink-codecs.ts';
+import { SinkLoop } from '../../../runtime/app/sink/sink-loop.ts';
+import { SinkMetrics } from '../../../runtime/app/sink/sink-metrics.ts';
 import type { SinkConnector } from '../../../runtime/index.ts';
 import { createLogger } from '../../../runtime/index.ts';
 import { HttpSchemaRegistry } from '../../../runtime/serde/index.ts';

@@ -1,0 +1,240 @@
+// The transaction loop's recovery against the real broker: a rewind that fails after an abort, a rewind
+// that never succeeds, and a batch whose consume spans a real rebalance (a second copy joining).
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { TributaryError, bytes, defineProcessor } from '../../index.ts';
+import { InputConsumer } from '../../kafka/index.ts';
+import type { ConsumerSettings, Message } from '../../kafka/index.ts';
+import { committedTotal } from '../../kafka/index.ts';
+import {
+  createTopics,
+  produceRecords,
+  readTopic,
+  uniquePrefix,
+  waitForGroupCaughtUp,
+} from '../../testing/kafka-test-kit.ts';
+import { committedTransactions, startLoopCopy } from '../../testing/loop-copy.ts';
+import type { LoopCopy } from '../../testing/loop-copy.ts';
+import { passthrough } from '../../../processors/passthrough/passthrough.ts';
+import { CommittedOffsetsUnavailable, eventually } from '../../testing/committed-offsets-unavailable.ts';
+
+const brokers = inject('brokers');
+const PARTITIONS = 4;
+const copies: LoopCopy[] = [];
+
+afterEach(async () => {
+  await Promise.allSettled(copies.splice(0).map((copy) => copy.stop()));
+});
+
+/** Copies its input like passthrough, but the first time it meets `failOnKey` a dependency is down. */
+function flakyCopier(failOnKey: string) {
+  let failed = false;
+  return defineProcessor({
+    name: 'flaky',
+    description: 'passthrough that fails one batch with a transient error',
+    input: { topic: 'flaky.in', value: bytes() },
+    outputs: { copied: { topic: 'flaky.out', value: bytes() } },
+    config: {},
+    handle(record, ctx) {
+      if (!failed && record.key?.toString() === failOnKey) {
+        failed = true;
+        throw new TributaryError('TRIBUTARY_REGISTRY_UNAVAILABLE', 'injected: a dependency is down');
+      }
+      ctx.emit('copied', record.key, record.value, { timestamp: record.timestamp });
+    },
+  });
+}
+
+/** Its first `failures` rewinds fail as a coordinator outage would (a transient Kafka error). */
+class RewindFailing extends InputConsumer {
+  rewinds = 0;
+  constructor(
+    settings: ConsumerSettings,
+    private failures: number,
+  ) {
+    super(settings);
+  }
+
+  override async rewindToCommitted(): Promise<void> {
+    this.rewinds++;
+    if (this.failures-- > 0)
+      throw new TributaryError('TRIBUTARY_KAFKA_TRANSIENT', 'injected: committed offsets unavailable');
+    await super.rewindToCommitted();
+  }
+}
+
+async function topics(prefix: string, name: string): Promise<void> {
+  await createTopics(brokers, [
+    { name: `${prefix}${name}.in`, partitions: PARTITIONS, cleanupPolicy: 'delete' },
+    { name: `${prefix}${name}.out`, partitions: PARTITIONS, cleanupPolicy: 'delete' },
+  ]);
+}
+
+const keyed = (count: number): Array<{ key: string; value: string }> =>
+  Array.from({ length: count }, (_, i) => ({ key: `k${i}`, value: `v${i}` }));
+
+/** Output keys that are missing or appear more than once, against k0..k(count-1). */
+async function exactlyOnceProblems(
+  topic: string,
+  count: number,
+): Promise<{ missing: number; duplicated: number }> {
+  const seen = new Map<string, number>();
+  for (const record of await readTopic(brokers, topic, PARTITIONS))
+    seen.set(record.key ?? '', (seen.get(record.key ?? '') ?? 0) + 1);
+  let missing = 0;
+  for (let i = 0; i < count; i++) if (!seen.has(`k${i}`)) missing++;
+  const duplicated = [...seen.values()].reduce((sum, n) => sum + n - 1, 0);
+  return { missing, duplicated };
+}
+
+describe('transaction loop recovery', () => {
+  it('a failed rewind after an abort is not swallowed: the loop consumes again only once it succeeded', async () => {
+    const prefix = uniquePrefix('rewind');
+    await topics(prefix, 'flaky');
+    await produceRecords(brokers, `${prefix}flaky.in`, keyed(2000));
+    let consumer: RewindFailing | undefined;
+    const copy = await startLoopCopy({
+      brokers,
+      prefix,
+      instanceId: '0',
+      definition: flakyCopier('k700'),
+      maxBatchRecords: 100,
+      consumer: (settings) => (consumer = new RewindFailing(settings, 2)),
+    });
+    copies.push(copy);
+    await waitForGroupCaughtUp(brokers, `${prefix}flaky`, `${prefix}flaky.in`, 120_000);
+    await copy.stop();
+    expect(await exactlyOnceProblems(`${prefix}flaky.out`, 2000)).toEqual({ missing: 0, duplicated: 0 });
+    expect(consumer?.rewinds).toBe(3);
+  });
+
+  // Regression (issue 9, transaction-loop-broker-stop in CI): the rewind's retries never consumed, so
+  // librdkafka never handed the copy a revoke (a lost session, a copy joining) and the group waited on it.
+  it('a rewind retrying against an unreachable coordinator serves rebalances: a copy that joins gets partitions', async () => {
+    const prefix = uniquePrefix('rewindjoin');
+    await topics(prefix, 'flaky');
+    await produceRecords(brokers, `${prefix}flaky.in`, keyed(2000));
+    let stuck: CommittedOffsetsUnavailable | undefined;
+    const first = await startLoopCopy({
+      brokers,
+      prefix,
+      instanceId: '0',
+      definition: flakyCopier('k700'),
+      maxBatchRecords: 100,
+      consumer: (settings) => (stuck = new CommittedOffsetsUnavailable(settings)),
+    });
+    copies.push(first);
+    await eventually(() => (stuck?.failedReads ?? 0) > 0, 60_000, 'the first copy retries its rewind');
+    const second = await startLoopCopy({
+      brokers,
+      prefix,
+      instanceId: '1',
+      definition: flakyCopier('none'),
+      maxBatchRecords: 100,
+    });
+    copies.push(second);
+    try {
+      await eventually(
+        () => second.consumer.assignment.length > 0,
+        40_000,
+        'the joining copy gets partitions while the first cannot rewind',
+      );
+    } finally {
+      stuck?.makeAvailable();
+    }
+    await waitForGroupCaughtUp(brokers, `${prefix}flaky`, `${prefix}flaky.in`, 120_000);
+    await first.stop();
+    await second.stop();
+    expect(await exactlyOnceProblems(`${prefix}flaky.out`, 2000)).toEqual({ missing: 0, duplicated: 0 });
+  });
+
+  it('a rewind that never succeeds stops the loop with REWIND_FAILED, committing nothing past the abort', async () => {
+    const prefix = uniquePrefix('norewind');
+    await topics(prefix, 'flaky');
+    await produceRecords(brokers, `${prefix}flaky.in`, keyed(2000));
+    const copy = await startLoopCopy({
+      brokers,
+      prefix,
+      instanceId: '0',
+      definition: flakyCopier('k700'),
+      maxBatchRecords: 100,
+      consumer: (settings) => new RewindFailing(settings, Number.POSITIVE_INFINITY),
+      loop: { rewindGiveUpMs: 2000 },
+    });
+    copies.push(copy);
+    const outcome = await Promise.race([
+      copy.finished.then(
+        () => 'returned',
+        (error: unknown) => (error instanceof TributaryError ? error.code : String(error)),
+      ),
+      new Promise((resolve) => setTimeout(() => resolve('still running after 30 s'), 30_000)),
+    ]);
+    expect(outcome).toBe('TRIBUTARY_KAFKA_REWIND_FAILED');
+    const committed = await committedTotal(brokers, `${prefix}flaky`, `${prefix}flaky.in`);
+    const output = await readTopic(brokers, `${prefix}flaky.out`, PARTITIONS);
+    expect(committed).toBeLessThan(2000);
+    expect(output.length).toBe(committed);
+  });
+
+  it('a batch whose consume spans a rebalance is aborted, never committed under the new generation', async () => {
+    const prefix = uniquePrefix('span');
+    await topics(prefix, 'passthrough');
+    await produceRecords(brokers, `${prefix}passthrough.in`, keyed(4000));
+    let second: LoopCopy | undefined;
+    const spanning = (settings: ConsumerSettings): InputConsumer =>
+      new ConsumeSpanningRebalance(settings, async () => {
+        second = await startLoopCopy({ brokers, prefix, instanceId: '1', definition: passthrough });
+        copies.push(second);
+        return second;
+      });
+    copies.push(
+      await startLoopCopy({
+        brokers,
+        prefix,
+        instanceId: '0',
+        definition: passthrough,
+        maxBatchRecords: 500,
+        consumer: spanning,
+      }),
+    );
+    await waitForGroupCaughtUp(brokers, `${prefix}passthrough`, `${prefix}passthrough.in`, 120_000);
+    expect(second).toBeDefined();
+    await Promise.all(copies.splice(0).map((copy) => copy.stop()));
+    expect(await exactlyOnceProblems(`${prefix}passthrough.out`, 4000)).toEqual({
+      missing: 0,
+      duplicated: 0,
+    });
+  });
+});
+
+/**
+ * Its first non-empty consume keeps filling the batch while a second copy joins the group: it returns
+ * only after the revoke and the new assignment were handled and the second copy committed a batch, as a
+ * native consume that was filling the batch while the rebalance happened would.
+ */
+class ConsumeSpanningRebalance extends InputConsumer {
+  private spanned = false;
+
+  constructor(
+    settings: ConsumerSettings,
+    private readonly joinSecondCopy: () => Promise<LoopCopy>,
+  ) {
+    super(settings);
+  }
+
+  override async consumeBatch(maxRecords: number): Promise<Message[]> {
+    const epochAtStart = this.assignmentEpoch;
+    const batch = await super.consumeBatch(maxRecords);
+    if (this.spanned || batch.length === 0) return batch;
+    this.spanned = true;
+    const joining = this.joinSecondCopy();
+    let second: LoopCopy | undefined;
+    void joining.then((copy) => (second = copy));
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      const rebalanced = this.assignmentEpoch >= epochAtStart + 2;
+      if (rebalanced && second !== undefined && (await committedTransactions(second)) > 0) break;
+      batch.push(...(await super.consumeBatch(maxRecords)));
+    }
+    return batch;
+  }
+}

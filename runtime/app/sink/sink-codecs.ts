@@ -1,0 +1,89 @@
+// A sink's codecs, resolved once at start: one Avro decoder per bound topic (the binding's record as
+// reader schema) and one DeadLetter encoder per dead-letter topic (schema registered under its subject).
+import { DefinitionError, SerdeError, TributaryError } from '../../errors.ts';
+import {
+  AvroDecoder,
+  AvroEncoder,
+  SCHEMAS_DIR,
+  loadSchemas,
+  registerSchemas,
+  valueSubject,
+} from '../../serde/index.ts';
+import type { SchemaRegistry } from '../../serde/index.ts';
+import type { Logger } from '../../observability/index.ts';
+import type { DeadLetterValue } from '../processor/batch.ts';
+import { DEAD_LETTER_SCHEMA } from '../processor/codecs.ts';
+import type { SinkBinding } from './sink-definition.ts';
+
+export interface SinkCodecs {
+  /** Fetches the writer schemas a batch needs; REGISTRY_UNAVAILABLE is retryable. */
+  prepare(values: ReadonlyArray<{ topic: string; value: Buffer | null }>): Promise<void>;
+  /** Decodes one value of a bound topic; SerdeError for what cannot be decoded. */
+  decode(topic: string, value: Buffer | null): Record<string, unknown>;
+  encodeDeadLetter(topic: string, value: DeadLetterValue): Buffer;
+}
+
+export async function buildSinkCodecs(
+  bindings: ReadonlyArray<{ physicalTopic: string; binding: SinkBinding }>,
+  deadLetterTopics: readonly string[],
+  registry: SchemaRegistry,
+  log: Logger,
+): Promise<SinkCodecs> {
+  const schemas = loadSchemas(SCHEMAS_DIR);
+  const schemaNamed = (name: string) => {
+    const schema = schemas.get(name);
+    if (schema === undefined)
+      throw new DefinitionError('TRIBUTARY_DEFINITION_INVALID', `no schema "${name}" in ${SCHEMAS_DIR}`);
+    return schema;
+  };
+  const decoders = new Map<string, AvroDecoder<Record<string, unknown>>>();
+  for (const { physicalTopic, binding } of bindings) {
+    if (binding.value.kind !== 'avro')
+      throw new DefinitionError(
+        'TRIBUTARY_DEFINITION_INVALID',
+        `sink binding ${binding.topic}: only Avro values`,
+      );
+    decoders.set(physicalTopic, new AvroDecoder(registry, schemaNamed(binding.value.schema).type));
+  }
+  const deadLetter = schemaNamed(DEAD_LETTER_SCHEMA);
+  const ids = await registerSchemas(
+    registry,
+    deadLetterTopics.map((topic) => ({ subject: valueSubject(topic), schema: deadLetter })),
+    log,
+  );
+  const encoders = new Map<string, AvroEncoder<DeadLetterValue>>();
+  for (const topic of deadLetterTopics) {
+    const id = ids.get(valueSubject(topic));
+    if (id === undefined)
+      throw new TributaryError('TRIBUTARY_SCHEMA_NOT_REGISTERED', `schema for ${topic} was not registered`);
+    encoders.set(topic, new AvroEncoder(id, deadLetter.type));
+  }
+  const decoderFor = (topic: string) => {
+    const decoder = decoders.get(topic);
+    if (decoder === undefined)
+      throw new TributaryError('TRIBUTARY_INTERNAL_INVARIANT', `no binding for topic ${topic}`);
+    return decoder;
+  };
+  return {
+    async prepare(values) {
+      const byTopic = new Map<string, Array<Buffer | null>>();
+      for (const { topic, value } of values) {
+        const list = byTopic.get(topic) ?? [];
+        list.push(value);
+        byTopic.set(topic, list);
+      }
+      await Promise.all([...byTopic].map(([topic, list]) => decoderFor(topic).prepare(list)));
+    },
+    decode(topic, value) {
+      if (value === null)
+        throw new SerdeError('TRIBUTARY_SERDE_TRUNCATED', 'the record has no value (a tombstone)');
+      return decoderFor(topic).decode(value);
+    },
+    encodeDeadLetter(topic, value) {
+      const encoder = encoders.get(topic);
+      if (encoder === undefined)
+        throw new TributaryError('TRIBUTARY_INTERNAL_INVARIANT', `no dead-letter encoder for ${topic}`);
+      return encoder.encode(value);
+    },
+  };
+}
