@@ -93,23 +93,28 @@ export class TransactionalProducer {
 
   /** Enqueues one message; waits while librdkafka's local queue is full instead of failing. */
   async produce(message: OutgoingMessage): Promise<void> {
-    for (;;) {
-      try {
-        this.producer.produce(
-          message.topic,
-          message.partition ?? null,
-          message.value,
-          message.key,
-          message.timestamp ?? null,
-          undefined,
-          message.headers,
-        );
-        return;
-      } catch (error) {
-        if ((error as { code?: number }).code !== ERR.ERR__QUEUE_FULL)
-          throw toTributaryError(error, 'produce');
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
+    while (!this.tryProduce(message)) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  /**
+   * Enqueues one message, or answers false while librdkafka's local queue is full. The hot path of a
+   * batch: no promise per message (call produce() for the message that did not fit).
+   */
+  tryProduce(message: OutgoingMessage): boolean {
+    try {
+      this.producer.produce(
+        message.topic,
+        message.partition ?? null,
+        message.value,
+        message.key,
+        message.timestamp ?? null,
+        undefined,
+        message.headers,
+      );
+      return true;
+    } catch (error) {
+      if ((error as { code?: number }).code !== ERR.ERR__QUEUE_FULL) throw toTributaryError(error, 'produce');
+      return false;
     }
   }
 

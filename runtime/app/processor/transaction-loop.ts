@@ -200,7 +200,8 @@ export class TransactionLoop {
 
   private async produceAll(result: BatchResult): Promise<void> {
     if (faultPoint('processor.produce')) return;
-    for (const message of result.messages) await this.deps.producer.produce(message);
+    const { producer } = this.deps;
+    for (const message of result.messages) if (!producer.tryProduce(message)) await producer.produce(message);
   }
 
   private recordCommitted(records: RawRecord[], result: BatchResult, seconds: number): void {
