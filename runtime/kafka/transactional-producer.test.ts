@@ -32,6 +32,15 @@ describe('transactionFailure (librdkafka transactional API contract)', () => {
     expect(transactionFailure(error)).toBe('abortable');
   });
 
+  // Regression (CI simulation, aggregate-event-time): a produce of the batch failed with
+  // OUT_OF_ORDER_SEQUENCE_NUMBER (requires epoch bump) while sendOffsets was under way; librdkafka then
+  // answered sendOffsets with ERR__STATE flagged requires-abort, and the copy stopped as if fatal.
+  it('aborts on ERR__STATE flagged requires-abort: the transaction failed under the call', async () => {
+    expect(transactionFailure(await failedCall(ERR.ERR__STATE, { isTxnRequiresAbort: true }))).toBe(
+      'abortable',
+    );
+  });
+
   it('stops on fatal and fenced errors, and on errors that carry no transactional flag', async () => {
     expect(transactionFailure(await failedCall(ERR.ERR__FATAL, { isFatal: true }))).toBe('fatal');
     expect(transactionFailure(await failedCall(ERR.ERR_PRODUCER_FENCED, { isRetriable: true }))).toBe(

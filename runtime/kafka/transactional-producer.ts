@@ -224,11 +224,15 @@ export function transactionFailure(error: unknown): TransactionFailure {
   // when librdkafka also flags it abortable (a too-large record fails the commit that way).
   if (error instanceof TributaryError && NEVER_RETRIED.has(error.code)) return 'fatal';
   const flags = librdkafkaFlags(error);
-  // Another call is the one to resume, or none may be made now: the call sequence is broken, never retry
-  // (librdkafka marks ERR__CONFLICT retriable, which would loop forever here).
-  if (flags.code === ERR.ERR__CONFLICT || flags.code === ERR.ERR__STATE) return 'fatal';
   if (flags.isFatal === true) return 'fatal';
+  // Another call is the one to resume: the call sequence is broken, never retry (librdkafka marks
+  // ERR__CONFLICT retriable, which would loop forever here).
+  if (flags.code === ERR.ERR__CONFLICT) return 'fatal';
+  // ERR__STATE flagged requires-abort: the transaction failed under the call (a produce of the batch
+  // failed, so TxnOffsetCommit could not be sent, rdkafka_txnmgr.c); aborting ends it. Unflagged, no
+  // call may be made now: fatal.
   if (flags.isTxnRequiresAbort === true) return 'abortable';
+  if (flags.code === ERR.ERR__STATE) return 'fatal';
   if (flags.isRetriable === true) return 'retriable';
   // Anything else (ERR__STATE, ERR__CONFLICT, not configured) means the call sequence itself is broken.
   return 'fatal';
