@@ -17,9 +17,43 @@ function listen(port: number): Promise<{ port: number; close: () => Promise<void
   });
 }
 
-/** A TCP port free on 127.0.0.1 right now (the OS picks it). */
+// A port is picked now and bound later by another process. One from the kernel's ephemeral range (what
+// listen(0) gives) can be handed meanwhile to any outgoing connection or listen(0) on the machine: a sink
+// once failed with EADDRINUSE on its query port that way. So ports are picked below that range.
+const PICK_FROM = 10_000;
+const handedOut = new Set<number>();
+
+/** The kernel's ephemeral port range (ip_local_port_range); Linux's default when it cannot be read. */
+export function ephemeralPortRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/);
+    if (Number(low) > 0 && Number(high) >= Number(low)) return [Number(low), Number(high)];
+  } catch {
+    // not Linux: the default range below
+  }
+  return [32_768, 60_999];
+}
+
+/** Binds a free port below the ephemeral range, at random (not one this process handed out already). */
+async function bindFreePort(): Promise<{ port: number; close: () => Promise<void> }> {
+  const span = ephemeralPortRange()[0] - PICK_FROM;
+  for (let attempt = 0; span >= 1000 && attempt < 50; attempt++) {
+    const port = PICK_FROM + Math.floor(Math.random() * span);
+    if (handedOut.has(port)) continue;
+    try {
+      const server = await listen(port);
+      handedOut.add(port);
+      return server;
+    } catch {
+      // taken: try another
+    }
+  }
+  return listen(0);
+}
+
+/** A TCP port free on 127.0.0.1 right now, outside the range the OS hands out on its own. */
 export async function findFreePort(): Promise<number> {
-  const server = await listen(0);
+  const server = await bindFreePort();
   await server.close();
   return server.port;
 }
@@ -27,7 +61,7 @@ export async function findFreePort(): Promise<number> {
 /** `count` distinct free ports, held open together while they are picked so they differ. */
 export async function findFreePorts(count: number): Promise<number[]> {
   const servers = [];
-  for (let i = 0; i < count; i++) servers.push(await listen(0));
+  for (let i = 0; i < count; i++) servers.push(await bindFreePort());
   await Promise.all(servers.map((s) => s.close()));
   return servers.map((s) => s.port);
 }

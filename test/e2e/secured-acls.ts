@@ -1,13 +1,17 @@
 // The least ACLs of a processor, as the README lists them, for the ACL tests on the secured cluster.
 import type { AclGrant } from '../../infra/stack/acls.ts';
 
-/** READ+DESCRIBE its input, WRITE+DESCRIBE its outputs, READ+DESCRIBE its group, WRITE+DESCRIBE its transactional ids. */
+/**
+ * READ+DESCRIBE its inputs, WRITE+DESCRIBE its outputs, READ+WRITE+DESCRIBE its state changelogs,
+ * READ+DESCRIBE its group, WRITE+DESCRIBE its transactional ids.
+ */
 export function processorAcls(
   user: string,
   prefix: string,
   name: string,
   inputs: string[],
   outputs: string[],
+  changelogs: string[] = [],
 ): AclGrant[] {
   const principal = `User:${user}`;
   const grant = (
@@ -25,6 +29,11 @@ export function processorAcls(
   return [
     ...inputs.flatMap((t) => [grant('TOPIC', prefix + t, 'READ'), grant('TOPIC', prefix + t, 'DESCRIBE')]),
     ...outputs.flatMap((t) => [grant('TOPIC', prefix + t, 'WRITE'), grant('TOPIC', prefix + t, 'DESCRIBE')]),
+    ...changelogs.flatMap((t) => [
+      grant('TOPIC', prefix + t, 'READ'),
+      grant('TOPIC', prefix + t, 'WRITE'),
+      grant('TOPIC', prefix + t, 'DESCRIBE'),
+    ]),
     grant('GROUP', prefix + name, 'READ'),
     grant('GROUP', prefix + name, 'DESCRIBE'),
     grant('TRANSACTIONAL_ID', `${prefix}${name}-`, 'WRITE', 'PREFIXED'),

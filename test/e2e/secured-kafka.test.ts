@@ -63,48 +63,96 @@ function env(prefix: string, security: Record<string, string>, extra: Record<str
   };
 }
 
+/**
+ * Runs ingest and the sink with `security` and the load generator with `loadgenSecurity`, all over
+ * SASL_SSL, then reconciles the topics and ClickHouse against the generator's truth (checks on the test's
+ * own PLAINTEXT listener).
+ */
+async function runPipelineAndReconcile(
+  prefix: string,
+  security: Record<string, string>,
+  loadgenSecurity: Record<string, string>,
+): Promise<void> {
+  const queryPort = await findFreePort();
+  const clickhouse: ResultsSettings = {
+    clickhouseDataDir: join(workDir, `${prefix}clickhouse`),
+    clickhouseUser: 'default',
+    clickhousePassword: '',
+    clickhouseDatabase: 'default',
+    queryPort,
+  };
+  const sinkExtra = {
+    TRIBUTARY_CLICKHOUSE_DATA_DIR: clickhouse.clickhouseDataDir,
+    TRIBUTARY_QUERY_PORT: String(queryPort),
+  };
+  const ingest = startProcessor('ingest', env(prefix, security), join(workDir, `${prefix}ingest.log`));
+  const sink = startProcessor('sink', env(prefix, security, sinkExtra), join(workDir, `${prefix}sink.log`));
+  const loadgen = await runCommandToExit(
+    'loadgen',
+    ['--count', '3000', '--rate', '3000', '--seed', '17', '--partitions', String(PARTITIONS), '--quiet'],
+    { ...loadgenSecurity, TRIBUTARY_KAFKA_BROKERS: cluster.saslSslBrokers, TRIBUTARY_TOPIC_PREFIX: prefix },
+  );
+  expect(loadgen.code, loadgen.output).toBe(0);
+  const truthFile = /^truth (.+)$/m.exec(loadgen.output)?.[1] ?? '';
+  const truth = JSON.parse(readFileSync(truthFile, 'utf8')) as Truth;
+  expect(truth.acknowledged.deliveries).toBeGreaterThan(3000);
+  const brokers = cluster.plaintextBrokers;
+  await waitForGroupCaughtUp(brokers, `${prefix}ingest`, `${prefix}requests.raw`);
+  for (const topic of ['requests.valid', 'requests.dlq'])
+    await waitForGroupCaughtUp(brokers, `${prefix}clickhouse-sink`, `${prefix}${topic}`);
+  const reconcile = { brokers, registryUrl, topicPrefix: prefix, partitions: PARTITIONS, truth };
+  expect((await reconcileIngestTopics(reconcile)).checks.filter((c) => !c.ok)).toEqual([]);
+  const select = async (sql: string) => (await selectRows(sql, clickhouse)).data;
+  const result = await reconcileClickHouse(truth, select);
+  expect(result.checks.filter((c) => !c.ok)).toEqual([]);
+  expect(result.ok).toBe(true);
+  ingest.kill('SIGTERM');
+  sink.kill('SIGTERM');
+  expect([(await ingest.exited).code, (await sink.exited).code]).toEqual([0, 0]);
+}
+
 describe('a secured cluster (SASL_SSL, SCRAM, a private CA)', () => {
   it('runs the whole pipeline over SASL_SSL and reconciles', async () => {
-    const prefix = uniquePrefix('secured');
-    const security = saslSslEnv(cluster, cluster.admin);
-    const queryPort = await findFreePort();
-    const clickhouse: ResultsSettings = {
-      clickhouseDataDir: join(workDir, 'clickhouse'),
-      clickhouseUser: 'default',
-      clickhousePassword: '',
-      clickhouseDatabase: 'default',
-      queryPort,
-    };
-    const sinkExtra = {
-      TRIBUTARY_CLICKHOUSE_DATA_DIR: clickhouse.clickhouseDataDir,
-      TRIBUTARY_QUERY_PORT: String(queryPort),
-    };
-    const ingest = startProcessor('ingest', env(prefix, security), join(workDir, 'ingest.log'));
-    const sink = startProcessor('sink', env(prefix, security, sinkExtra), join(workDir, 'sink.log'));
-    // The load generator runs as `tributary loadgen` over SASL_SSL with the same settings as the
-    // processors; the checks use the test's own PLAINTEXT listener.
-    const loadgen = await runCommandToExit(
-      'loadgen',
-      ['--count', '3000', '--rate', '3000', '--seed', '17', '--partitions', String(PARTITIONS), '--quiet'],
-      { ...security, TRIBUTARY_KAFKA_BROKERS: cluster.saslSslBrokers, TRIBUTARY_TOPIC_PREFIX: prefix },
+    const admin = saslSslEnv(cluster, cluster.admin);
+    await runPipelineAndReconcile(uniquePrefix('secured'), admin, admin);
+  });
+
+  // Issue 17: the ACL rows of the README for a stateful processor (ingest, its dedup changelog) and the
+  // sink, as one user holding nothing else; the operator made the topics.
+  it('runs ingest (with its state changelog) and the sink on exactly the documented ACLs, and reconciles', async () => {
+    const prefix = uniquePrefix('aclpipe');
+    const changelog = 'ingest.recentEventIds.changelog';
+    const sinkInputs = [
+      'requests.valid',
+      'requests.enriched',
+      'requests.dlq',
+      'stats.1m',
+      'alerts',
+      'notifier.dlq',
+    ];
+    const plain = ['requests.raw', ...sinkInputs, 'clickhouse-sink.dlq'];
+    await createTopics(cluster.plaintextBrokers, [
+      ...plain.map((t) => ({ name: prefix + t, partitions: PARTITIONS, cleanupPolicy: 'delete' as const })),
+      { name: prefix + changelog, partitions: PARTITIONS, cleanupPolicy: 'compact' as const },
+    ]);
+    const user = cluster.limited.name;
+    await changeAcls(cluster.plaintextBrokers, 'add', [
+      ...processorAcls(
+        user,
+        prefix,
+        'ingest',
+        ['requests.raw'],
+        ['requests.valid', 'requests.dlq'],
+        [changelog],
+      ),
+      ...processorAcls(user, prefix, 'clickhouse-sink', sinkInputs, ['requests.dlq', 'clickhouse-sink.dlq']),
+    ]);
+    // The load generator stands for the upstream producers: it writes as the admin.
+    await runPipelineAndReconcile(
+      prefix,
+      saslSslEnv(cluster, cluster.limited),
+      saslSslEnv(cluster, cluster.admin),
     );
-    expect(loadgen.code, loadgen.output).toBe(0);
-    const truthFile = /^truth (.+)$/m.exec(loadgen.output)?.[1] ?? '';
-    const truth = JSON.parse(readFileSync(truthFile, 'utf8')) as Truth;
-    expect(truth.acknowledged.deliveries).toBeGreaterThan(3000);
-    const brokers = cluster.plaintextBrokers;
-    await waitForGroupCaughtUp(brokers, `${prefix}ingest`, `${prefix}requests.raw`);
-    for (const topic of ['requests.valid', 'requests.dlq'])
-      await waitForGroupCaughtUp(brokers, `${prefix}clickhouse-sink`, `${prefix}${topic}`);
-    const reconcile = { brokers, registryUrl, topicPrefix: prefix, partitions: PARTITIONS, truth };
-    expect((await reconcileIngestTopics(reconcile)).checks.filter((c) => !c.ok)).toEqual([]);
-    const select = async (sql: string) => (await selectRows(sql, clickhouse)).data;
-    const result = await reconcileClickHouse(truth, select);
-    expect(result.checks.filter((c) => !c.ok)).toEqual([]);
-    expect(result.ok).toBe(true);
-    ingest.kill('SIGTERM');
-    sink.kill('SIGTERM');
-    expect([(await ingest.exited).code, (await sink.exited).code]).toEqual([0, 0]);
   });
 
   it('stops at start with exit 2 on a wrong password, saying authentication failed', async () => {
