@@ -13,6 +13,12 @@ export interface ReadToEndOptions {
   topic: string;
   partitions: readonly number[];
   timeoutMs?: number;
+  /**
+   * The group id librdkafka requires of a consumer; the reader never joins nor commits under it. Give the
+   * processor's own group, so that its ACLs cover the reader (librdkafka looks the group's coordinator
+   * up, which takes DESCRIBE on it). Default: a random one, for a reader outside any processor.
+   */
+  groupId?: string;
 }
 
 /** Calls `onMessage` for every committed record of the partitions, in offset order per partition. */
@@ -23,8 +29,7 @@ export async function readPartitionsToEnd(
   if (options.partitions.length === 0) return;
   const consumer = new KafkaConsumer({
     ...kafkaConnection(options.brokers),
-    // librdkafka wants a group id even for assign(); nothing is ever committed under it.
-    'group.id': `tributary-reader-${randomBytes(6).toString('hex')}`,
+    'group.id': options.groupId ?? `tributary-reader-${randomBytes(6).toString('hex')}`,
     'enable.auto.commit': false,
     'isolation.level': 'read_committed',
     'enable.partition.eof': true,

@@ -16,6 +16,12 @@ export interface TopicFollowerSettings {
   brokers: string;
   topic: string;
   clientId: string;
+  /**
+   * The group id librdkafka requires of a consumer; the reader never joins nor commits under it. Give the
+   * processor's own group, so that its ACLs cover the reader (librdkafka looks the group's coordinator
+   * up, which takes DESCRIBE on it). Default: a random one, for a reader outside any processor.
+   */
+  groupId?: string;
   /** Most records handed over per batch. Default 5000. */
   maxBatchRecords?: number;
   /** How long one fetch waits to fill a batch, in ms. Default 200 (also the live-follow latency). */
@@ -51,8 +57,7 @@ export class TopicFollower {
     this.consumer = new KafkaConsumer({
       ...kafkaConnection(settings.brokers),
       'client.id': settings.clientId,
-      // librdkafka wants a group id even for assign(); nothing is ever committed under it.
-      'group.id': `tributary-follower-${randomBytes(6).toString('hex')}`,
+      'group.id': settings.groupId ?? `tributary-follower-${randomBytes(6).toString('hex')}`,
       'enable.auto.commit': false,
       'isolation.level': 'read_committed',
       'enable.partition.eof': true,

@@ -76,7 +76,12 @@ export class ReferenceTable<V> {
       this.now,
     );
     this.follower = new TopicFollower(
-      { brokers: options.brokers, topic: options.topic, clientId: `tributary-table-${options.name}` },
+      {
+        brokers: options.brokers,
+        topic: options.topic,
+        clientId: `tributary-table-${options.name}`,
+        ...(options.groupId === undefined ? {} : { groupId: options.groupId }),
+      },
       (messages) => this.handleBatch(messages),
       (error) => this.fail(error),
     );

@@ -33,6 +33,8 @@ export interface ReferenceTableOptions {
   name: string;
   topic: string;
   brokers: string;
+  /** The group id its reader carries (never joined); the processor's own, so its ACLs cover it. */
+  groupId?: string;
   registry: SchemaRegistry;
   /** The schema values are read as (older writers resolve to it). */
   readerType: Type;

@@ -43,6 +43,8 @@ export class ProcessorTables {
         name,
         topic: config.topicPrefix + declaration.topic,
         brokers: config.kafkaBrokers,
+        // The processor's group: its ACLs cover the table's reader (see TopicFollowerSettings.groupId).
+        groupId: config.topicPrefix + definition.name,
         registry,
         readerType: schema.type,
         validFrom: declaration.validFrom ?? { from: 'record_timestamp' },

@@ -110,9 +110,12 @@ export function createStateManager(
 ): StateManager | undefined {
   const declarations = storeDeclarations(definition);
   if (Object.keys(declarations).length === 0) return undefined;
+  const group = config.topicPrefix + definition.name;
   const readChangelog: ChangelogReader = (topic, partitions, onRecord) =>
-    readPartitionsToEnd({ brokers: config.kafkaBrokers, topic, partitions, timeoutMs: 600_000 }, (m) =>
-      onRecord(m.partition, toBuffer(m.key), m.value),
+    readPartitionsToEnd(
+      // The processor's group: its ACLs cover the reader (see ReadToEndOptions.groupId).
+      { brokers: config.kafkaBrokers, groupId: group, topic, partitions, timeoutMs: 600_000 },
+      (m) => onRecord(m.partition, toBuffer(m.key), m.value),
     );
   return new StateManager(
     declarations,

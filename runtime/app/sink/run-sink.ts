@@ -135,7 +135,11 @@ async function runLoop(
     config,
     log,
     metrics: metrics.registry,
-    readCommitted: (partitions) => readCommitted({ brokers: config.kafkaBrokers, codecs, bound }, partitions),
+    readCommitted: (partitions) =>
+      readCommitted(
+        { brokers: config.kafkaBrokers, groupId: config.topicPrefix + definition.name, codecs, bound },
+        partitions,
+      ),
   }));
   member.onClose('connector', () => connector.close());
   await producer.connect();

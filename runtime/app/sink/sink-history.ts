@@ -11,6 +11,8 @@ import type { BoundTopic } from './sink-flush.ts';
 
 export interface SinkHistorySource {
   brokers: string;
+  /** The sink's group: its ACLs cover the reader, which never joins it (ReadToEndOptions.groupId). */
+  groupId?: string;
   codecs: SinkCodecs;
   /** Physical topic → its binding. */
   bound: ReadonlyMap<string, BoundTopic>;
@@ -26,7 +28,9 @@ export async function readCommitted(
     const binding = source.bound.get(topic)?.binding;
     if (binding === undefined) continue;
     const messages: Message[] = [];
-    await readPartitionsToEnd({ brokers: source.brokers, topic, partitions: [...committed.keys()] }, (m) => {
+    const reader = { brokers: source.brokers, topic, partitions: [...committed.keys()] };
+    const options = source.groupId === undefined ? reader : { ...reader, groupId: source.groupId };
+    await readPartitionsToEnd(options, (m) => {
       if (m.offset < (committed.get(m.partition) ?? 0)) messages.push(m);
     });
     await source.codecs.prepare(messages.map((m) => ({ topic, value: m.value ?? null })));
