@@ -46,7 +46,12 @@ async function restore(brokers: string, topic: string): Promise<Restore> {
       bytes += (m.key?.length ?? 0) + (m.value?.length ?? 0);
       onRecord(m.partition, m.key === undefined || m.key === null ? null : Buffer.from(m.key), m.value);
     });
-  const state = new StateManager({ recentEventIds: declaration }, () => topic, reader, log);
+  const state = new StateManager({
+    declarations: { recentEventIds: declaration },
+    changelogTopicFor: () => topic,
+    readChangelog: reader,
+    log,
+  });
   const started = performance.now();
   await state.sync([0]);
   const seconds = (performance.now() - started) / 1000;
@@ -58,7 +63,12 @@ async function writeHistory(
   brokers: string,
   topic: string,
 ): Promise<{ ids: number; bytes: number; mb: number }> {
-  const state = new StateManager({ recentEventIds: declaration }, () => topic, undefined, log);
+  const state = new StateManager({
+    declarations: { recentEventIds: declaration },
+    changelogTopicFor: () => topic,
+    readChangelog: undefined,
+    log,
+  });
   await state.sync([0]);
   const seen = store(state);
   const start = Date.now() - HISTORY_MS;

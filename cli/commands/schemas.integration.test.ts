@@ -32,12 +32,12 @@ interface Field {
   default?: unknown;
 }
 
-/** A copy of schemas/ whose RequestEvent has its fields edited. */
-function schemasWith(edit: (fields: Field[]) => Field[]): string {
+/** A copy of schemas/ whose RequestEvent (or the record in `file`) has its fields edited. */
+function schemasWith(edit: (fields: Field[]) => Field[], file = 'request-event.avsc'): string {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-schemas-'));
   dirs.push(dir);
   for (const file of readdirSync(SCHEMAS_DIR)) copyFileSync(join(SCHEMAS_DIR, file), join(dir, file));
-  const path = join(dir, 'request-event.avsc');
+  const path = join(dir, file);
   const schema = JSON.parse(readFileSync(path, 'utf8')) as { fields: Field[] };
   writeFileSync(path, JSON.stringify({ ...schema, fields: edit(schema.fields) }));
   return dir;
@@ -98,6 +98,25 @@ describe('tributary schemas check against the real registry', () => {
     expect(rowOf(out, `${prefix}ref.customers-value`)).toContain(' new subject ');
     expect(out).toContain('0 incompatible');
     expect(out).not.toContain('\x1b['); // piped: no colour
+    // State stores are contracts too: their changelog subjects hold the entry records.
+    expect(rowOf(out, `${prefix}aggregate.windows.changelog-value`)).toMatch(
+      /tributary\.state\.WindowStatsWindowEntry .* registered /,
+    );
+    expect(out).toContain('aggregate state');
+  });
+
+  it("reports a store schema change that could not restore the changelog's entries, naming the field", async () => {
+    const dir = schemasWith(
+      (fields) => [...fields, { name: 'p999_ms', type: 'double' }],
+      'window-stats.avsc',
+    );
+    const { code, out } = await runCheck(dir);
+    expect(code, out).toBe(1);
+    for (const store of ['windows', 'corrections'])
+      expect(rowOf(out, `${prefix}aggregate.${store}.changelog-value`)).toContain(' INCOMPATIBLE ');
+    expect(out).toContain('field "value.p999_ms" was added without a default');
+    expect(out).toContain('2 incompatible');
+    expect(rowOf(out, valid)).toContain(' registered ');
   });
 
   it('reports a breaking change with the offending fields and the versions they break, exit 1', async () => {

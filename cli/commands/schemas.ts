@@ -37,7 +37,8 @@ const HELP = `usage: tributary schemas generate | check | register [options]
 
   generate   write ${GENERATED_RECORDS_PATH} (the TypeScript record types) from schemas/*.avsc
   check      compare the schema of every subject <topic>-value that a processor, a sink or \`ref load\`
-             writes or reads with the registry: it must read every registered version (BACKWARD_TRANSITIVE).
+             writes or reads (state store changelogs included) with the registry: it must read every
+             registered version (BACKWARD_TRANSITIVE).
              Read-only. Prints a table per subject, the offending fields named; exit 1 if any is incompatible.
   register   register every one of those schemas (the same check first, refusing a breaking change): the
              deploy step when processes run with TRIBUTARY_REGISTRY_AUTO_REGISTER=false

@@ -40,7 +40,7 @@ export const aggregate = defineProcessor({
         'late events (window closed): correction rows (revision >= 1) or requests.dlq with reason late_event',
       ),
   },
-  stores: { windows: windowedStore<WindowStats>(), corrections: windowedStore<WindowStats>() },
+  stores: { windows: windowedStore('WindowStats'), corrections: windowedStore('WindowStats') },
   eventTime: {
     input: (record) => record.value.ts,
     allowedLatenessMs: (config) => config.allowedLatenessMs,

@@ -2,27 +2,10 @@
 // a windowed state store), updated per request (as a copy, or in place where the store allows it), and
 // turned into a StatsMinute row when the window closes or a correction is due.
 import { TributaryError, addToBucketsInPlace, emptyBuckets } from '../../runtime/index.ts';
-import type { EnrichedRequest, LatencyBuckets, StatsMinute } from '../../runtime/index.ts';
+import type { EnrichedRequest, SchemaRecords, StatsMinute } from '../../runtime/index.ts';
 
-export interface WindowStats {
-  requests: number;
-  status_1xx: number;
-  status_2xx: number;
-  status_3xx: number;
-  status_4xx: number;
-  status_5xx: number;
-  latency_sum_ms: number;
-  /** null until the first request (JSON has no Infinity). */
-  latency_min_ms: number | null;
-  latency_max_ms: number | null;
-  bytes_out: number;
-  sketch: LatencyBuckets;
-  /** The service's enrichment as of the last request added (null when its lookup missed). */
-  team: string | null;
-  tier: number | null;
-  latency_slo_ms: number | null;
-  availability_slo: number | null;
-}
+/** One open window's running totals, as the windows and corrections stores keep them (schemas/window-stats.avsc). */
+export type WindowStats = SchemaRecords['WindowStats'];
 
 /** The row's grouping key. */
 export interface StatsGroup {

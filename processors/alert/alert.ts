@@ -8,13 +8,14 @@ import { avro, defineProcessor, keyedStore } from '../../runtime/index.ts';
 import type { AlertEvent, TableView } from '../../runtime/index.ts';
 import type { Service } from '../../runtime/contracts/index.ts';
 import { applyRow, newServiceState, retentionFor } from './judge-service.ts';
-import type { RuleEdge, ServiceAlertState } from './judge-service.ts';
+import type { RuleEdge } from './judge-service.ts';
 import type { Objectives } from './rule-kinds.ts';
 import { loadRulesFile } from './rules-file.ts';
 import { MINUTE_MS } from './service-minutes.ts';
 import type { ServiceMinutes } from './service-minutes.ts';
 import { judgeSilence, lastCompleteMinute, silentThrough } from './silent-minutes.ts';
 import { renderSummary } from './summary-template.ts';
+import { fromStored, toStored } from './stored-state.ts';
 
 export const DEFAULT_RULES_FILE = fileURLToPath(new URL('./default-rules.yaml', import.meta.url));
 
@@ -37,7 +38,7 @@ export const alert = defineProcessor({
   },
   // Rows that change no judged minute's outcome: corrections (and rows of a minute judged without them).
   outcomes: ['folded_after_judged'],
-  stores: { services: keyedStore<ServiceAlertState>() },
+  stores: { services: keyedStore('StoredServiceAlert') },
   tables: {
     services: {
       topic: 'ref.services',
@@ -60,17 +61,14 @@ export const alert = defineProcessor({
   handle(record, ctx) {
     const row = record.value;
     const store = ctx.store('services');
-    // A copy: the store's journal keeps the stored object to put back if the record or batch is undone.
     const stored = store.get(row.service);
     const state =
-      stored === undefined
-        ? newServiceState(row, lastCompleteMinute(ctx.watermarkMs))
-        : structuredClone(stored);
+      stored === undefined ? newServiceState(row, lastCompleteMinute(ctx.watermarkMs)) : fromStored(stored);
     const { rules, retention } = ctx.resources;
     const judgedBefore = state.minutes.judgedThrough;
     const objectives = objectivesOf(ctx.table('services'), row.service, state.minutes);
     const edges = applyRow(state, row, rules, retention, objectives);
-    store.set(row.service, state);
+    store.set(row.service, toStored(state));
     if (judgedBefore !== null && row.window_start <= judgedBefore) ctx.count('folded_after_judged');
     for (const edge of edges)
       ctx.emit('alerts', row.service, toAlertEvent(row.service, edge), { timestamp: record.timestamp });
@@ -84,11 +82,11 @@ export const alert = defineProcessor({
     const { rules, retention } = ctx.resources;
     for (const [service, stored] of [...store.entries()]) {
       if (silentThrough(stored.minutes, through) === undefined) continue;
-      const state = structuredClone(stored);
+      const state = fromStored(stored);
       const objectives = objectivesOf(ctx.table('services'), service, state.minutes);
       const { edges, forget } = judgeSilence(state, service, through, rules, retention, objectives);
       if (forget) store.delete(service);
-      else store.set(service, state);
+      else store.set(service, toStored(state));
       for (const edge of edges)
         ctx.emit('alerts', service, toAlertEvent(service, edge), { timestamp: edge.edge.at });
     }

@@ -1,32 +1,23 @@
-// A service's recent minutes as the alert stage keeps them (JSON, in a keyed store): per minute the
+// A service's recent minutes as the alert stage keeps them (Avro, in a keyed store): per minute the
 // requests, 5xx and merged latency buckets of all its (endpoint, region) rows, revision 0 and the
 // corrections folded in alike, since they are deltas. A minute is complete, and can be judged, once
 // all of its `service_rows` revision-0 rows are in.
 import { LatencySketch } from '../../runtime/index.ts';
-import type { LatencyBuckets, StatsMinute } from '../../runtime/index.ts';
+import type {
+  LatencyBuckets,
+  StatsMinute,
+  StoredMinuteTotals,
+  StoredServiceMinutes,
+} from '../../runtime/index.ts';
 
 export const MINUTE_MS = 60_000;
 
-export interface MinuteTotals {
-  requests: number;
-  errors5xx: number;
-  /** The rows' latency sketches merged (dropped once no rule reads them; null: not kept). */
-  sketch?: LatencyBuckets | null;
-  /** The service's objectives as the rows carried them (from enrich), when ref.services has none. */
-  latencySloMs: number | null;
-  availabilitySlo: number | null;
-}
-
-export interface ServiceMinutes {
-  /** By window_start (ms, as a string key). */
-  minutes: Record<string, MinuteTotals>;
-  /** Revision-0 rows received, by window_start, for minutes not yet judged. */
-  rowsIn: Record<string, number>;
-  /** window_start of the last judged minute; null before the first. */
-  judgedThrough: number | null;
-  /** window_start of the first minute seen: baselines do not reach before it. */
-  firstMinute: number;
-}
+/**
+ * One minute of a service, and its recent minutes, as the services store keeps them
+ * (schemas/stored-service-alert.avsc): a minute's sketch is null once no rule reads it.
+ */
+export type MinuteTotals = StoredMinuteTotals;
+export type ServiceMinutes = StoredServiceMinutes;
 
 export function emptyServiceMinutes(firstMinute: number): ServiceMinutes {
   return { minutes: {}, rowsIn: {}, judgedThrough: null, firstMinute };
@@ -35,17 +26,21 @@ export function emptyServiceMinutes(firstMinute: number): ServiceMinutes {
 /** Adds a row's counts to its minute; true if the row completes a minute not judged yet. */
 export function foldRow(state: ServiceMinutes, row: StatsMinute): boolean {
   const key = String(row.window_start);
-  const totals = (state.minutes[key] ??= {
+  const held = state.minutes[key];
+  const totals = held ?? {
     requests: 0,
     errors5xx: 0,
+    sketch: mergeRowSketch(undefined, row),
     latencySloMs: null,
     availabilitySlo: null,
-  });
+  };
+  // A sketch already dropped (null) stays dropped: no rule reads that minute's latency any more.
+  if (held !== undefined && totals.sketch !== null) totals.sketch = mergeRowSketch(totals.sketch, row);
+  state.minutes[key] = totals;
   totals.requests += row.requests;
   totals.errors5xx += row.status_5xx;
   totals.latencySloMs = row.latency_slo_ms ?? totals.latencySloMs;
   totals.availabilitySlo = row.availability_slo ?? totals.availabilitySlo;
-  if (totals.sketch !== null) totals.sketch = mergeRowSketch(totals.sketch, row);
   state.firstMinute = Math.min(state.firstMinute, row.window_start);
   if (state.judgedThrough !== null && row.window_start <= state.judgedThrough) return false;
   if (row.revision !== 0) return false;

@@ -109,6 +109,28 @@ export interface EnrichedRequest {
   customer_miss: null | string;
 }
 
+/** One upstream partition whose progress the records carry. */
+export interface SourceProgress {
+  /** topic/partition of the upstream source. */
+  source: string;
+  /** Its event-time progress, epoch ms; null before it reported one. */
+  progress: null | number;
+}
+
+/** State of the runtime: one input partition's event-time progress, in the watermarks store of a processor with a timer (changelog subject <prefix><processor>.watermarks.changelog-value, wrapped in the keyed store's entry record). */
+export interface ProgressSnapshot {
+  /** Each upstream source and its progress. */
+  sources: Array<SourceProgress>;
+  /** Largest event time of records without a progress header. */
+  local: null | number;
+  /** The partition's progress (minimum over its sources). */
+  progress: null | number;
+  /** Progress when the last record came (an idle partition moves on from it). */
+  at_last_record: null | number;
+  /** Largest event time of any record. */
+  largest: null | number;
+}
+
 /** One request served by a service, validated and normalised by ingest (topic requests.valid, key event_id). */
 export interface RequestEvent {
   /** Unique per request; the deduplication key. */
@@ -207,15 +229,118 @@ export interface StatsMinute {
   availability_slo: null | number;
 }
 
+/** A latency sketch as plain data: the logarithmic buckets of schemas/stats-minute.avsc. */
+export interface LatencyBuckets {
+  /** Relative accuracy of the mapping, e.g. 0.01. */
+  relativeAccuracy: number;
+  /** Values too small for a bucket (counted as 0 ms). */
+  zeroCount: number;
+  /** Bucket indexes, ascending. */
+  index: Array<number>;
+  /** Values per bucket of index. */
+  count: Array<number>;
+}
+
+/** One minute of a service: all its (endpoint, region) rows folded. */
+export interface StoredMinuteTotals {
+  /** Requests. */
+  requests: number;
+  /** Requests with status 5xx. */
+  errors5xx: number;
+  /** The rows' sketches merged; null once no rule reads them. */
+  sketch: null | LatencyBuckets;
+  /** The objectives as the rows carried them. */
+  latencySloMs: null | number;
+  /** As latencySloMs. */
+  availabilitySlo: null | number;
+}
+
+/** A service's recent minutes. */
+export interface StoredServiceMinutes {
+  /** By window_start (ms, as a string key). */
+  minutes: Record<string, StoredMinuteTotals>;
+  /** Revision-0 rows received, by window_start, for minutes not yet judged. */
+  rowsIn: Record<string, number>;
+  /** window_start of the last judged minute; null before the first. */
+  judgedThrough: null | number;
+  /** window_start of the first minute seen. */
+  firstMinute: number;
+}
+
+export type EpisodePhase = 'ok' | 'pending' | 'firing';
+
+/** One rule's episode state for the service: ok, pending (bad minutes before for is met) or firing. */
+export interface StoredEpisode {
+  /** Where the episode stands. */
+  phase: EpisodePhase;
+  /** Pending: window_start of the first bad minute. */
+  firstBad: null | number;
+  /** Pending: bad minutes in a row. */
+  badMinutes: null | number;
+  /** Firing: the episode's alert id. */
+  alertId: null | string;
+  /** Firing: window_start of its first bad minute. */
+  episodeStart: null | number;
+  /** Firing: good minutes in a row. */
+  goodMinutes: null | number;
+  /** Pending or firing: the rule's reference value (e.g. a traffic baseline), when it has one. */
+  reference: null | number;
+}
+
+/** State of the alert stage: one service's recent minutes and the episode of each rule, in its services store (changelog subject <prefix>alert.services.changelog-value, wrapped in the keyed store's entry record). */
+export interface StoredServiceAlert {
+  /** Per-minute totals, judged through judgedThrough. */
+  minutes: StoredServiceMinutes;
+  /** By rule name. */
+  episodes: Record<string, StoredEpisode>;
+}
+
+/** State of the aggregate: one open window of one (service, endpoint, region), in its windows and corrections stores (changelog subjects <prefix>aggregate.windows.changelog-value and …corrections…, wrapped in the store's entry record). */
+export interface WindowStats {
+  /** Requests counted so far. */
+  requests: number;
+  /** Requests with status 100-199 (and any outside 100-599). */
+  status_1xx: number;
+  /** Requests with status 200-299. */
+  status_2xx: number;
+  /** Requests with status 300-399. */
+  status_3xx: number;
+  /** Requests with status 400-499. */
+  status_4xx: number;
+  /** Requests with status 500-599. */
+  status_5xx: number;
+  /** Sum of latency_ms. */
+  latency_sum_ms: number;
+  /** Smallest latency_ms; null before the first request. */
+  latency_min_ms: null | number;
+  /** Largest latency_ms; null before the first request. */
+  latency_max_ms: null | number;
+  /** Sum of bytes_out. */
+  bytes_out: number;
+  /** Latency sketch of the window's requests. */
+  sketch: LatencyBuckets;
+  /** The service's enrichment as of the last request added (null when its lookup missed). */
+  team: null | string;
+  /** As team. */
+  tier: null | number;
+  /** As team. */
+  latency_slo_ms: null | number;
+  /** As team. */
+  availability_slo: null | number;
+}
+
 /** Every record in schemas/, by record name: what `avro(name)` decodes to and encodes from. */
 export interface SchemaRecords {
   AlertEvent: AlertEvent;
   Customer: Customer;
   DeadLetter: DeadLetter;
   EnrichedRequest: EnrichedRequest;
+  ProgressSnapshot: ProgressSnapshot;
   RequestEvent: RequestEvent;
   Service: Service;
   StatsMinute: StatsMinute;
+  StoredServiceAlert: StoredServiceAlert;
+  WindowStats: WindowStats;
 }
 
 /** The name of a record in schemas/. */

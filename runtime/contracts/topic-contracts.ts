@@ -7,6 +7,9 @@ import type { AnyProcessorDefinition, ValueCodec } from '../app/processor/defini
 import type { AnySinkDefinition } from '../app/sink/sink-definition.ts';
 import { boundTopics } from '../app/sink/run-sink.ts';
 import { DEAD_LETTER_SCHEMA } from '../app/processor/codecs.ts';
+import { changelogTopicFor } from '../app/processor/processor-topics.ts';
+import { storeBindings } from '../state/store-codecs.ts';
+import { declaredStores } from '../time/processor-time.ts';
 
 export interface Contract {
   /** Physical topic (with the prefix). */
@@ -18,7 +21,10 @@ export interface Contract {
   usedBy: string[];
 }
 
-/** A processor's Avro topics: outputs and dead letters it writes, an Avro input it reads. */
+/**
+ * A processor's Avro topics: outputs and dead letters it writes, an Avro input it reads, and the
+ * changelogs of its keyed and windowed stores (their entry records, see state/store-codecs.ts).
+ */
 export function processorContracts(
   definition: AnyProcessorDefinition,
   prefix: string,
@@ -39,6 +45,14 @@ export function processorContracts(
     const topic = prefix + definition.deadLetter.topic;
     contracts.push(contract(topic, found(DEAD_LETTER_SCHEMA), `${definition.name} writes`));
   }
+  const stores = declaredStores(definition);
+  for (const { topic, schema } of storeBindings(
+    definition.name,
+    stores,
+    changelogTopicFor(definition, prefix),
+    schemas,
+  ))
+    contracts.push(contract(topic, schema, `${definition.name} state`));
   return contracts;
 }
 

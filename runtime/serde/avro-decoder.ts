@@ -66,6 +66,12 @@ export class AvroDecoder<T> {
     if (missing.size > 0) await Promise.all([...missing].map((id) => this.fetchWriter(id)));
   }
 
+  /** Whether `decode` of this value waits on `prepare` (its writer schema is not fetched yet). */
+  needsPrepare(value: Buffer): boolean {
+    const id = peekSchemaId(value);
+    return id !== undefined && this.needsFetch(id);
+  }
+
   /**
    * Decodes one value (call `prepare` on its batch first). Throws SerdeError: BAD_MAGIC, TRUNCATED,
    * TRAILING_BYTES, UNKNOWN_SCHEMA_ID, MALFORMED (the body is not valid for its writer schema) or

@@ -24,7 +24,7 @@ export { canRead, describeType, findProblems, formatProblems } from './compatibi
 export type { CompatibilityProblem } from './compatibility.ts';
 export { REQUIRED_COMPATIBILITY, registerSchemas } from './register-schemas.ts';
 export type { SchemaBinding, SerdeLogger } from './register-schemas.ts';
-export { HEADER_LENGTH, MAGIC_BYTE, peekSchemaId, readSchemaId } from './wire-format.ts';
+export { HEADER_LENGTH, MAGIC_BYTE, peekSchemaId, readSchemaId, writeHeader } from './wire-format.ts';
 export { AvroEncoder } from './avro-encoder.ts';
 export { AVRO_DECODER_DEFAULTS, AvroDecoder } from './avro-decoder.ts';
 export type { AvroDecoderOptions } from './avro-decoder.ts';

@@ -4,18 +4,17 @@
 // covers (gamma^(i-1), gamma^i], and stands for 2 gamma^i / (gamma+1), within a of every x in it.
 import { DDSketch } from '@datadog/sketches-js';
 import { TributaryError } from '../errors.ts';
+import type { LatencyBuckets } from '../contracts/records.ts';
 
 /** The schema's accuracy: a quantile read from the sketch is within 1% of the exact value. */
 export const DEFAULT_RELATIVE_ACCURACY = 0.01;
 
-/** A sketch as plain, JSON-serialisable data: ascending bucket indexes and their counts, in parallel. */
-export interface LatencyBuckets {
-  relativeAccuracy: number;
-  /** Values too small for a bucket (at or below the mapping's smallest indexable value, e.g. 0 ms). */
-  zeroCount: number;
-  index: number[];
-  count: number[];
-}
+/**
+ * A sketch as plain data (schemas/window-stats.avsc's LatencyBuckets): ascending bucket indexes and
+ * their counts, in parallel; zeroCount holds values too small for a bucket (at or below the mapping's
+ * smallest indexable value, e.g. 0 ms).
+ */
+export type { LatencyBuckets };
 
 export function emptyBuckets(relativeAccuracy: number = DEFAULT_RELATIVE_ACCURACY): LatencyBuckets {
   checkAccuracy(relativeAccuracy);

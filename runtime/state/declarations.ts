@@ -1,4 +1,5 @@
 // How a processor declares its state stores, and what each kind needs of its changelog topic.
+import type { SchemaName, SchemaRecords } from '../contracts/records.ts';
 import type { KeyedStore } from './keyed-store.ts';
 import type { RecentIds } from './recent-ids.ts';
 import type { WindowedStore } from './windowed-store.ts';
@@ -9,6 +10,8 @@ type Config = Record<string, unknown>;
 /** A keyed store: `V` is what the handler keeps per key. */
 export interface KeyedStoreDeclaration<V> {
   readonly kind: 'keyed';
+  /** The record in schemas/ a value is (the changelog writes it as Avro, see store-codecs.ts). */
+  readonly schema: string;
   /**
    * Entries removed by expireBefore/trimToSize are not written as tombstones; instead the changelog
    * is `compact,delete` with CHANGELOG_RETENTION_MS, so it stays bounded at one write per set().
@@ -29,6 +32,8 @@ export interface RecentIdsDeclaration {
 /** Values per (group key, window start), closed in window-end order (`closeUntil`), compacted changelog. */
 export interface WindowedStoreDeclaration<V> {
   readonly kind: 'windowed';
+  /** The record in schemas/ a value is (the changelog writes it as Avro, see store-codecs.ts). */
+  readonly schema: string;
   readonly _value?: V;
 }
 
@@ -47,16 +52,18 @@ export type StoreOf<D> = D extends RecentIdsDeclaration
 /** How long a local-expiry store's changelog keeps a record; its entries must expire sooner. */
 export const CHANGELOG_RETENTION_MS = 24 * 60 * 60 * 1000;
 
-export function keyedStore<V>(
+/** A keyed store of `schema` records (from schemas/, so the value type follows the schema). */
+export function keyedStore<N extends SchemaName>(
+  schema: N,
   options: { localExpiry?: boolean; maxEntries?: (config: Config) => number } = {},
-): KeyedStoreDeclaration<V> {
-  const declaration = { kind: 'keyed' as const, localExpiry: options.localExpiry ?? false };
+): KeyedStoreDeclaration<SchemaRecords[N]> {
+  const declaration = { kind: 'keyed' as const, schema, localExpiry: options.localExpiry ?? false };
   return options.maxEntries === undefined ? declaration : { ...declaration, maxEntries: options.maxEntries };
 }
 
-/** Windows of values `V` (JSON), open until the watermark closes them; the changelog is compacted. */
-export function windowedStore<V>(): WindowedStoreDeclaration<V> {
-  return { kind: 'windowed' };
+/** Windows of `schema` records, open until the watermark closes them; the changelog is compacted. */
+export function windowedStore<N extends SchemaName>(schema: N): WindowedStoreDeclaration<SchemaRecords[N]> {
+  return { kind: 'windowed', schema };
 }
 
 export function recentIds(options: {

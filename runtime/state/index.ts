@@ -21,3 +21,6 @@ export { PartitionStore } from './keyed-store.ts';
 export type { KeyedStore, StoredEntry } from './keyed-store.ts';
 export { PartitionRecentIds } from './recent-ids.ts';
 export type { RecentIds } from './recent-ids.ts';
+export { buildStoreCodecs, storeBindings, storeEntrySchema } from './store-codecs.ts';
+export type { KeyedEntry, StoreCodec, StoreCodecs, WindowedEntry } from './store-codecs.ts';
+export type { StateManagerOptions } from './state-manager.ts';

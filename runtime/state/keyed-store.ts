@@ -2,6 +2,7 @@
 // rejected record or an aborted batch back, and turn the batch's net changes into changelog records.
 import type { ChangelogRecord, JournalEntry, JournaledStore } from './journal.ts';
 import { deepFreeze } from './deep-freeze.ts';
+import type { KeyedEntry, StoreCodec } from './store-codecs.ts';
 
 export interface KeyedStore<V> {
   get(key: string): V | undefined;
@@ -22,17 +23,9 @@ export interface StoredEntry<V> {
   time: number;
 }
 
-function encode(entry: StoredEntry<unknown> | undefined): Buffer | null {
-  return entry === undefined ? null : Buffer.from(JSON.stringify({ v: entry.value, t: entry.time }));
-}
-
-function decode(value: Buffer | null): StoredEntry<unknown> | undefined {
-  if (value === null) return undefined;
-  const parsed = JSON.parse(value.toString('utf8')) as { v: unknown; t: number };
-  return { value: parsed.v, time: parsed.t };
-}
-
 export interface PartitionStoreOptions {
+  /** How entries are written to and read from the changelog (Avro under the changelog's subject). */
+  codec: StoreCodec<KeyedEntry>;
   /** Expiry and trimming stay local (no tombstones): the changelog drops old records by retention. */
   localExpiry?: boolean;
   /** Most entries kept while restoring (oldest dropped first), for a changelog longer than the store. */
@@ -48,7 +41,7 @@ export class PartitionStore<V> implements KeyedStore<V>, JournaledStore {
     readonly name: string,
     readonly partition: number,
     private readonly journal: JournalEntry[],
-    private readonly options: PartitionStoreOptions = {},
+    private readonly options: PartitionStoreOptions,
   ) {}
 
   private get localExpiry(): boolean {
@@ -109,7 +102,10 @@ export class PartitionStore<V> implements KeyedStore<V>, JournaledStore {
   }
 
   changelogRecords(changedKeys: ReadonlySet<string>): ChangelogRecord[] {
-    return [...changedKeys].map((key) => ({ key: Buffer.from(key), value: encode(this.data.get(key)) }));
+    return [...changedKeys].map((key) => {
+      const entry = this.data.get(key);
+      return { key: Buffer.from(key), value: entry === undefined ? null : this.options.codec.encode(entry) };
+    });
   }
 
   commit(): void {
@@ -117,9 +113,13 @@ export class PartitionStore<V> implements KeyedStore<V>, JournaledStore {
   }
 
   applyRestored(key: Buffer, value: Buffer | null): void {
-    const entry = decode(value) as StoredEntry<V> | undefined;
-    if (entry !== undefined && this.options.freezeValues === true) deepFreeze(entry.value);
-    this.put(key.toString('utf8'), entry);
+    // Restore prepares the codec (fetches writer schemas) before handing a record over.
+    const decoded = value === null ? undefined : (this.options.codec.decode(value) as KeyedEntry<V>);
+    if (decoded !== undefined && this.options.freezeValues === true) deepFreeze(decoded.value);
+    this.put(
+      key.toString('utf8'),
+      decoded === undefined ? undefined : { value: decoded.value, time: decoded.time },
+    );
     // Keeps memory bounded when the changelog holds more than the store may keep (local expiry).
     if (this.data.size > (this.options.maxEntries ?? Number.POSITIVE_INFINITY)) {
       const oldest = this.data.keys().next();

@@ -29,7 +29,12 @@ function manager(topic: string): StateManager {
     readPartitionsToEnd({ brokers, topic: t, partitions }, (m) =>
       onRecord(m.partition, m.key === undefined || m.key === null ? null : Buffer.from(m.key), m.value),
     );
-  return new StateManager({ seen: declaration }, () => topic, reader, log);
+  return new StateManager({
+    declarations: { seen: declaration },
+    changelogTopicFor: () => topic,
+    readChangelog: reader,
+    log,
+  });
 }
 
 function toRecord(m: OutgoingMessage): TestRecord {

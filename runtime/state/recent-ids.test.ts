@@ -19,12 +19,12 @@ function withLog(horizonMs: number, maxIds: number, changelog: Record3[] = []) {
     for (const [p, k, v] of changelog) if (partitions.includes(p)) onRecord(p, k, v);
     return Promise.resolve();
   };
-  const state = new StateManager(
-    { seen: recentIds({ horizonMs: () => horizonMs, maxIdsPerPartition: () => maxIds }) },
-    (s) => `p.${s}.changelog`,
-    reader,
+  const state = new StateManager({
+    declarations: { seen: recentIds({ horizonMs: () => horizonMs, maxIdsPerPartition: () => maxIds }) },
+    changelogTopicFor: (s) => `p.${s}.changelog`,
+    readChangelog: reader,
     log,
-  );
+  });
   const ids = (partition = 0): PartitionRecentIds => {
     const store = state.store('seen', partition);
     if (!(store instanceof PartitionRecentIds)) throw new TypeError('not a recent-ids store');

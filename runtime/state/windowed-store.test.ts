@@ -1,12 +1,35 @@
 // The windowed store: windows closed in window-end order and removed with tombstones, its changelog
 // restoring exactly the open windows, and an aborted batch undone even after in-place updates.
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseSchema } from '../serde/index.ts';
+import { InMemorySchemaRegistry } from '../testing/in-memory-schema-registry.ts';
 import type { JournalEntry } from './journal.ts';
+import { buildStoreCodecs } from './store-codecs.ts';
+import type { StoreCodec, WindowedEntry } from './store-codecs.ts';
 import { PartitionWindowedStore } from './windowed-store.ts';
+
+const COUNT = parseSchema(
+  JSON.stringify({ type: 'record', name: 'Count', namespace: 'test', fields: [{ name: 'n', type: 'long' }] }),
+  'count.avsc',
+);
+let codec: StoreCodec<WindowedEntry>;
+
+beforeAll(async () => {
+  const codecs = await buildStoreCodecs(
+    'test',
+    { windows: { kind: 'windowed', schema: 'Count' } },
+    {
+      registry: new InMemorySchemaRegistry(),
+      changelogTopicFor: (s) => `p.${s}.changelog`,
+      schemas: new Map([['Count', COUNT]]),
+    },
+  );
+  codec = codecs.get('windows') as StoreCodec<WindowedEntry>;
+});
 
 function store() {
   const journal: JournalEntry[] = [];
-  const windows = new PartitionWindowedStore<{ n: number }>('windows', 0, journal);
+  const windows = new PartitionWindowedStore<{ n: number }>('windows', 0, journal, codec);
   const changelog = () => windows.changelogRecords(new Set(journal.map((e) => e.key ?? '')));
   const rollback = () => {
     while (journal.length > 0) journal.pop()?.undo();
@@ -44,7 +67,7 @@ describe('PartitionWindowedStore', () => {
     windows.closeUntil(60);
     const records = changelog();
     expect(records.find((r) => r.key.toString() === '0|a')?.value).toBeNull();
-    const restored = new PartitionWindowedStore<{ n: number }>('windows', 0, []);
+    const restored = new PartitionWindowedStore<{ n: number }>('windows', 0, [], codec);
     for (const r of records) restored.applyRestored(r.key, r.value);
     expect([...restored.entries()]).toEqual([{ key: 'a', startMs: 60, endMs: 120, value: { n: 2 } }]);
   });
@@ -61,7 +84,7 @@ describe('PartitionWindowedStore', () => {
   });
 
   it('refuses a changelog key it cannot have written', () => {
-    const restored = new PartitionWindowedStore('windows', 0, []);
+    const restored = new PartitionWindowedStore('windows', 0, [], codec);
     expect(() => restored.applyRestored(Buffer.from('nokey'), null)).toThrow(
       expect.objectContaining({ code: 'TRIBUTARY_STATE_CHANGELOG_CORRUPT' }),
     );

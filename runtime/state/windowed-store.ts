@@ -6,6 +6,7 @@
 import { TributaryError } from '../errors.ts';
 import type { ChangelogRecord, JournalEntry, JournaledStore } from './journal.ts';
 import { deepFreeze } from './deep-freeze.ts';
+import type { StoreCodec, WindowedEntry } from './store-codecs.ts';
 
 export interface WindowEntry<V> {
   key: string;
@@ -29,10 +30,6 @@ export interface WindowedStore<V> {
 
 const idOf = (key: string, startMs: number): string => `${startMs}|${key}`;
 
-function encode(entry: WindowEntry<unknown> | undefined): Buffer | null {
-  return entry === undefined ? null : Buffer.from(JSON.stringify({ e: entry.endMs, v: entry.value }));
-}
-
 export class PartitionWindowedStore<V> implements WindowedStore<V>, JournaledStore {
   private readonly data = new Map<string, WindowEntry<V>>();
   private readonly byEnd = new Map<number, Set<string>>();
@@ -43,6 +40,8 @@ export class PartitionWindowedStore<V> implements WindowedStore<V>, JournaledSto
     readonly name: string,
     readonly partition: number,
     private readonly journal: JournalEntry[],
+    /** How windows are written to and read from the changelog (Avro under the changelog's subject). */
+    private readonly codec: StoreCodec<WindowedEntry>,
     /** Deep-freeze values on set (StateManager's freezeValues). */
     private readonly freezeValues = false,
   ) {}
@@ -89,7 +88,12 @@ export class PartitionWindowedStore<V> implements WindowedStore<V>, JournaledSto
   }
 
   changelogRecords(changedKeys: ReadonlySet<string>): ChangelogRecord[] {
-    return [...changedKeys].map((id) => ({ key: Buffer.from(id), value: encode(this.data.get(id)) }));
+    return [...changedKeys].map((id) => {
+      const entry = this.data.get(id);
+      const value =
+        entry === undefined ? null : this.codec.encode({ end_ms: entry.endMs, value: entry.value });
+      return { key: Buffer.from(id), value };
+    });
   }
 
   commit(): void {
@@ -110,9 +114,10 @@ export class PartitionWindowedStore<V> implements WindowedStore<V>, JournaledSto
       this.put(id, undefined);
       return;
     }
-    const parsed = JSON.parse(value.toString('utf8')) as { e: number; v: V };
-    const restored = this.freezeValues ? deepFreeze(parsed.v) : parsed.v;
-    this.put(id, { key: id.slice(cut + 1), startMs, endMs: parsed.e, value: restored });
+    // Restore prepares the codec (fetches writer schemas) before handing a record over.
+    const decoded = this.codec.decode(value) as WindowedEntry<V>;
+    const restored = this.freezeValues ? deepFreeze(decoded.value) : decoded.value;
+    this.put(id, { key: id.slice(cut + 1), startMs, endMs: decoded.end_ms, value: restored });
   }
 
   finishRestore(): void {

@@ -6,7 +6,7 @@ import { ProcessorMetrics } from '../app/processor/processor-metrics.ts';
 import { InputConsumer, TransactionalProducer, groupClientSettings } from '../kafka/index.ts';
 import type { AnyProcessorDefinition } from '../app/processor/definition.ts';
 import { buildCodecs } from '../app/processor/codecs.ts';
-import { topicResolver } from '../app/processor/processor-topics.ts';
+import { changelogTopicFor, topicResolver } from '../app/processor/processor-topics.ts';
 import { loadProcessorConfig } from '../app/processor/run-processor.ts';
 import type { ConsumerSettings, TransactionalProducerOptions } from '../kafka/index.ts';
 import { TransactionLoop } from '../app/processor/transaction-loop.ts';
@@ -72,7 +72,12 @@ export async function startLoopCopy(options: LoopCopyOptions): Promise<LoopCopy>
     settings.producerOptions,
   );
   const topicFor = topicResolver(definition, prefix);
-  const { codecs, prepareInput } = await buildCodecs(definition, new InMemorySchemaRegistry(), topicFor, log);
+  const { codecs, prepareInput } = await buildCodecs(
+    definition,
+    new InMemorySchemaRegistry(),
+    { topicFor, changelogTopicFor: changelogTopicFor(definition, prefix) },
+    log,
+  );
   await producer.connect();
   await consumer.connect([prefix + definition.input.topic], config.maxBatchWaitMs);
   const metrics = new ProcessorMetrics(definition.name);

@@ -3,17 +3,21 @@
 import type { AnyProcessorDefinition } from '../app/index.ts';
 import type { Logger } from '../observability/index.ts';
 import { StateManager } from '../state/index.ts';
-import type { ChangelogReader, StoreDeclaration } from '../state/index.ts';
+import type { ChangelogReader, StoreCodecs, StoreDeclaration } from '../state/index.ts';
 import type { ChangelogRecord } from './captured-outputs.ts';
 import { declaredStores } from '../time/index.ts';
 
 export function createReplayingState(
   definition: AnyProcessorDefinition,
-  changelogs: ReadonlyMap<string, readonly ChangelogRecord[]>,
-  changelogTopicFor: (store: string) => string,
-  log: Logger,
-  config: Record<string, unknown>,
+  options: {
+    changelogs: ReadonlyMap<string, readonly ChangelogRecord[]>;
+    changelogTopicFor: (store: string) => string;
+    codecs: StoreCodecs;
+    log: Logger;
+    config: Record<string, unknown>;
+  },
 ): StateManager | undefined {
+  const { changelogs, changelogTopicFor, codecs, log, config } = options;
   const declarations: Record<string, StoreDeclaration> = declaredStores(definition);
   if (Object.keys(declarations).length === 0) return undefined;
   const replay: ChangelogReader = (topic, partitions, onRecord) => {
@@ -23,5 +27,13 @@ export function createReplayingState(
     return Promise.resolve();
   };
   // Frozen values: a handler that changes a stored object in place fails its harness tests at once.
-  return new StateManager(declarations, changelogTopicFor, replay, log, config, true);
+  return new StateManager({
+    declarations,
+    changelogTopicFor,
+    readChangelog: replay,
+    log,
+    codecs,
+    config,
+    freezeValues: true,
+  });
 }

@@ -11,7 +11,8 @@ import type {
   ValueOf,
 } from '../app/index.ts';
 import { buildCodecs, loadProcessorConfig, processBatch, topicResolver } from '../app/index.ts';
-import type { BatchEnvironment, BatchCodecs, BatchResult } from '../app/processor/batch.ts';
+import type { BatchEnvironment, BatchResult } from '../app/processor/batch.ts';
+import type { ResolvedCodecs } from '../app/processor/codecs.ts';
 import { checkDefinition, openResources, undeclared } from '../app/processor/definition-checks.ts';
 import type { ConfigShape } from '../config/index.ts';
 import { createLogger } from '../observability/index.ts';
@@ -60,10 +61,7 @@ export class TestDriver<D extends AnyProcessorDefinition> {
   private constructor(
     readonly definition: D,
     private readonly config: ProcessorConfig<ConfigShape>,
-    private readonly codecs: {
-      codecs: BatchCodecs;
-      prepareInput: (v: ReadonlyArray<Buffer | null>) => Promise<void>;
-    },
+    private readonly codecs: ResolvedCodecs,
     private readonly captured: CapturedOutputs,
     private readonly log: Logger,
     private readonly batchSize: number,
@@ -92,7 +90,8 @@ export class TestDriver<D extends AnyProcessorDefinition> {
     const log = createLogger({ name: definition.name, level: 'silent', pretty: false });
     const registry = new InMemorySchemaRegistry();
     const topicFor = topicResolver(definition, '');
-    const codecs = await buildCodecs(definition, registry, topicFor, log);
+    const changelogTopicFor = (store: string) => changelogTopic(definition, store);
+    const codecs = await buildCodecs(definition, registry, { topicFor, changelogTopicFor }, log);
     const changelogs = Object.keys(declaredStores(definition)).map((s) => changelogTopic(definition, s));
     const captured = new CapturedOutputs(definition, registry, topicFor, changelogs);
     const driver = new TestDriver(
@@ -213,13 +212,13 @@ export class TestDriver<D extends AnyProcessorDefinition> {
 
   private async start(): Promise<void> {
     this.resources = await openResources(this.definition, this.config);
-    this.state = createReplayingState(
-      this.definition,
-      this.captured.changelogs,
-      (s) => changelogTopic(this.definition, s),
-      this.log,
-      this.config,
-    );
+    this.state = createReplayingState(this.definition, {
+      changelogs: this.captured.changelogs,
+      changelogTopicFor: (s) => changelogTopic(this.definition, s),
+      codecs: this.codecs.stores,
+      log: this.log,
+      config: this.config,
+    });
     this.time = createEventTime(this.definition, {
       inputTopic: this.definition.input.topic,
       inputPartitions: this.inputPartitions,

@@ -5,6 +5,7 @@
 // while it still sends, and one silent while the others send stops holding it after the timeout. A partition with no records
 // for `idleTimeoutMs` is idle: its progress then moves on with the wall clock from its last record.
 // Progress never goes back.
+import type { ProgressSnapshot } from '../contracts/records.ts';
 import type { WatermarkHeader } from './watermark-header.ts';
 
 const NONE = Number.NEGATIVE_INFINITY;
@@ -14,17 +15,8 @@ interface Source {
   heardAt: number;
 }
 
-/** What is persisted with the state (JSON; null stands for "not known"). */
-export interface ProgressSnapshot {
-  /** `topic/partition` of each upstream source and its progress. */
-  sources: Array<[string, number | null]>;
-  /** Largest event time of records without a header. */
-  local: number | null;
-  progress: number | null;
-  atLastRecord: number | null;
-  /** Largest event time of any record; absent in snapshots written before it was kept. */
-  largest?: number | null;
-}
+/** What the watermarks store keeps per partition (schemas/progress-snapshot.avsc; null: not known). */
+export type { ProgressSnapshot };
 
 export interface TickResult {
   advanced: boolean;
@@ -55,15 +47,15 @@ export class PartitionProgress {
     this.lastRecordAt = nowMs;
     if (snapshot === undefined) return;
     // Restored sources count as heard now: each holds the minimum for one timeout unless it reports.
-    for (const [key, progress] of snapshot.sources) {
+    for (const { source: key, progress } of snapshot.sources) {
       this.sources.set(key, { progressMs: orNone(progress), heardAt: nowMs });
       this.sourceTopics.add(key.slice(0, key.lastIndexOf('/')));
     }
     this.localMs = orNone(snapshot.local);
     if (snapshot.local !== null) this.localHeardAt = nowMs;
     this.progressMs = orNone(snapshot.progress);
-    this.progressAtLastRecordMs = orNone(snapshot.atLastRecord);
-    this.largestEventTimeMs = orNone(snapshot.largest ?? null);
+    this.progressAtLastRecordMs = orNone(snapshot.at_last_record);
+    this.largestEventTimeMs = orNone(snapshot.largest);
   }
 
   /** Event-time progress (ms); -Infinity until every source that holds it back has reported. */
@@ -129,10 +121,10 @@ export class PartitionProgress {
 
   snapshot(): ProgressSnapshot {
     return {
-      sources: [...this.sources].map(([key, s]) => [key, known(s.progressMs)]),
+      sources: [...this.sources].map(([source, s]) => ({ source, progress: known(s.progressMs) })),
       local: known(this.localMs),
       progress: known(this.progressMs),
-      atLastRecord: known(this.progressAtLastRecordMs),
+      at_last_record: known(this.progressAtLastRecordMs),
       largest: known(this.largestEventTimeMs),
     };
   }

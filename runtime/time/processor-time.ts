@@ -19,7 +19,7 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 export function declaredStores(definition: AnyProcessorDefinition): Record<string, StoreDeclaration> {
   const own = (definition.stores ?? {}) as Record<string, StoreDeclaration>;
   if (definition.onWatermark === undefined) return own;
-  return { ...own, [WATERMARKS_STORE]: keyedStore<ProgressSnapshot>() };
+  return { ...own, [WATERMARKS_STORE]: keyedStore('ProgressSnapshot') };
 }
 
 export function eventTimeRules(

@@ -5,7 +5,7 @@ import { runInMemory } from '../../testing/run-in-memory.ts';
 import { avro, bytes, defineProcessor } from './definition.ts';
 import { loadProcessorConfig } from './run-processor.ts';
 import { buildCodecs } from './codecs.ts';
-import { topicResolver } from './processor-topics.ts';
+import { changelogTopicFor, topicResolver } from './processor-topics.ts';
 import { deadLetterMessage } from './batch.ts';
 import { InMemorySchemaRegistry } from '../../testing/in-memory-schema-registry.ts';
 import { AvroDecoder } from '../../serde/index.ts';
@@ -102,7 +102,8 @@ describe('deadLetterMessage of a record near the message size limit', () => {
     const registry = new InMemorySchemaRegistry();
     const topicFor = topicResolver(shouter, '');
     const log = createLogger({ name: 'test', level: 'silent', pretty: false });
-    const { codecs } = await buildCodecs(shouter, registry, topicFor, log);
+    const topics = { topicFor, changelogTopicFor: changelogTopicFor(shouter, '') };
+    const { codecs } = await buildCodecs(shouter, registry, topics, log);
     const original = Buffer.alloc(originalBytes, 'x');
     const raw = {
       topic: 'in',

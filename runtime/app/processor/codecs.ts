@@ -1,5 +1,6 @@
 // Resolves a processor's codecs once at start: output schemas registered (compatibility-checked) and
-// their ids known, the input decoder with its reader schema, the dead-letter encoder.
+// their ids known, the input decoder with its reader schema, the dead-letter encoder, and the codecs of
+// its state stores' changelogs (entry schemas registered under the changelog subjects).
 import { DefinitionError, SerdeError, TributaryError } from '../../errors.ts';
 import {
   AvroDecoder,
@@ -11,6 +12,9 @@ import {
 } from '../../serde/index.ts';
 import type { LoadedSchema, SchemaRegistry } from '../../serde/index.ts';
 import type { Logger } from '../../observability/index.ts';
+import { buildStoreCodecs } from '../../state/index.ts';
+import type { StoreCodecs } from '../../state/index.ts';
+import { declaredStores } from '../../time/index.ts';
 import type { AnyProcessorDefinition, ValueCodec } from './definition.ts';
 import type { BatchCodecs } from './batch.ts';
 import { DEAD_LETTER_OUTPUT } from './batch.ts';
@@ -20,6 +24,7 @@ export const DEAD_LETTER_SCHEMA = 'DeadLetter';
 export interface ResolvedCodecs {
   codecs: BatchCodecs;
   prepareInput: (values: ReadonlyArray<Buffer | null>) => Promise<void>;
+  stores: StoreCodecs;
 }
 
 function schemaNamed(schemas: ReadonlyMap<string, LoadedSchema>, name: string): LoadedSchema {
@@ -44,9 +49,10 @@ function asBytes(value: unknown, output: string): Buffer {
 export async function buildCodecs(
   definition: AnyProcessorDefinition,
   registry: SchemaRegistry,
-  topicFor: (output: string) => string,
+  topics: { topicFor: (output: string) => string; changelogTopicFor: (store: string) => string },
   log: Logger,
 ): Promise<ResolvedCodecs> {
+  const { topicFor, changelogTopicFor } = topics;
   const schemas = loadSchemas(SCHEMAS_DIR);
   const avroOutputs: Array<{ output: string; schema: LoadedSchema }> = [];
   for (const [output, declared] of Object.entries(
@@ -77,6 +83,13 @@ export async function buildCodecs(
       ? new AvroDecoder<unknown>(registry, schemaNamed(schemas, inputCodec.schema).type)
       : undefined;
 
+  const stores = await buildStoreCodecs(definition.name, declaredStores(definition), {
+    registry,
+    changelogTopicFor,
+    schemas,
+    log,
+  });
+
   const encodeWith = (output: string, value: unknown): Buffer => {
     const encoder = encoders.get(output);
     return encoder === undefined ? asBytes(value, output) : encoder.encode(value);
@@ -96,5 +109,6 @@ export async function buildCodecs(
     prepareInput: async (values) => {
       if (decoder !== undefined) await decoder.prepare(values);
     },
+    stores,
   };
 }

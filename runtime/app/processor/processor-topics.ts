@@ -6,7 +6,7 @@ import { DEAD_LETTER_OUTPUT } from './batch.ts';
 import { ensureTopics, partitionCount, readPartitionsToEnd, withAdmin } from '../../kafka/index.ts';
 import type { TopicSpec } from '../../kafka/index.ts';
 import { StateManager, changelogTopicConfig } from '../../state/index.ts';
-import type { ChangelogReader, StoreDeclaration } from '../../state/index.ts';
+import type { ChangelogReader, StoreCodecs, StoreDeclaration } from '../../state/index.ts';
 import type { Logger } from '../../observability/index.ts';
 import type { ConfigShape } from '../../config/index.ts';
 import { declaredStores } from '../../time/index.ts';
@@ -107,6 +107,7 @@ export function createStateManager(
   definition: AnyProcessorDefinition,
   config: Config,
   log: Logger,
+  codecs: StoreCodecs,
 ): StateManager | undefined {
   const declarations = storeDeclarations(definition);
   if (Object.keys(declarations).length === 0) return undefined;
@@ -117,13 +118,14 @@ export function createStateManager(
       { brokers: config.kafkaBrokers, groupId: group, topic, partitions, timeoutMs: 600_000 },
       (m) => onRecord(m.partition, toBuffer(m.key), m.value),
     );
-  return new StateManager(
+  return new StateManager({
     declarations,
-    changelogTopicFor(definition, config.topicPrefix),
+    changelogTopicFor: changelogTopicFor(definition, config.topicPrefix),
     readChangelog,
     log,
+    codecs,
     config,
-  );
+  });
 }
 
 function changelogSpec(

@@ -11,7 +11,12 @@ import { ProcessorMetrics } from './processor-metrics.ts';
 import type { Logger } from '../../observability/index.ts';
 import type { StateManager } from '../../state/index.ts';
 import { buildCodecs } from './codecs.ts';
-import { createStateManager, ensureProcessorTopics, topicResolver } from './processor-topics.ts';
+import {
+  changelogTopicFor,
+  createStateManager,
+  ensureProcessorTopics,
+  topicResolver,
+} from './processor-topics.ts';
 import { liveness, readiness } from './processor-health.ts';
 import { TransactionLoop } from './transaction-loop.ts';
 import { EXIT_BAD_CONFIG, EXIT_OK, runAsProcess } from '../host/process-lifecycle.ts';
@@ -102,7 +107,15 @@ async function runLoop(
     ensureProcessorTopics(definition, config, log),
   );
   await member.refuseDuplicateInstance();
-  const state = (running.state = createStateManager(definition, config, log));
+  const { codecs, prepareInput, stores } = await member.waitForRegistry('registering schemas', () =>
+    buildCodecs(
+      definition,
+      member.registry,
+      { topicFor, changelogTopicFor: changelogTopicFor(definition, config.topicPrefix) },
+      log,
+    ),
+  );
+  const state = (running.state = createStateManager(definition, config, log, stores));
   const inputTopic = config.topicPrefix + definition.input.topic;
   // A revoked partition's state is dropped at once: it is restored afresh if it comes back.
   if (state !== undefined) {
@@ -121,9 +134,6 @@ async function runLoop(
     onRevoked: (revoked) =>
       time.release(revoked.filter((tp) => tp.topic === inputTopic).map((tp) => tp.partition)),
   });
-  const { codecs, prepareInput } = await member.waitForRegistry('registering schemas', () =>
-    buildCodecs(definition, member.registry, topicFor, log),
-  );
   // Loaded before joining the group: no record is handled, and the copy is not ready, until then.
   const tables = (running.tables = ProcessorTables.create(
     definition,
