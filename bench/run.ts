@@ -12,6 +12,7 @@ import { measureProcessor } from './processor-throughput.ts';
 import { benchSink } from './sink-bench.ts';
 import { benchEndToEnd } from './e2e-bench.ts';
 import { benchRestore } from './restore-bench.ts';
+import { benchAggregateRestore } from './aggregate-restore-bench.ts';
 import { benchTable } from './table-bench.ts';
 import { benchEnrich } from './enrich-bench.ts';
 import { benchAggregate, benchKafkaStreamsPassthrough } from './peers-bench.ts';
@@ -21,8 +22,9 @@ const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url))
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 300_000);
 const PARTITIONS = 6;
 /**
- * `restore` runs only the state-restore benchmark (a few minutes instead of the whole suite); `enrich` only
- * the pass-through and enrich; `peers` only the comparisons with Kafka Streams (pass-through, aggregate).
+ * `restore` runs only the state-restore benchmark (a few minutes instead of the whole suite);
+ * `aggregate-restore` only the aggregate's restore after a SIGKILL; `enrich` only the pass-through and
+ * enrich; `peers` only the comparisons with Kafka Streams (pass-through, aggregate).
  */
 const ONLY = process.env['BENCH_ONLY'];
 
@@ -57,10 +59,13 @@ async function main(): Promise<void> {
       await benchPassthroughAndEnrich(stack, workDir, figures);
     } else if (ONLY === 'peers') {
       await benchPeers(stack, workDir, figures);
+    } else if (ONLY === 'aggregate-restore') {
+      await aggregateRestore(stack, workDir, figures);
     } else {
       if (ONLY !== 'restore') await benchProcessing(stack, workDir, figures);
       say('state restore: ingest dedup store, history hours long, against its live state');
       Object.assign(figures, await benchRestore({ brokers: stack.brokers, say }));
+      if (ONLY !== 'restore') await aggregateRestore(stack, workDir, figures);
     }
   } finally {
     await stopStack(join(workDir, 'stack'));
@@ -165,6 +170,16 @@ async function benchPeers(
   figures['passthrough_rss_steady_mb'] = passthrough.rssSteadyMb;
   Object.assign(figures, await benchKafkaStreamsPassthrough({ ...common, passthrough, say }));
   Object.assign(figures, await benchAggregate({ ...common, passthrough, partitions: PARTITIONS, say }));
+}
+
+/** The aggregate's state restore after a SIGKILL (BENCH_ONLY=aggregate-restore, and in the full run). */
+async function aggregateRestore(
+  stack: { brokers: string; registryUrl: string },
+  workDir: string,
+  figures: Record<string, number>,
+): Promise<void> {
+  say('aggregate state restore: SIGKILLed mid-backlog with open windows, a new process restores them');
+  Object.assign(figures, await benchAggregateRestore({ ...stack, workDir, partitions: PARTITIONS, say }));
 }
 
 /** The pass-through baseline and enrich alone (BENCH_ONLY=enrich). */
