@@ -13,7 +13,8 @@ import { aggregate, windowStartOf } from '../processors/aggregate/aggregate.ts';
 import type { WindowStats } from '../processors/aggregate/window-stats.ts';
 import { readPartitionsToEnd, withGroupProgress } from '../runtime/kafka/index.ts';
 import { createLogger } from '../runtime/observability/index.ts';
-import { PartitionWindowedStore, StateManager } from '../runtime/state/index.ts';
+import { HttpSchemaRegistry } from '../runtime/serde/index.ts';
+import { PartitionWindowedStore, StateManager, buildStoreCodecs } from '../runtime/state/index.ts';
 import type { ChangelogReader } from '../runtime/state/index.ts';
 import { declaredStores } from '../runtime/time/index.ts';
 import { produceAggregateBacklog } from './aggregate-backlog.ts';
@@ -202,7 +203,16 @@ async function checkFinalState(options: Options, backlog: AggregateBacklog): Pro
       onRecord(m.partition, m.key === undefined || m.key === null ? null : Buffer.from(m.key), m.value),
     );
   const log = createLogger({ name: 'bench', level: 'silent', pretty: false });
-  const state = new StateManager(STORES, (s) => `${PREFIX}aggregate.${s}.changelog`, reader, log);
+  const changelogTopicFor = (s: string): string => `${PREFIX}aggregate.${s}.changelog`;
+  const registry = new HttpSchemaRegistry(options.registryUrl);
+  const codecs = await buildStoreCodecs('aggregate', STORES, { registry, changelogTopicFor });
+  const state = new StateManager({
+    declarations: STORES,
+    changelogTopicFor,
+    readChangelog: reader,
+    log,
+    codecs,
+  });
   const partitions = [...Array(options.partitions).keys()];
   await state.sync(partitions);
   let [windows, requests, corrections] = [0, 0, 0];
