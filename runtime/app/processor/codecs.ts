@@ -52,44 +52,19 @@ export async function buildCodecs(
   topics: { topicFor: (output: string) => string; changelogTopicFor: (store: string) => string },
   log: Logger,
 ): Promise<ResolvedCodecs> {
-  const { topicFor, changelogTopicFor } = topics;
   const schemas = loadSchemas(SCHEMAS_DIR);
-  const avroOutputs: Array<{ output: string; schema: LoadedSchema }> = [];
-  for (const [output, declared] of Object.entries(
-    definition.outputs as Record<string, { value: ValueCodec<unknown> }>,
-  )) {
-    if (declared.value.kind === 'avro')
-      avroOutputs.push({ output, schema: schemaNamed(schemas, declared.value.schema) });
-  }
-  if (definition.deadLetter !== undefined)
-    avroOutputs.push({ output: DEAD_LETTER_OUTPUT, schema: schemaNamed(schemas, DEAD_LETTER_SCHEMA) });
-
-  const ids = await registerSchemas(
-    registry,
-    avroOutputs.map(({ output, schema }) => ({ subject: valueSubject(topicFor(output)), schema })),
-    log,
-  );
-  const encoders = new Map<string, AvroEncoder<unknown>>();
-  for (const { output, schema } of avroOutputs) {
-    const id = ids.get(valueSubject(topicFor(output)));
-    if (id === undefined)
-      throw new TributaryError('TRIBUTARY_SCHEMA_NOT_REGISTERED', `schema for ${output} was not registered`);
-    encoders.set(output, new AvroEncoder(id, schema.type));
-  }
-
+  const encoders = await outputEncoders(definition, registry, topics.topicFor, schemas, log);
   const inputCodec = definition.input.value as ValueCodec<unknown>;
   const decoder =
     inputCodec.kind === 'avro'
       ? new AvroDecoder<unknown>(registry, schemaNamed(schemas, inputCodec.schema).type)
       : undefined;
-
   const stores = await buildStoreCodecs(definition.name, declaredStores(definition), {
     registry,
-    changelogTopicFor,
+    changelogTopicFor: topics.changelogTopicFor,
     schemas,
     log,
   });
-
   const encodeWith = (output: string, value: unknown): Buffer => {
     const encoder = encoders.get(output);
     return encoder === undefined ? asBytes(value, output) : encoder.encode(value);
@@ -111,4 +86,34 @@ export async function buildCodecs(
     },
     stores,
   };
+}
+
+/** An encoder per Avro output (and the dead letters), its schema registered under the topic's subject. */
+async function outputEncoders(
+  definition: AnyProcessorDefinition,
+  registry: SchemaRegistry,
+  topicFor: (output: string) => string,
+  schemas: ReadonlyMap<string, LoadedSchema>,
+  log: Logger,
+): Promise<Map<string, AvroEncoder<unknown>>> {
+  const avroOutputs: Array<{ output: string; schema: LoadedSchema }> = [];
+  for (const [output, declared] of Object.entries(
+    definition.outputs as Record<string, { value: ValueCodec<unknown> }>,
+  )) {
+    if (declared.value.kind === 'avro')
+      avroOutputs.push({ output, schema: schemaNamed(schemas, declared.value.schema) });
+  }
+  if (definition.deadLetter !== undefined)
+    avroOutputs.push({ output: DEAD_LETTER_OUTPUT, schema: schemaNamed(schemas, DEAD_LETTER_SCHEMA) });
+  const subjectOf = (output: string): string => valueSubject(topicFor(output));
+  const bindings = avroOutputs.map(({ output, schema }) => ({ subject: subjectOf(output), schema }));
+  const ids = await registerSchemas(registry, bindings, log);
+  const encoders = new Map<string, AvroEncoder<unknown>>();
+  for (const { output, schema } of avroOutputs) {
+    const id = ids.get(subjectOf(output));
+    if (id === undefined)
+      throw new TributaryError('TRIBUTARY_SCHEMA_NOT_REGISTERED', `schema for ${output} was not registered`);
+    encoders.set(output, new AvroEncoder(id, schema.type));
+  }
+  return encoders;
 }
