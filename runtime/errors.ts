@@ -19,6 +19,12 @@ export const ERROR_CODES = {
   TRIBUTARY_REGISTRY_REQUEST_FAILED: { retryable: false },
   /** The registry did not answer within the start deadline (TRIBUTARY_STARTUP_DEADLINE_MS). */
   TRIBUTARY_REGISTRY_UNREACHABLE: { retryable: false },
+  /** The registry answered 401: no or wrong credentials (TRIBUTARY_REGISTRY_USERNAME / _PASSWORD). */
+  TRIBUTARY_REGISTRY_AUTHENTICATION_FAILED: { retryable: false },
+  /** The registry answered 403: the user may not do this (read a subject, register a schema). */
+  TRIBUTARY_REGISTRY_NOT_AUTHORIZED: { retryable: false },
+  /** The registry's certificate was refused (untrusted CA, wrong host name, expired). */
+  TRIBUTARY_REGISTRY_TLS_FAILED: { retryable: false },
   /** librdkafka marks it retriable (a broker moving, a timeout): the batch is aborted and retried. */
   TRIBUTARY_KAFKA_TRANSIENT: { retryable: true },
   /** The transaction must be aborted (librdkafka's txn_requires_abort); the batch is retried after it. */

@@ -118,6 +118,31 @@ describe('HttpSchemaRegistry', () => {
     });
   });
 
+  it('maps 401 and 403 to errors that need a person (exit 2), saying what to check', async () => {
+    const denied = await failure(registry(fakeFetch(401, 'Unauthorized')).listVersions('s'));
+    expect(denied).toMatchObject({ code: 'TRIBUTARY_REGISTRY_AUTHENTICATION_FAILED', retryable: false });
+    expect(denied.message).toContain('TRIBUTARY_REGISTRY_PASSWORD');
+    const forbidden = await failure(
+      registry(fakeFetch(403, { error_code: 40301, message: 'no' })).register('s', '"string"'),
+    );
+    expect(forbidden).toMatchObject({ code: 'TRIBUTARY_REGISTRY_NOT_AUTHORIZED', retryable: false });
+    expect(forbidden.message).toContain('schemas register');
+  });
+
+  it('maps a refused certificate to TLS_FAILED naming TRIBUTARY_REGISTRY_CA_FILE, not a retry', async () => {
+    const untrusted: typeof fetch = () =>
+      Promise.reject(
+        new TypeError('fetch failed', {
+          cause: Object.assign(new Error('self-signed certificate in certificate chain'), {
+            code: 'SELF_SIGNED_CERT_IN_CHAIN',
+          }),
+        }),
+      );
+    const error = await failure(registry(untrusted).listVersions('s'));
+    expect(error).toMatchObject({ code: 'TRIBUTARY_REGISTRY_TLS_FAILED', retryable: false });
+    expect(error.message).toMatch(/self-signed certificate.*TRIBUTARY_REGISTRY_CA_FILE/);
+  });
+
   it('answers [] / undefined for a subject that does not exist', async () => {
     const missing = fakeFetch(404, { error_code: 40401, message: "Subject 's' not found." });
     expect(await registry(missing).listVersions('s')).toEqual([]);

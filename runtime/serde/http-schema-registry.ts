@@ -161,6 +161,12 @@ export class HttpSchemaRegistry implements SchemaRegistry {
     } catch (error) {
       const timedOut = error instanceof Error && error.name === 'TimeoutError';
       const what = timedOut ? `timed out after ${this.timeoutMs} ms` : describeError(causeOf(error));
+      if (isCertificateError(causeOf(error)))
+        throw new TributaryError(
+          'TRIBUTARY_REGISTRY_TLS_FAILED',
+          `schema registry ${method} ${url}: its certificate was refused (${what}); set TRIBUTARY_REGISTRY_CA_FILE to the CA that signed it, and use the host name the certificate names`,
+          { cause: error, context: { method, url } },
+        );
       throw new TributaryError(
         'TRIBUTARY_REGISTRY_UNAVAILABLE',
         `schema registry ${method} ${url}: ${what}`,
@@ -174,6 +180,7 @@ export class HttpSchemaRegistry implements SchemaRegistry {
     const parsed = errorBody.safeParse(parseJson(text));
     const errorCode = parsed.success ? parsed.data.error_code : undefined;
     const message = (parsed.success ? parsed.data.message : undefined) ?? (text.trim() || `HTTP ${status}`);
+    if (status === 401 || status === 403) throw refusedCredentials(method, url, status, message);
     if (status >= 500 || status === 408 || status === 429) {
       throw new TributaryError(
         'TRIBUTARY_REGISTRY_UNAVAILABLE',
@@ -223,6 +230,44 @@ function parseJson(text: string): unknown {
   } catch {
     return text;
   }
+}
+
+/** Node's codes for a peer certificate that TLS refused. */
+const CERTIFICATE_ERRORS = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+function isCertificateError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && CERTIFICATE_ERRORS.has(code);
+}
+
+/** 401 and 403 need a person: the credentials or the user's rights, never a retry. */
+function refusedCredentials(method: Method, url: string, status: number, message: string): TributaryError {
+  const [code, fix] =
+    status === 401
+      ? ([
+          'TRIBUTARY_REGISTRY_AUTHENTICATION_FAILED',
+          'check TRIBUTARY_REGISTRY_USERNAME and TRIBUTARY_REGISTRY_PASSWORD (or _PASSWORD_FILE)',
+        ] as const)
+      : ([
+          'TRIBUTARY_REGISTRY_NOT_AUTHORIZED',
+          "grant this user the registry's read (and, to register schemas, write) rights, or register them with `./tributary schemas register`",
+        ] as const);
+  return new TributaryError(
+    code,
+    `schema registry ${method} ${url} answered ${status} (${message}): ${fix}`,
+    {
+      context: { method, url, status },
+    },
+  );
 }
 
 /** fetch wraps the socket error ("fetch failed"); the cause says what happened (ECONNREFUSED …). */
