@@ -25,6 +25,7 @@ const PARTITIONS = 6;
  * `restore` runs only the state-restore benchmark (a few minutes instead of the whole suite);
  * `aggregate-restore` only the aggregate's restore after a SIGKILL; `enrich` only the pass-through and
  * enrich; `peers` only the comparisons with Kafka Streams (pass-through, aggregate).
+ * TRIBUTARY_CPU_PROFILE_DIR=dir makes every processor the bench starts write a V8 CPU profile there.
  */
 const ONLY = process.env['BENCH_ONLY'];
 

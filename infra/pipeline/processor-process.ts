@@ -42,6 +42,12 @@ export function processEnv(base: ProcessEnvBase, extra: Record<string, string> =
 const CLI_ARGS = ['--max-old-space-size=384', '--import', 'tsx', 'cli/main.ts'];
 const RUN_ARGS = [...CLI_ARGS, 'run'];
 
+/** TRIBUTARY_CPU_PROFILE_DIR=dir: each processor writes a V8 CPU profile there when it exits (benchmarks). */
+function profiling(): string[] {
+  const dir = process.env['TRIBUTARY_CPU_PROFILE_DIR'];
+  return dir === undefined || dir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+}
+
 /** Children still running; killed when this process exits, so a failed test leaves no orphans behind. */
 const live = new Set<ChildProcess>();
 process.once('exit', () => {
@@ -50,7 +56,7 @@ process.once('exit', () => {
 
 /** Starts `tributary run <name>` with the given TRIBUTARY_* settings; output goes to `logFile`. */
 export function startProcessor(name: string, env: Record<string, string>, logFile: string): ProcessorProcess {
-  const child = spawn(process.execPath, [...RUN_ARGS, name], {
+  const child = spawn(process.execPath, [...profiling(), ...RUN_ARGS, name], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
