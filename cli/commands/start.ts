@@ -4,7 +4,9 @@
 import { join } from 'node:path';
 import { textTable } from '../../runtime/observability/terminal.ts';
 import { stackDefaults } from '../../infra/stack/defaults.ts';
+import type { StackDefaults } from '../../infra/stack/defaults.ts';
 import { startStack } from '../../infra/stack/stack.ts';
+import type { StartResult } from '../../infra/stack/stack.ts';
 import { PIPELINE_MEMBERS, parseCopies } from '../../infra/pipeline/members.ts';
 import { groupOverview } from '../../infra/pipeline/kafka-overview.ts';
 import { Supervisor } from '../../infra/pipeline/supervisor.ts';
@@ -119,90 +121,158 @@ export const startCommand: Command = {
   usage: 'start [--copies ingest=2[,name=N…]] [--prefix P] [--partitions 6]',
   summary: 'run every pipeline member supervised (restarts with backoff) with a live status view',
   async run(args) {
-    const { positional, options } = parseArgs(args);
-    if (positional.length > 0) throw new UsageError(`unexpected argument "${positional.join(' ')}"`);
-    const rawCopies = options.get('copies');
-    if (rawCopies === true) throw new UsageError('--copies needs name=N');
-    let copies: Map<string, number>;
-    try {
-      copies = parseCopies(rawCopies === undefined ? [] : [rawCopies]);
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
-    const rawPrefix = options.get('prefix') ?? options.get('topic-prefix') ?? '';
-    if (rawPrefix === true) throw new UsageError('--prefix needs a value');
-    const prefix = rawPrefix;
-    const partitions = numberOption(options, 'partitions', 6);
-
+    const options = parseStartOptions(args);
     const stop = stopSignal();
     const defaults = stackDefaults();
-    console.log(`▶ local stack (data in ${defaults.dataDir})`);
-    const stack = await startStack({ ...defaults, onProgress: (line) => console.log(`  ${line}`) });
-    console.log(
-      `  ${stack.alreadyRunning ? 'already running' : 'started'}: ${stack.brokers}, ${stack.registryUrl}`,
-    );
+    const stack = await startLocalStack(defaults);
     const logDir = join(defaults.dataDir, '..', 'pipeline', 'logs');
     const events: string[] = [];
-    const supervisor = new Supervisor({
-      members: PIPELINE_MEMBERS.map((m) => ({
-        name: m.name,
-        copies: copies.get(m.name) ?? m.defaultCopies,
-        ...(m.env === undefined ? {} : { env: m.env }),
-      })),
-      env: {
-        TRIBUTARY_KAFKA_BROKERS: stack.brokers,
-        TRIBUTARY_REGISTRY_URL: stack.registryUrl,
-        TRIBUTARY_TOPIC_PREFIX: prefix,
-        TRIBUTARY_DEFAULT_PARTITIONS: String(partitions),
-      },
-      logDir,
-      onEvent: (event) => {
-        const line = `[${time()}] ${describeEvent(event)}`;
-        if (tty) events.push(line);
-        else console.log(line);
-        events.splice(0, Math.max(0, events.length - 6));
-      },
-    });
+    const supervisor = pipelineSupervisor(stack, options, logDir, eventLog(events));
     const header =
       `tributary start: ${PIPELINE_MEMBERS.map((m) => m.name).join(', ')} on ${stack.brokers}` +
-      `${prefix === '' ? '' : `, prefix "${prefix}"`}; logs in ${logDir}`;
+      `${options.prefix === '' ? '' : `, prefix "${options.prefix}"`}; logs in ${logDir}`;
     console.log(`▶ ${header}`);
     await supervisor.start();
-
-    const signal = await withAdmin(stack.brokers, async (admin) => {
-      const groupLag = new GroupLag(admin, stack.brokers);
-      const groups = PIPELINE_MEMBERS.map((m) => prefix + m.name);
-      const periodMs = tty ? 1000 : 10_000;
-      for (;;) {
-        const tick = new Promise<undefined>((resolve) =>
-          setTimeout(() => resolve(undefined), periodMs).unref(),
-        );
-        const stopped = await Promise.race([stop, tick]);
-        if (stopped !== undefined) {
-          // At once: on a terminal the copies got the SIGINT too, and their exits must not look like crashes.
-          void supervisor.stop();
-          return stopped;
-        }
-        const [members] = await Promise.all([
-          supervisor.observe(),
-          settleWithin(groupLag.refresh(groups), 1000),
-        ]);
-        if (tty) {
-          const view = [header, statusTable(members, groupLag, prefix), ...events, 'Ctrl-C stops every copy'];
-          process.stdout.write(`\x1b[H\x1b[2J${view.join('\n')}\n`);
-        } else {
-          console.log(statusLines(members, groupLag, prefix));
-        }
-      }
-    });
-
-    console.log(`▶ ${signal}: stopping every copy (SIGTERM, then SIGKILL after 30 s)`);
-    const exits = await supervisor.stop();
-    for (const e of exits)
-      console.log(
-        `  ${e.copy}: ${e.signal === null ? `exit ${e.code ?? '?'}` : e.signal}${e.forced ? ' (forced)' : ''}`,
-      );
-    console.log(`stopped; the stack keeps running (./tributary stack down stops it)`);
-    return exits.every((e) => e.code === 0) ? 0 : 1;
+    const signal = await watchUntilStopped(
+      supervisor,
+      stack.brokers,
+      options.prefix,
+      { header, events },
+      stop,
+    );
+    return stopEveryCopy(supervisor, signal);
   },
 };
+
+interface StartOptions {
+  copies: Map<string, number>;
+  prefix: string;
+  partitions: number;
+}
+
+function parseStartOptions(args: string[]): StartOptions {
+  const { positional, options } = parseArgs(args);
+  if (positional.length > 0) throw new UsageError(`unexpected argument "${positional.join(' ')}"`);
+  const rawCopies = options.get('copies');
+  if (rawCopies === true) throw new UsageError('--copies needs name=N');
+  let copies: Map<string, number>;
+  try {
+    copies = parseCopies(rawCopies === undefined ? [] : [rawCopies]);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const prefix = options.get('prefix') ?? options.get('topic-prefix') ?? '';
+  if (prefix === true) throw new UsageError('--prefix needs a value');
+  const partitions = numberOption(options, 'partitions', 6);
+  return { copies, prefix, partitions };
+}
+
+async function startLocalStack(defaults: StackDefaults): Promise<StartResult> {
+  console.log(`▶ local stack (data in ${defaults.dataDir})`);
+  const stack = await startStack({ ...defaults, onProgress: (line) => console.log(`  ${line}`) });
+  console.log(
+    `  ${stack.alreadyRunning ? 'already running' : 'started'}: ${stack.brokers}, ${stack.registryUrl}`,
+  );
+  return stack;
+}
+
+function pipelineSupervisor(
+  stack: StartResult,
+  options: StartOptions,
+  logDir: string,
+  onEvent: (event: SupervisorEvent) => void,
+): Supervisor {
+  return new Supervisor({
+    members: PIPELINE_MEMBERS.map((m) => ({
+      name: m.name,
+      copies: options.copies.get(m.name) ?? m.defaultCopies,
+      ...(m.env === undefined ? {} : { env: m.env }),
+    })),
+    env: {
+      TRIBUTARY_KAFKA_BROKERS: stack.brokers,
+      TRIBUTARY_REGISTRY_URL: stack.registryUrl,
+      TRIBUTARY_TOPIC_PREFIX: options.prefix,
+      TRIBUTARY_DEFAULT_PARTITIONS: String(options.partitions),
+    },
+    logDir,
+    onEvent,
+  });
+}
+
+/** Each supervisor event as a line: kept in `events` for the view on a terminal (the last 6), else logged. */
+function eventLog(events: string[]): (event: SupervisorEvent) => void {
+  return (event) => {
+    const line = `[${time()}] ${describeEvent(event)}`;
+    if (tty) events.push(line);
+    else console.log(line);
+    events.splice(0, Math.max(0, events.length - 6));
+  };
+}
+
+/** The status view's header and the latest supervisor events, drawn above and below the table. */
+interface StatusView {
+  header: string;
+  events: string[];
+}
+
+/** Shows the status every period until the first stop signal, and returns that signal's name. */
+function watchUntilStopped(
+  supervisor: Supervisor,
+  brokers: string,
+  prefix: string,
+  view: StatusView,
+  stop: Promise<string>,
+): Promise<string> {
+  return withAdmin(brokers, async (admin) => {
+    const groupLag = new GroupLag(admin, brokers);
+    const groups = PIPELINE_MEMBERS.map((m) => prefix + m.name);
+    const periodMs = tty ? 1000 : 10_000;
+    for (;;) {
+      const tick = new Promise<undefined>((resolve) =>
+        setTimeout(() => resolve(undefined), periodMs).unref(),
+      );
+      const stopped = await Promise.race([stop, tick]);
+      if (stopped !== undefined) {
+        // At once: on a terminal the copies got the SIGINT too, and their exits must not look like crashes.
+        void supervisor.stop();
+        return stopped;
+      }
+      const [members] = await Promise.all([
+        supervisor.observe(),
+        settleWithin(groupLag.refresh(groups), 1000),
+      ]);
+      showStatus(members, groupLag, prefix, view);
+    }
+  });
+}
+
+/** Redraws the whole view on a terminal; otherwise a line per member. */
+function showStatus(
+  members: MemberObservation[],
+  groupLag: GroupLag,
+  prefix: string,
+  view: StatusView,
+): void {
+  if (tty) {
+    const lines = [
+      view.header,
+      statusTable(members, groupLag, prefix),
+      ...view.events,
+      'Ctrl-C stops every copy',
+    ];
+    process.stdout.write(`\x1b[H\x1b[2J${lines.join('\n')}\n`);
+  } else {
+    console.log(statusLines(members, groupLag, prefix));
+  }
+}
+
+async function stopEveryCopy(supervisor: Supervisor, signal: string): Promise<number> {
+  console.log(`▶ ${signal}: stopping every copy (SIGTERM, then SIGKILL after 30 s)`);
+  const exits = await supervisor.stop();
+  for (const e of exits)
+    console.log(
+      `  ${e.copy}: ${e.signal === null ? `exit ${e.code ?? '?'}` : e.signal}${e.forced ? ' (forced)' : ''}`,
+    );
+  console.log(`stopped; the stack keeps running (./tributary stack down stops it)`);
+  return exits.every((e) => e.code === 0) ? 0 : 1;
+}

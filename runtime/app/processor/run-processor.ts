@@ -11,6 +11,7 @@ import { ProcessorMetrics } from './processor-metrics.ts';
 import type { Logger } from '../../observability/index.ts';
 import type { StateManager } from '../../state/index.ts';
 import { buildCodecs } from './codecs.ts';
+import type { ResolvedCodecs } from './codecs.ts';
 import {
   changelogTopicFor,
   createStateManager,
@@ -25,6 +26,7 @@ import type { GroupMember } from '../host/group-member.ts';
 import { checkDefinition, declaredOutcomes, openResources } from './definition-checks.ts';
 import { ProcessorTables } from './processor-tables.ts';
 import { createEventTime, registerTimeMetrics } from '../../time/index.ts';
+import type { EventTime } from '../../time/index.ts';
 
 export { EXIT_OK, EXIT_FAILED, EXIT_BAD_CONFIG, EXIT_FENCED } from '../host/process-lifecycle.ts';
 
@@ -101,49 +103,111 @@ async function runLoop(
   member: GroupMember,
   running: Running,
 ): Promise<void> {
-  const { consumer, producer, log } = member;
+  const copy: CopySetup = { definition, config, metrics, member };
   const topicFor = topicResolver(definition, config.topicPrefix);
+  const inputTopic = config.topicPrefix + definition.input.topic;
   const inputPartitions = await member.waitForKafka('creating topics', () =>
-    ensureProcessorTopics(definition, config, log),
+    ensureProcessorTopics(definition, config, member.log),
   );
   await member.refuseDuplicateInstance();
-  const { codecs, prepareInput, stores } = await member.waitForRegistry('registering schemas', () =>
+  const { codecs, prepareInput, stores } = await registerSchemas(copy, topicFor);
+  const state = (running.state = openState(copy, stores, inputTopic));
+  const time = openEventTime(copy, inputTopic, inputPartitions, state);
+  // Loaded before joining the group: no record is handled, and the copy is not ready, until then.
+  const tables = (running.tables = openTables(copy));
+  await tables?.load();
+  await joinGroup(copy, inputTopic);
+  running.loop = createTransactionLoop(copy, {
+    resources,
+    codecs,
+    prepareInput,
+    topicFor,
+    inputTopic,
+    time,
+    state,
+    tables,
+  });
+  await running.loop.run();
+}
+
+/** What every start-up step of one copy works with. */
+interface CopySetup {
+  definition: AnyProcessorDefinition;
+  config: Config;
+  metrics: ProcessorMetrics;
+  member: GroupMember;
+}
+
+/** What the transaction loop and the handler's environment are built from, once start-up is done. */
+interface LoopParts extends Pick<ResolvedCodecs, 'codecs' | 'prepareInput'> {
+  resources: unknown;
+  topicFor: (output: string) => string;
+  inputTopic: string;
+  time: EventTime;
+  state: StateManager | undefined;
+  tables: ProcessorTables | undefined;
+}
+
+function registerSchemas(copy: CopySetup, topicFor: (output: string) => string): Promise<ResolvedCodecs> {
+  const { definition, config, member } = copy;
+  return member.waitForRegistry('registering schemas', () =>
     buildCodecs(
       definition,
       member.registry,
       { topicFor, changelogTopicFor: changelogTopicFor(definition, config.topicPrefix) },
-      log,
+      member.log,
     ),
   );
-  const state = (running.state = createStateManager(definition, config, log, stores));
-  const inputTopic = config.topicPrefix + definition.input.topic;
+}
+
+function openState(
+  copy: CopySetup,
+  stores: ResolvedCodecs['stores'],
+  inputTopic: string,
+): StateManager | undefined {
+  const { definition, config, metrics, member } = copy;
+  const state = createStateManager(definition, config, member.log, stores);
   // A revoked partition's state is dropped at once: it is restored afresh if it comes back.
   if (state !== undefined) {
-    consumer.addRebalanceListener(state.rebalanceListener(inputTopic));
+    member.consumer.addRebalanceListener(state.rebalanceListener(inputTopic));
     metrics.stateHorizons = () => state.horizons();
   }
+  return state;
+}
+
+function openEventTime(
+  copy: CopySetup,
+  inputTopic: string,
+  inputPartitions: number,
+  state: StateManager | undefined,
+): EventTime {
+  const { definition, config, metrics, member } = copy;
   const time = createEventTime(definition, {
     inputTopic,
     inputPartitions,
     config,
-    log,
+    log: member.log,
     state,
     metrics: registerTimeMetrics(metrics.registry),
   });
-  consumer.addRebalanceListener({
+  member.consumer.addRebalanceListener({
     onRevoked: (revoked) =>
       time.release(revoked.filter((tp) => tp.topic === inputTopic).map((tp) => tp.partition)),
   });
-  // Loaded before joining the group: no record is handled, and the copy is not ready, until then.
-  const tables = (running.tables = ProcessorTables.create(
-    definition,
-    config,
-    member.registry,
-    log,
-    metrics.registry,
-  ));
+  return time;
+}
+
+/** The declared reference tables, closed with the copy; undefined when it declares none. */
+function openTables(copy: CopySetup): ProcessorTables | undefined {
+  const { definition, config, metrics, member } = copy;
+  const tables = ProcessorTables.create(definition, config, member.registry, member.log, metrics.registry);
   if (tables !== undefined) member.onClose('reference tables', () => tables.close());
-  await tables?.load();
+  return tables;
+}
+
+async function joinGroup(copy: CopySetup, inputTopic: string): Promise<void> {
+  const { config, metrics, member } = copy;
+  const { consumer, producer } = member;
   member.startup.phase = 'joining the consumer group';
   await producer.connect();
   consumer.onLag((lag) => {
@@ -154,14 +218,20 @@ async function runLoop(
     }
   });
   await consumer.connect([inputTopic], config.maxBatchWaitMs);
-  running.loop = new TransactionLoop({
+}
+
+function createTransactionLoop(copy: CopySetup, parts: LoopParts): TransactionLoop {
+  const { definition, config, metrics, member } = copy;
+  const { consumer, producer, log } = member;
+  const { codecs, topicFor, resources, time, inputTopic, state, tables } = parts;
+  return new TransactionLoop({
     definition,
     consumer,
     producer,
     metrics,
     log,
     maxBatchRecords: config.maxBatchRecords,
-    prepareInput,
+    prepareInput: parts.prepareInput,
     ...(tables === undefined ? {} : { betweenBatches: () => tables.poll() }),
     env: {
       config,
@@ -177,7 +247,6 @@ async function runLoop(
       ...(tables === undefined ? {} : { tables: tables.views }),
     },
   });
-  await running.loop.run();
 }
 
 /** Checks the declaration and runs `open` before anything touches Kafka; a mistake is logged, exit 2. */
