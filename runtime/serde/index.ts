@@ -22,7 +22,7 @@ export {
 export type { LoadedSchema } from './schema-loader.ts';
 export { canRead, describeType, findProblems, formatProblems } from './compatibility.ts';
 export type { CompatibilityProblem } from './compatibility.ts';
-export { REQUIRED_COMPATIBILITY, registerSchemas } from './register-schemas.ts';
+export { REQUIRED_COMPATIBILITY, registerSchemas, registeredEncoders } from './register-schemas.ts';
 export type { SchemaBinding, SerdeLogger } from './register-schemas.ts';
 export { HEADER_LENGTH, MAGIC_BYTE, peekSchemaId, readSchemaId, writeHeader } from './wire-format.ts';
 export { AvroEncoder } from './avro-encoder.ts';

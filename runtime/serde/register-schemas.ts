@@ -3,6 +3,7 @@
 // The check itself (registry and local avsc, naming the field) is check-schemas.ts.
 import { SchemaIncompatibleError, TributaryError, describeError } from '../errors.ts';
 import { checkAgainstVersions, uniqueBindings } from './check-schemas.ts';
+import { AvroEncoder } from './avro-encoder.ts';
 import type { SchemaRegistry } from './registry.ts';
 import type { LoadedSchema } from './schema-loader.ts';
 
@@ -67,4 +68,21 @@ async function registerOne(
   }
   log?.info({ subject, schemaId: id, checkedVersions: versions }, 'schema registered');
   return id;
+}
+
+/** Registers the bindings (`registerSchemas`) and returns an encoder per subject, with the id it was given. */
+export async function registeredEncoders<T = unknown>(
+  registry: SchemaRegistry,
+  bindings: ReadonlyArray<SchemaBinding>,
+  log?: SerdeLogger,
+): Promise<Map<string, AvroEncoder<T>>> {
+  const ids = await registerSchemas(registry, bindings, log);
+  const encoders = new Map<string, AvroEncoder<T>>();
+  for (const { subject, schema } of bindings) {
+    const id = ids.get(subject);
+    if (id === undefined)
+      throw new TributaryError('TRIBUTARY_SCHEMA_NOT_REGISTERED', `subject ${subject} was not registered`);
+    encoders.set(subject, new AvroEncoder<T>(id, schema.type));
+  }
+  return encoders;
 }

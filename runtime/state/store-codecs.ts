@@ -6,12 +6,11 @@
 import { DefinitionError, TributaryError } from '../errors.ts';
 import {
   AvroDecoder,
-  AvroEncoder,
   SCHEMAS_DIR,
   loadSchemas,
   HEADER_LENGTH,
   parseSchema,
-  registerSchemas,
+  registeredEncoders,
   valueSubject,
   writeHeader,
 } from '../serde/index.ts';
@@ -97,19 +96,18 @@ export async function buildStoreCodecs(
   },
 ): Promise<StoreCodecs> {
   const bindings = storeBindings(owner, declarations, options.changelogTopicFor, options.schemas);
-  const ids = await registerSchemas(options.registry, bindings, options.log);
+  const encoders = await registeredEncoders(options.registry, bindings, options.log);
   const codecs = new Map<string, StoreCodec<unknown>>();
   for (const { store, subject, schema } of bindings) {
-    const id = ids.get(subject);
-    if (id === undefined)
+    const encoder = encoders.get(subject);
+    if (encoder === undefined)
       throw new TributaryError(
         'TRIBUTARY_SCHEMA_NOT_REGISTERED',
         `store ${store}: ${subject} was not registered`,
       );
-    const encoder = new AvroEncoder<unknown>(id, schema.type);
     const decoder = new AvroDecoder<unknown>(options.registry, schema.type);
     // Its own entries decode without a registry round trip at restore.
-    await decoder.prepare([schemaHeader(id)]);
+    await decoder.prepare([schemaHeader(encoder.schemaId)]);
     codecs.set(store, {
       encode: (entry) => encoder.encode(entry),
       needsPrepare: (value) => decoder.needsPrepare(value),

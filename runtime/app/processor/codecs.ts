@@ -4,13 +4,12 @@
 import { DefinitionError, SerdeError, TributaryError } from '../../errors.ts';
 import {
   AvroDecoder,
-  AvroEncoder,
   SCHEMAS_DIR,
   loadSchemas,
-  registerSchemas,
+  registeredEncoders,
   valueSubject,
 } from '../../serde/index.ts';
-import type { LoadedSchema, SchemaRegistry } from '../../serde/index.ts';
+import type { AvroEncoder, LoadedSchema, SchemaRegistry } from '../../serde/index.ts';
 import type { Logger } from '../../observability/index.ts';
 import { buildStoreCodecs } from '../../state/index.ts';
 import type { StoreCodecs } from '../../state/index.ts';
@@ -107,13 +106,11 @@ async function outputEncoders(
     avroOutputs.push({ output: DEAD_LETTER_OUTPUT, schema: schemaNamed(schemas, DEAD_LETTER_SCHEMA) });
   const subjectOf = (output: string): string => valueSubject(topicFor(output));
   const bindings = avroOutputs.map(({ output, schema }) => ({ subject: subjectOf(output), schema }));
-  const ids = await registerSchemas(registry, bindings, log);
+  const bySubject = await registeredEncoders(registry, bindings, log);
   const encoders = new Map<string, AvroEncoder<unknown>>();
-  for (const { output, schema } of avroOutputs) {
-    const id = ids.get(subjectOf(output));
-    if (id === undefined)
-      throw new TributaryError('TRIBUTARY_SCHEMA_NOT_REGISTERED', `schema for ${output} was not registered`);
-    encoders.set(output, new AvroEncoder(id, schema.type));
+  for (const { output } of avroOutputs) {
+    const encoder = bySubject.get(subjectOf(output));
+    if (encoder !== undefined) encoders.set(output, encoder);
   }
   return encoders;
 }

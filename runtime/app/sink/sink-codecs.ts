@@ -3,10 +3,9 @@
 import { DefinitionError, SerdeError, TributaryError } from '../../errors.ts';
 import {
   AvroDecoder,
-  AvroEncoder,
   SCHEMAS_DIR,
   loadSchemas,
-  registerSchemas,
+  registeredEncoders,
   valueSubject,
 } from '../../serde/index.ts';
 import type { SchemaRegistry } from '../../serde/index.ts';
@@ -46,18 +45,12 @@ export async function buildSinkCodecs(
     decoders.set(physicalTopic, new AvroDecoder(registry, schemaNamed(binding.value.schema).type));
   }
   const deadLetter = schemaNamed(DEAD_LETTER_SCHEMA);
-  const ids = await registerSchemas(
+  const bySubject = await registeredEncoders<DeadLetterValue>(
     registry,
     deadLetterTopics.map((topic) => ({ subject: valueSubject(topic), schema: deadLetter })),
     log,
   );
-  const encoders = new Map<string, AvroEncoder<DeadLetterValue>>();
-  for (const topic of deadLetterTopics) {
-    const id = ids.get(valueSubject(topic));
-    if (id === undefined)
-      throw new TributaryError('TRIBUTARY_SCHEMA_NOT_REGISTERED', `schema for ${topic} was not registered`);
-    encoders.set(topic, new AvroEncoder(id, deadLetter.type));
-  }
+  const encoders = new Map(deadLetterTopics.map((topic) => [topic, bySubject.get(valueSubject(topic))]));
   const decoderFor = (topic: string) => {
     const decoder = decoders.get(topic);
     if (decoder === undefined)
