@@ -113,8 +113,8 @@ const EXPLANATIONS: Partial<Record<KafkaErrorCode, string>> = {
 /** The ACL a refused request lacks, by librdkafka code (README, "Least ACLs"). */
 const MISSING_RIGHTS: Partial<Record<number, string>> = {
   [ERR.ERR_TOPIC_AUTHORIZATION_FAILED]:
-    'not authorized: this Kafka user lacks a right on a topic (READ and DESCRIBE on inputs and ' +
-    'changelogs, WRITE and DESCRIBE on outputs, dead letters and changelogs; CREATE to create them)',
+    'not authorized: this Kafka user lacks a right on a topic (READ and DESCRIBE on inputs, reference ' +
+    'tables and changelogs, WRITE and DESCRIBE on outputs, dead letters and changelogs; CREATE to create them)',
   [ERR.ERR_GROUP_AUTHORIZATION_FAILED]:
     'not authorized: this Kafka user lacks READ (and DESCRIBE) on its consumer group (Group <prefix><processor>)',
   [ERR.ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED]:

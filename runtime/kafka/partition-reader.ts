@@ -57,7 +57,8 @@ export async function readPartitionsToEnd(
           `reading ${options.topic}: only ${atEnd.size}/${options.partitions.length} partitions reached their end in time`,
         );
       }
-      await call<Message[]>('reader consume', (done) =>
+      // The topic in the operation: a refusal (an ACL missing) then names what it was refused on.
+      await call<Message[]>(`reading ${options.topic}`, (done) =>
         consumer.consume(10_000, (error, messages) => done(error, messages)),
       );
     }

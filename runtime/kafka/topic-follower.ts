@@ -150,14 +150,16 @@ export class TopicFollower {
 
   private async fetchLoop(): Promise<void> {
     const max = this.settings.maxBatchRecords ?? 5000;
+    // The topic in the operation: a refusal (an ACL missing) then names what it was refused on.
+    const operation = `following ${this.settings.topic}`;
     while (!this.stopping) {
       let messages: Message[];
       try {
-        messages = await call<Message[]>('follower fetch', (done) =>
+        messages = await call<Message[]>(operation, (done) =>
           this.consumer.consume(max, (error, batch) => done(error, batch)),
         );
       } catch (error) {
-        const failure = toTributaryError(error, 'follower fetch');
+        const failure = toTributaryError(error, operation);
         if (!failure.retryable) return this.stop(failure);
         await new Promise((resolve) => setTimeout(resolve, FETCH_ERROR_BACKOFF_MS));
         continue;

@@ -5,12 +5,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { processEnv } from '../../infra/pipeline/processor-process.ts';
 import { cacheDir } from '../../infra/stack/paths.ts';
 import { findFreePorts } from '../../infra/stack/ports.ts';
 import { signalGroup, waitForExit } from '../../infra/stack/processes.ts';
 import { startKafkaNode, waitForKafka } from '../../infra/stack/kafka-node.ts';
 import { makeBrokerCertificates } from '../../infra/stack/secure-listener.ts';
 import type { ScramUser } from '../../infra/stack/secure-listener.ts';
+import { readTopic } from '../../runtime/testing/kafka-test-kit.ts';
+import type { ReadRecord } from '../../runtime/testing/kafka-test-kit.ts';
 
 export interface SecureCluster {
   /** host:port of the SASL_SSL listener. */
@@ -67,4 +70,53 @@ export function saslSslEnv(cluster: SecureCluster, user: ScramUser): Record<stri
     TRIBUTARY_KAFKA_SASL_PASSWORD: user.password,
     TRIBUTARY_KAFKA_SSL_CA_FILE: cluster.caFile,
   };
+}
+
+/** Where a test's processor copies run: their topic prefix, state dir and partition count. */
+export interface SecuredRun {
+  registryUrl: string;
+  prefix: string;
+  stateDir: string;
+  partitions: number;
+}
+
+/**
+ * TRIBUTARY_* settings of a processor copy on the cluster: `security` (saslSslEnv) says as whom, `extra`
+ * adds or overrides keys. One fixed instance id, so a restart rejoins as the same static member.
+ */
+export function securedProcessorEnv(
+  cluster: SecureCluster,
+  run: SecuredRun,
+  security: Record<string, string>,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    ...processEnv({
+      brokers: cluster.saslSslBrokers,
+      registryUrl: run.registryUrl,
+      prefix: run.prefix,
+      stateDir: run.stateDir,
+    }),
+    TRIBUTARY_INSTANCE_ID: '0',
+    TRIBUTARY_DEFAULT_PARTITIONS: String(run.partitions),
+    TRIBUTARY_STARTUP_DEADLINE_MS: '60000',
+    ...security,
+    ...extra,
+  };
+}
+
+/** Reads a topic on the test's own listener until it holds `count` records (a processor is still at work). */
+export async function readTopicUntil(
+  cluster: SecureCluster,
+  topic: string,
+  partitions: number,
+  count: number,
+  timeoutMs = 90_000,
+): Promise<ReadRecord[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const records = await readTopic(cluster.plaintextBrokers, topic, partitions, 30_000);
+    if (records.length >= count || Date.now() > deadline) return records;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
 }

@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { selectRows } from '../../connectors/clickhouse/index.ts';
 import type { ResultsSettings } from '../../connectors/clickhouse/index.ts';
 import {
-  processEnv,
   runCommandToExit,
   runProcessorToExit,
   startProcessor,
@@ -18,15 +17,10 @@ import { makeCertificateAuthority } from '../../infra/stack/secure-listener.ts';
 import { reconcileClickHouse, reconcileIngestTopics } from '../../loadgen/index.ts';
 import type { Truth } from '../../loadgen/index.ts';
 import { waitForGroupCaughtUp } from '../../runtime/kafka/index.ts';
-import {
-  createTopics,
-  produceRecords,
-  readTopic,
-  uniquePrefix,
-} from '../../runtime/testing/kafka-test-kit.ts';
+import { produceRecords, uniquePrefix } from '../../runtime/testing/kafka-test-kit.ts';
 import { changeAcls } from '../../infra/stack/acls.ts';
-import { processorAcls } from './secured-acls.ts';
-import { saslSslEnv, startSecureCluster } from './secure-cluster.ts';
+import { createOperatorTopics, processorAcls } from './secured-acls.ts';
+import { readTopicUntil, saslSslEnv, securedProcessorEnv, startSecureCluster } from './secure-cluster.ts';
 import type { SecureCluster } from './secure-cluster.ts';
 
 const registryUrl = inject('registryUrl');
@@ -42,26 +36,13 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-/** Reads a topic until it holds `count` records (the processor is still at work). */
-async function readTopicUntil(brokers: string, topic: string, count: number) {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    const records = await readTopic(brokers, topic, PARTITIONS, 30_000);
-    if (records.length >= count || Date.now() > deadline) return records;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-  }
-}
-
-function env(prefix: string, security: Record<string, string>, extra: Record<string, string> = {}) {
-  return {
-    ...processEnv({ brokers: cluster.saslSslBrokers, registryUrl, prefix, stateDir: join(workDir, prefix) }),
-    TRIBUTARY_INSTANCE_ID: '0',
-    TRIBUTARY_DEFAULT_PARTITIONS: String(PARTITIONS),
-    TRIBUTARY_STARTUP_DEADLINE_MS: '60000',
-    ...security,
-    ...extra,
-  };
-}
+const env = (prefix: string, security: Record<string, string>, extra: Record<string, string> = {}) =>
+  securedProcessorEnv(
+    cluster,
+    { registryUrl, prefix, stateDir: join(workDir, prefix), partitions: PARTITIONS },
+    security,
+    extra,
+  );
 
 /**
  * Runs ingest and the sink with `security` and the load generator with `loadgenSecurity`, all over
@@ -130,22 +111,21 @@ describe('a secured cluster (SASL_SSL, SCRAM, a private CA)', () => {
       'alerts',
       'notifier.dlq',
     ];
-    const plain = ['requests.raw', ...sinkInputs, 'clickhouse-sink.dlq'];
-    await createTopics(cluster.plaintextBrokers, [
-      ...plain.map((t) => ({ name: prefix + t, partitions: PARTITIONS, cleanupPolicy: 'delete' as const })),
-      { name: prefix + changelog, partitions: PARTITIONS, cleanupPolicy: 'compact' as const },
-    ]);
+    await createOperatorTopics(cluster.plaintextBrokers, prefix, PARTITIONS, {
+      plain: ['requests.raw', ...sinkInputs, 'clickhouse-sink.dlq'],
+      compacted: [changelog],
+    });
     const user = cluster.limited.name;
     await changeAcls(cluster.plaintextBrokers, 'add', [
-      ...processorAcls(
-        user,
-        prefix,
-        'ingest',
-        ['requests.raw'],
-        ['requests.valid', 'requests.dlq'],
-        [changelog],
-      ),
-      ...processorAcls(user, prefix, 'clickhouse-sink', sinkInputs, ['requests.dlq', 'clickhouse-sink.dlq']),
+      ...processorAcls(user, prefix, 'ingest', {
+        inputs: ['requests.raw'],
+        outputs: ['requests.valid', 'requests.dlq'],
+        changelogs: [changelog],
+      }),
+      ...processorAcls(user, prefix, 'clickhouse-sink', {
+        inputs: sinkInputs,
+        outputs: ['requests.dlq', 'clickhouse-sink.dlq'],
+      }),
     ]);
     // The load generator stands for the upstream producers: it writes as the admin.
     await runPipelineAndReconcile(
@@ -177,17 +157,17 @@ describe('a secured cluster (SASL_SSL, SCRAM, a private CA)', () => {
     const prefix = uniquePrefix('acl');
     const topics = ['passthrough.in', 'passthrough.out'];
     // Topics are made by an operator (the test, on its super-user listener): the processor may not create.
-    await createTopics(
-      cluster.plaintextBrokers,
-      topics.map((t) => ({ name: prefix + t, partitions: PARTITIONS, cleanupPolicy: 'delete' as const })),
-    );
-    const grants = processorAcls(cluster.limited.name, prefix, 'passthrough', [topics[0]!], [topics[1]!]);
+    await createOperatorTopics(cluster.plaintextBrokers, prefix, PARTITIONS, { plain: topics });
+    const grants = processorAcls(cluster.limited.name, prefix, 'passthrough', {
+      inputs: [topics[0]!],
+      outputs: [topics[1]!],
+    });
     await changeAcls(cluster.plaintextBrokers, 'add', grants);
     const records = ['a', 'b', 'c'].map((key) => ({ key, value: `value-${key}` }));
     await produceRecords(cluster.plaintextBrokers, prefix + topics[0], records);
     const security = saslSslEnv(cluster, cluster.limited);
     const copy = startProcessor('passthrough', env(prefix, security), join(workDir, 'acl.log'));
-    const copied = await readTopicUntil(cluster.plaintextBrokers, prefix + topics[1], records.length);
+    const copied = await readTopicUntil(cluster, prefix + topics[1], PARTITIONS, records.length);
     expect(copied.map((r) => r.key).sort()).toEqual(['a', 'b', 'c']);
     copy.kill('SIGTERM');
     expect((await copy.exited).code).toBe(0);
