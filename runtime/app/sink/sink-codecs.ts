@@ -8,7 +8,7 @@ import {
   registeredEncoders,
   valueSubject,
 } from '../../serde/index.ts';
-import type { SchemaRegistry } from '../../serde/index.ts';
+import type { LoadedSchema, SchemaRegistry } from '../../serde/index.ts';
 import type { Logger } from '../../observability/index.ts';
 import type { DeadLetterValue } from '../processor/batch.ts';
 import { DEAD_LETTER_SCHEMA } from '../processor/codecs.ts';
@@ -29,22 +29,8 @@ export async function buildSinkCodecs(
   log: Logger,
 ): Promise<SinkCodecs> {
   const schemas = loadSchemas(SCHEMAS_DIR);
-  const schemaNamed = (name: string) => {
-    const schema = schemas.get(name);
-    if (schema === undefined)
-      throw new DefinitionError('TRIBUTARY_DEFINITION_INVALID', `no schema "${name}" in ${SCHEMAS_DIR}`);
-    return schema;
-  };
-  const decoders = new Map<string, AvroDecoder<Record<string, unknown>>>();
-  for (const { physicalTopic, binding } of bindings) {
-    if (binding.value.kind !== 'avro')
-      throw new DefinitionError(
-        'TRIBUTARY_DEFINITION_INVALID',
-        `sink binding ${binding.topic}: only Avro values`,
-      );
-    decoders.set(physicalTopic, new AvroDecoder(registry, schemaNamed(binding.value.schema).type));
-  }
-  const deadLetter = schemaNamed(DEAD_LETTER_SCHEMA);
+  const decoders = bindingDecoders(bindings, registry, schemas);
+  const deadLetter = schemaNamed(schemas, DEAD_LETTER_SCHEMA);
   const bySubject = await registeredEncoders<DeadLetterValue>(
     registry,
     deadLetterTopics.map((topic) => ({ subject: valueSubject(topic), schema: deadLetter })),
@@ -79,4 +65,29 @@ export async function buildSinkCodecs(
       return encoder.encode(value);
     },
   };
+}
+
+function schemaNamed(schemas: ReadonlyMap<string, LoadedSchema>, name: string): LoadedSchema {
+  const schema = schemas.get(name);
+  if (schema === undefined)
+    throw new DefinitionError('TRIBUTARY_DEFINITION_INVALID', `no schema "${name}" in ${SCHEMAS_DIR}`);
+  return schema;
+}
+
+/** A decoder per bound topic, reading its binding's record (older writers resolve to it). */
+function bindingDecoders(
+  bindings: ReadonlyArray<{ physicalTopic: string; binding: SinkBinding }>,
+  registry: SchemaRegistry,
+  schemas: ReadonlyMap<string, LoadedSchema>,
+): Map<string, AvroDecoder<Record<string, unknown>>> {
+  const decoders = new Map<string, AvroDecoder<Record<string, unknown>>>();
+  for (const { physicalTopic, binding } of bindings) {
+    if (binding.value.kind !== 'avro')
+      throw new DefinitionError(
+        'TRIBUTARY_DEFINITION_INVALID',
+        `sink binding ${binding.topic}: only Avro values`,
+      );
+    decoders.set(physicalTopic, new AvroDecoder(registry, schemaNamed(schemas, binding.value.schema).type));
+  }
+  return decoders;
 }
