@@ -3,7 +3,7 @@
 import { textTable } from '../runtime/observability/terminal.ts';
 import type { DeliveryCounts } from './truth.ts';
 
-export interface ProgressSnapshot {
+export interface LoadgenProgress {
   elapsedMs: number;
   /** Original events handed to the producer. */
   events: number;
@@ -23,13 +23,13 @@ export const formatCount = (n: number): string => number.format(n);
 
 export class ProgressReporter {
   private timer: NodeJS.Timeout | undefined;
-  private last: ProgressSnapshot | undefined;
+  private last: LoadgenProgress | undefined;
   private readonly live: boolean;
   private readonly intervalMs: number;
 
   constructor(
     private readonly askedRate: number,
-    private readonly snapshot: () => ProgressSnapshot,
+    private readonly snapshot: () => LoadgenProgress,
     private readonly out: ProgressOutput = process.stderr,
     intervalMs?: number,
   ) {
