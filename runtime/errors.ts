@@ -43,6 +43,11 @@ export const ERROR_CODES = {
   TRIBUTARY_KAFKA_TLS_FAILED: { retryable: false },
   TRIBUTARY_KAFKA_FENCED: { retryable: false },
   TRIBUTARY_KAFKA_FATAL: { retryable: false },
+  /**
+   * A transaction call librdkafka never answered, long past its own timeout (librdkafka issue #5456):
+   * the producer instance is abandoned and a new one with the same transactional id takes over.
+   */
+  TRIBUTARY_KAFKA_UNANSWERED: { retryable: true },
   TRIBUTARY_KAFKA_TOPIC_MISMATCH: { retryable: false },
   /** A topic the process reads (a reference table's) does not exist. */
   TRIBUTARY_KAFKA_TOPIC_MISSING: { retryable: false },

@@ -16,7 +16,7 @@ export type { KafkaSecurityProperties, KafkaSecuritySettings } from './client-se
 export type { ConsumerSettings, ProducerSettings } from './client-config.ts';
 export { toTributaryError, KafkaJS } from './librdkafka.ts';
 export { setClientLogger } from './client-logs.ts';
-export type { Message, TopicPartition, TopicPartitionOffset } from './librdkafka.ts';
+export type { Message, RdKafkaProducer, TopicPartition, TopicPartitionOffset } from './librdkafka.ts';
 export { readPartitionsToEnd } from './partition-reader.ts';
 export type { ReadToEndOptions } from './partition-reader.ts';
 export {

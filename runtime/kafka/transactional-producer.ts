@@ -22,9 +22,16 @@ export interface TransactionalProducerOptions {
   log?: Logger;
   /** How long one librdkafka transaction call may wait for the broker before it is resumed. Default 60 000. */
   operationTimeoutMs?: number;
+  /**
+   * How long a transaction call may go unanswered before the instance counts as stuck and is replaced.
+   * librdkafka answers within operationTimeoutMs except where it has a bug (issue #5456: a send of
+   * offsets retried without end after a broker pause). Default operationTimeoutMs + 15 000.
+   */
+  unansweredAfterMs?: number;
 }
 
 const MAX_RESUME_BACKOFF_MS = 5_000;
+const UNANSWERED_MARGIN_MS = 15_000;
 
 /** What librdkafka says a failed transaction call leaves behind. */
 export type TransactionFailure = 'retriable' | 'abortable' | 'fatal';
@@ -44,6 +51,9 @@ export class TransactionalProducer {
   private producer: RdKafkaProducer;
   private readonly log: Logger | undefined;
   private readonly operationTimeoutMs: number;
+  private readonly unansweredAfterMs: number;
+  /** A native call on the current instance never answered: it is still inside librdkafka. */
+  private instanceStuck = false;
   private inTransaction = false;
   /** When the open transaction began (Date.now()). */
   private beganAt = 0;
@@ -52,9 +62,15 @@ export class TransactionalProducer {
     private readonly settings: ProducerSettings & { transactionalId: string },
     options: TransactionalProducerOptions = {},
   ) {
-    this.producer = new Producer(producerConfig(settings));
+    this.producer = this.createInstance();
     this.log = options.log;
     this.operationTimeoutMs = options.operationTimeoutMs ?? 60_000;
+    this.unansweredAfterMs = options.unansweredAfterMs ?? this.operationTimeoutMs + UNANSWERED_MARGIN_MS;
+  }
+
+  /** A new librdkafka instance with this producer's settings (a seam for tests of a stuck instance). */
+  protected createInstance(): RdKafkaProducer {
+    return new Producer(producerConfig(this.settings));
   }
 
   get transactionOpen(): boolean {
@@ -89,6 +105,16 @@ export class TransactionalProducer {
     if (!(error instanceof TributaryError) || error.code !== 'TRIBUTARY_KAFKA_FENCED') return false;
     const timeoutMs = this.settings.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS;
     return this.inTransaction && Date.now() - this.beganAt > timeoutMs;
+  }
+
+  /**
+   * Whether the caller must replace this instance (`replaceAfterFatal()`) and rebuild from what Kafka
+   * (or the store) holds, since the transaction's outcome is unknown here: the coordinator's own fence
+   * (above), or a call librdkafka never answered (`TRIBUTARY_KAFKA_UNANSWERED`).
+   */
+  mustBeReplaced(error: unknown): boolean {
+    if (error instanceof TributaryError && error.code === 'TRIBUTARY_KAFKA_UNANSWERED') return true;
+    return this.fencedByTimeout(error);
   }
 
   /** Enqueues one message; waits while librdkafka's local queue is full instead of failing. */
@@ -134,6 +160,11 @@ export class TransactionalProducer {
 
   async abort(): Promise<void> {
     if (!this.inTransaction) return;
+    // The unanswered call is still inside librdkafka, which would refuse an abort beside it.
+    if (this.instanceStuck)
+      throw new TributaryError('TRIBUTARY_KAFKA_UNANSWERED', 'abortTransaction: the instance is stuck', {
+        retryable: false,
+      });
     try {
       await this.resumeUntilSettled('abortTransaction', (done) =>
         this.producer.abortTransaction(this.operationTimeoutMs, done),
@@ -154,12 +185,21 @@ export class TransactionalProducer {
   async replaceAfterFatal(): Promise<void> {
     const dead = this.producer;
     this.inTransaction = false;
-    try {
-      await this.disconnect();
-    } catch (error) {
-      this.log?.warn({ err: error }, 'closing the failed producer failed; replacing it anyway');
+    if (this.instanceStuck) {
+      // Closing it would destroy the instance under the native call still running in it; left as it
+      // is, the new instance's initTransactions fences it, so nothing it holds can commit.
+      this.log?.error(
+        'abandoning a producer instance librdkafka left stuck in a transaction call; a new one takes over',
+      );
+      this.instanceStuck = false;
+    } else {
+      try {
+        await this.disconnect();
+      } catch (error) {
+        this.log?.warn({ err: error }, 'closing the failed producer failed; replacing it anyway');
+      }
     }
-    this.producer = new Producer(producerConfig(this.settings));
+    this.producer = this.createInstance();
     dead.removeAllListeners();
     await call('producer connect', (done) => this.producer.connect({}, (error) => done(error)));
     this.producer.setPollInBackground(true);
@@ -173,6 +213,29 @@ export class TransactionalProducer {
     await call('producer disconnect', (done) => this.producer.disconnect(10_000, (error) => done(error)));
   }
 
+  /** `native`, or TRIBUTARY_KAFKA_UNANSWERED (and the instance marked stuck) once it is overdue. */
+  private async answered(operation: string, native: Promise<void>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const overdue = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.instanceStuck = true;
+        reject(
+          new TributaryError(
+            'TRIBUTARY_KAFKA_UNANSWERED',
+            `${operation}: librdkafka has not answered in ${this.unansweredAfterMs} ms ` +
+              `(its own timeout is ${this.operationTimeoutMs} ms); the producer instance is replaced`,
+            { context: { operation, unansweredAfterMs: this.unansweredAfterMs } },
+          ),
+        );
+      }, this.unansweredAfterMs);
+    });
+    try {
+      await Promise.race([native, overdue]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Calls a transaction operation again while librdkafka answers retriable; throws abortable or fatal. */
   private async resumeUntilSettled(
     operation: string,
@@ -181,11 +244,12 @@ export class TransactionalProducer {
     let backoffMs = 0;
     for (let attempt = 1; ; attempt++) {
       try {
-        await call(operation, start);
+        await this.answered(operation, call(operation, start));
         if (attempt > 1)
           this.log?.info({ operation, attempt }, `${operation} went through after resuming it`);
         return;
       } catch (error) {
+        if (this.instanceStuck) throw error;
         const failure = transactionFailure(error);
         if (failure === 'abortable') throw asAbortable(error, operation);
         if (failure === 'fatal') throw asFatal(error, operation);

@@ -2,8 +2,13 @@
 // that never succeeds, and a batch whose consume spans a real rebalance (a second copy joining).
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { TributaryError, bytes, defineProcessor } from '../../index.ts';
-import { InputConsumer } from '../../kafka/index.ts';
-import type { ConsumerSettings, Message } from '../../kafka/index.ts';
+import { InputConsumer, TransactionalProducer } from '../../kafka/index.ts';
+import type {
+  ConsumerSettings,
+  Message,
+  RdKafkaProducer,
+  TransactionalProducerOptions,
+} from '../../kafka/index.ts';
 import { committedTotal } from '../../kafka/index.ts';
 import {
   createTopics,
@@ -62,6 +67,74 @@ class RewindFailing extends InputConsumer {
   }
 }
 
+/** Whether a transaction is open, and how many non-empty batches were consumed while one was. */
+interface Overlap {
+  open: boolean;
+  consumedWhileOpen: number;
+}
+
+/** Its `failAt`-th commit fails (transiently) before reaching the broker; keeps `overlap.open`. */
+class CommitFailingOnce extends TransactionalProducer {
+  private commits = 0;
+  constructor(
+    settings: ConstructorParameters<typeof TransactionalProducer>[0],
+    options: TransactionalProducerOptions,
+    private readonly overlap: Overlap,
+    private readonly failAt: number,
+  ) {
+    super(settings, options);
+  }
+
+  override async begin(): Promise<void> {
+    await super.begin();
+    this.overlap.open = true;
+  }
+
+  override async commit(): Promise<void> {
+    try {
+      if (++this.commits === this.failAt)
+        throw new TributaryError('TRIBUTARY_KAFKA_TRANSIENT', 'injected: the commit timed out');
+      await super.commit();
+    } finally {
+      this.overlap.open = false;
+    }
+  }
+}
+
+class OverlapCounting extends InputConsumer {
+  constructor(
+    settings: ConsumerSettings,
+    private readonly overlap: Overlap,
+  ) {
+    super(settings);
+  }
+
+  override async consumeBatch(maxRecords: number): Promise<Message[]> {
+    const batch = await super.consumeBatch(maxRecords);
+    if (batch.length > 0 && this.overlap.open) this.overlap.consumedWhileOpen++;
+    return batch;
+  }
+}
+
+/**
+ * A producer whose first librdkafka instance never answers its `hangAt`-th send of offsets, as librdkafka
+ * did after a broker pause (issue #5456); the instances it made are counted in `made`.
+ */
+function sendOffsetsHangingOnce(hangAt: number, made: { instances: number }) {
+  return class extends TransactionalProducer {
+    protected override createInstance(): RdKafkaProducer {
+      const instance = super.createInstance();
+      if (++made.instances > 1) return instance;
+      const send = instance.sendOffsetsToTransaction.bind(instance);
+      let sends = 0;
+      instance.sendOffsetsToTransaction = ((...args: Parameters<typeof send>) => {
+        if (++sends !== hangAt) send(...args);
+      }) as typeof send;
+      return instance;
+    }
+  };
+}
+
 async function topics(prefix: string, name: string): Promise<void> {
   await createTopics(brokers, [
     { name: `${prefix}${name}.in`, partitions: PARTITIONS, cleanupPolicy: 'delete' },
@@ -87,6 +160,54 @@ async function exactlyOnceProblems(
 }
 
 describe('transaction loop recovery', () => {
+  it('the next batch is consumed while a commit is in flight; a failed commit drops it and reads it again: exact', async () => {
+    const prefix = uniquePrefix('ahead');
+    await topics(prefix, 'passthrough');
+    await produceRecords(brokers, `${prefix}passthrough.in`, keyed(3000));
+    const overlap: Overlap = { open: false, consumedWhileOpen: 0 };
+    const copy = await startLoopCopy({
+      brokers,
+      prefix,
+      instanceId: '0',
+      definition: passthrough,
+      maxBatchRecords: 100,
+      consumer: (settings) => new OverlapCounting(settings, overlap),
+      producer: (settings, options) => new CommitFailingOnce(settings, options, overlap, 5),
+    });
+    copies.push(copy);
+    await waitForGroupCaughtUp(brokers, `${prefix}passthrough`, `${prefix}passthrough.in`, 120_000);
+    await copy.stop();
+    expect(overlap.consumedWhileOpen).toBeGreaterThan(0);
+    expect(await exactlyOnceProblems(`${prefix}passthrough.out`, 3000)).toEqual({
+      missing: 0,
+      duplicated: 0,
+    });
+  });
+
+  it('a send of offsets librdkafka never answers: the instance is replaced and the batch retried: exact', async () => {
+    const prefix = uniquePrefix('unanswered');
+    await topics(prefix, 'passthrough');
+    await produceRecords(brokers, `${prefix}passthrough.in`, keyed(2000));
+    const made = { instances: 0 };
+    const HangingProducer = sendOffsetsHangingOnce(3, made);
+    const copy = await startLoopCopy({
+      brokers,
+      prefix,
+      instanceId: '0',
+      definition: passthrough,
+      maxBatchRecords: 100,
+      producer: (settings, options) => new HangingProducer(settings, { ...options, unansweredAfterMs: 3000 }),
+    });
+    copies.push(copy);
+    await waitForGroupCaughtUp(brokers, `${prefix}passthrough`, `${prefix}passthrough.in`, 120_000);
+    await copy.stop();
+    expect(made.instances).toBe(2);
+    expect(await exactlyOnceProblems(`${prefix}passthrough.out`, 2000)).toEqual({
+      missing: 0,
+      duplicated: 0,
+    });
+  });
+
   it('a failed rewind after an abort is not swallowed: the loop consumes again only once it succeeded', async () => {
     const prefix = uniquePrefix('rewind');
     await topics(prefix, 'flaky');

@@ -31,6 +31,13 @@ export interface TransactionLoopDeps {
   betweenBatches?: () => void;
 }
 
+/** A consume's records (or its failure), with the assignment epoch sampled before it started. */
+interface FetchedBatch {
+  epoch: number;
+  messages: Message[];
+  error?: unknown;
+}
+
 /** The batch straddled a rebalance: its offsets may belong to another copy now, so it must not commit. */
 class RebalancedDuringBatch extends Error {}
 
@@ -71,6 +78,8 @@ export class TransactionLoop {
   private backoffMs = 0;
   /** Next offset this copy last committed per `topic/partition` (see commitPastMarkers). */
   private readonly committedAt = new Map<string, number>();
+  /** The next batch, consumed while the last transaction's offsets and commit made their round trips. */
+  private ahead: Promise<FetchedBatch> | undefined;
 
   constructor(private readonly deps: TransactionLoopDeps) {
     this.progress = new LoopProgress(deps.stallMs);
@@ -82,34 +91,44 @@ export class TransactionLoop {
   }
 
   async run(): Promise<void> {
-    const { consumer, maxBatchRecords } = this.deps;
-    while (!this.stopping) {
-      // Sampled before consume: a rebalance handled while the native consume fills the batch changes it.
-      const epoch = consumer.assignmentEpoch;
-      const messages = await this.consume(consumer, maxBatchRecords);
-      // A batch in hand when stop() arrives is still committed; the loop ends after it.
-      if (messages.length > 0) {
-        // A table update becomes visible between batches, never in the middle of one.
-        this.deps.betweenBatches?.();
-        await this.processAndCommit(messages, epoch);
-      } else {
-        await this.commitPastMarkers(epoch);
-        await this.runIdleTimers(epoch);
-      }
-      this.progress.progressed();
-    }
-  }
-
-  private async consume(consumer: InputConsumer, maxBatchRecords: number): Promise<Message[]> {
     try {
-      return await consumer.consumeBatch(maxBatchRecords);
-    } catch (error) {
-      await this.recover(error);
-      return [];
+      while (!this.stopping) {
+        const fetched = await (this.ahead ?? this.fetch());
+        this.ahead = undefined;
+        if (fetched.error !== undefined) {
+          await this.recover(fetched.error);
+        } else if (fetched.messages.length > 0) {
+          // A batch in hand when stop() arrives is still committed; the loop ends after it.
+          // A table update becomes visible between batches, never in the middle of one.
+          this.deps.betweenBatches?.();
+          await this.processAndCommit(fetched.messages, fetched.epoch);
+        } else {
+          await this.commitPastMarkers(fetched.epoch);
+          await this.runIdleTimers(fetched.epoch);
+        }
+        this.progress.progressed();
+      }
+    } finally {
+      // Never close the consumer under a native consume; what it read is uncommitted and read again.
+      await this.ahead;
     }
   }
 
-  /** `epoch`: the assignment epoch the batch was consumed under; offsets go out only under that one. */
+  /** One consume, never rejecting: a failure comes back as `error` for the loop to recover from. */
+  private fetch(): Promise<FetchedBatch> {
+    const { consumer, maxBatchRecords } = this.deps;
+    // Sampled before consume: a rebalance handled while the native consume fills the batch changes it.
+    const epoch = consumer.assignmentEpoch;
+    return consumer.consumeBatch(maxBatchRecords).then(
+      (messages) => ({ epoch, messages }),
+      (error: unknown) => ({ epoch, messages: [], error }),
+    );
+  }
+
+  /**
+   * `epoch`: the assignment epoch the batch was consumed under; offsets go out only under that one.
+   * Starts the next batch's consume once this batch's outputs are produced (`ahead`).
+   */
   private async processAndCommit(messages: Message[], epoch: number): Promise<void> {
     const { definition, consumer, producer, env, metrics } = this.deps;
     const startedAt = performance.now();
@@ -122,6 +141,9 @@ export class TransactionLoop {
       await producer.begin();
       await this.produceAll(result);
       if (consumer.assignmentEpoch !== epoch) throw new RebalancedDuringBatch();
+      // Offsets go out as numbers, not as the consumer's position, so the next consume may run now: it
+      // fills the main thread's wait on the two round trips below (about a third of a pass-through batch).
+      if (!this.stopping) this.ahead = this.fetch();
       faultPoint('processor.send-offsets');
       await producer.sendOffsets([...result.nextOffsets.values()], consumer.raw);
       // sendOffsets reads the group generation off the JS thread; under eager rebalancing a new generation
@@ -131,6 +153,9 @@ export class TransactionLoop {
       await producer.commit();
     } catch (error) {
       metrics.transactions.inc({ outcome: 'aborted' });
+      // What it read lies past the offsets the rewind goes back to: dropped, and read again after it.
+      await this.ahead;
+      this.ahead = undefined;
       await this.recover(error);
       return;
     }
@@ -232,7 +257,7 @@ export class TransactionLoop {
   private async recover(error: unknown): Promise<void> {
     const { producer, consumer, log, env } = this.deps;
     // Sampled before the abort ends the transaction: the coordinator's fence is not a twin's.
-    const fencedByTimeout = producer.fencedByTimeout(error);
+    const mustBeReplaced = producer.mustBeReplaced(error);
     env.state?.rollback();
     env.time?.rollback(env.now());
     consumer.markPositionUncommitted();
@@ -242,15 +267,15 @@ export class TransactionLoop {
       // Only the abort itself failed for good: the batch's commit never went out or was refused
       // (abortable), so its transaction cannot have committed and a new instance may take over. After a
       // fatal commit the outcome is unknown: stop, and the restart restores state from the changelogs.
-      if (!fencedByTimeout && !replaceableAfterFailedAbort(abortError, error)) throw classify(abortError);
+      if (!mustBeReplaced && !replaceableAfterFailedAbort(abortError, error)) throw classify(abortError);
       log.warn(
         { err: abortError },
-        'the producer failed for good while aborting (or its transaction timed out on the coordinator); ' +
-          'replacing it (its open transaction is aborted)',
+        'the producer failed for good while aborting (or its transaction timed out on the coordinator, ' +
+          'or librdkafka left a call unanswered); replacing it (its open transaction is aborted)',
       );
       await producer.replaceAfterFatal();
     }
-    if (fencedByTimeout) {
+    if (mustBeReplaced) {
       // What a restart would do, in process: state and event time come back from the changelogs and
       // the position from the committed offsets, so it holds whichever way the transaction ended.
       const partitions = this.assignedInputPartitions();
@@ -258,11 +283,11 @@ export class TransactionLoop {
       env.time?.release(partitions);
       log.warn(
         { err: error, partitions },
-        'the coordinator timed the transaction out (the broker was away longer than transaction.timeout.ms); ' +
-          'replaced the producer, restoring state from the changelogs and rewinding',
+        'the transaction ended unknown to this copy (timed out on the coordinator, or a call left ' +
+          'unanswered); replaced the producer, restoring state from the changelogs and rewinding',
       );
     }
-    const recovery = fencedByTimeout ? 'back-off-and-rewind' : recoveryFor(error);
+    const recovery = mustBeReplaced ? 'back-off-and-rewind' : recoveryFor(error);
     if (recovery === 'stop') throw classify(error);
     if (recovery === 'rewind') {
       log.info(

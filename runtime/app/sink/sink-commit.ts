@@ -1,7 +1,7 @@
 // The commit of a flushed sink batch: its dead letters and its next offsets in one Kafka transaction, both
 // or neither, retried until they commit. A commit is retried only after an abort that worked, or after a
-// failed abort that a new producer can take over from; a transaction the coordinator timed out abandons
-// the flush, and the loop resumes from what the store holds. Anything else stops the process, whose
+// failed abort that a new producer can take over from; a transaction the coordinator timed out (or a call
+// librdkafka never answered) abandons the flush, and the loop resumes from what the store holds. Anything else stops the process, whose
 // restart fences this producer and resumes from the store's ledger.
 import { TributaryError, isTributaryError } from '../../errors.ts';
 import type { InputConsumer, OutgoingMessage, TransactionalProducer } from '../../kafka/index.ts';
@@ -58,13 +58,14 @@ export class SinkCommitter {
       await producer.sendOffsets(plan.nextOffsets, consumer.raw);
       await producer.commit();
     } catch (error) {
-      if (producer.fencedByTimeout(error)) {
-        // The coordinator's own fence: what a restart would do, in process. The store's ledger and
-        // Kafka's committed offsets say where each partition resumes, whichever way the commit ended.
+      if (producer.mustBeReplaced(error)) {
+        // The coordinator's own fence, or a call librdkafka left unanswered: what a restart would do, in
+        // process. The store's ledger and Kafka's committed offsets say where each partition resumes,
+        // whichever way the commit ended.
         this.deps.log.warn(
           { err: error },
-          'the coordinator timed the transaction out (the broker was away longer than ' +
-            'transaction.timeout.ms); replacing the producer and resuming from what the store holds',
+          'the transaction ended unknown to this sink (timed out on the coordinator, or a call left ' +
+            'unanswered); replacing the producer and resuming from what the store holds',
         );
         await producer.replaceAfterFatal();
         this.deps.onFenced();
