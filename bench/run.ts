@@ -24,7 +24,8 @@ const PARTITIONS = 6;
 /**
  * `restore` runs only the state-restore benchmark (a few minutes instead of the whole suite);
  * `aggregate-restore` only the aggregate's restore after a SIGKILL; `enrich` only the pass-through and
- * enrich; `peers` only the comparisons with Kafka Streams (pass-through, aggregate).
+ * enrich; `peers` only the comparisons with Kafka Streams (pass-through, aggregate); `sink` only the
+ * ClickHouse sink against its direct bulk insert.
  * TRIBUTARY_CPU_PROFILE_DIR=dir makes every processor the bench starts write a V8 CPU profile there.
  */
 const ONLY = process.env['BENCH_ONLY'];
@@ -60,6 +61,9 @@ async function main(): Promise<void> {
       await benchPassthroughAndEnrich(stack, workDir, figures);
     } else if (ONLY === 'peers') {
       await benchPeers(stack, workDir, figures);
+    } else if (ONLY === 'sink') {
+      say('ClickHouse sink against a direct bulk insert of the same rows');
+      Object.assign(figures, await benchSink({ ...stack, workDir }));
     } else if (ONLY === 'aggregate-restore') {
       await aggregateRestore(stack, workDir, figures);
     } else {
