@@ -18,7 +18,7 @@ import {
   waitForGroupCaughtUp,
 } from '../../testing/kafka-test-kit.ts';
 import { committedTransactions, startLoopCopy } from '../../testing/loop-copy.ts';
-import type { LoopCopy } from '../../testing/loop-copy.ts';
+import type { LoopCopy, LoopCopyOptions } from '../../testing/loop-copy.ts';
 import { passthrough } from '../../../processors/passthrough/passthrough.ts';
 import { CommittedOffsetsUnavailable, eventually } from '../../testing/committed-offsets-unavailable.ts';
 
@@ -159,53 +159,51 @@ async function exactlyOnceProblems(
   return { missing, duplicated };
 }
 
+/**
+ * Runs one pass-through copy with these clients, 100 records a batch, over `count` keyed records until
+ * its group has caught up, stops it, and returns what its output misses or repeats.
+ */
+async function passthroughToTheEnd(
+  name: string,
+  count: number,
+  clients: Pick<LoopCopyOptions, 'consumer' | 'producer'>,
+): Promise<{ missing: number; duplicated: number }> {
+  const prefix = uniquePrefix(name);
+  await topics(prefix, 'passthrough');
+  await produceRecords(brokers, `${prefix}passthrough.in`, keyed(count));
+  const copy = await startLoopCopy({
+    brokers,
+    prefix,
+    instanceId: '0',
+    definition: passthrough,
+    maxBatchRecords: 100,
+    ...clients,
+  });
+  copies.push(copy);
+  await waitForGroupCaughtUp(brokers, `${prefix}passthrough`, `${prefix}passthrough.in`, 120_000);
+  await copy.stop();
+  return exactlyOnceProblems(`${prefix}passthrough.out`, count);
+}
+
 describe('transaction loop recovery', () => {
   it('the next batch is consumed while a commit is in flight; a failed commit drops it and reads it again: exact', async () => {
-    const prefix = uniquePrefix('ahead');
-    await topics(prefix, 'passthrough');
-    await produceRecords(brokers, `${prefix}passthrough.in`, keyed(3000));
     const overlap: Overlap = { open: false, consumedWhileOpen: 0 };
-    const copy = await startLoopCopy({
-      brokers,
-      prefix,
-      instanceId: '0',
-      definition: passthrough,
-      maxBatchRecords: 100,
+    const problems = await passthroughToTheEnd('ahead', 3000, {
       consumer: (settings) => new OverlapCounting(settings, overlap),
       producer: (settings, options) => new CommitFailingOnce(settings, options, overlap, 5),
     });
-    copies.push(copy);
-    await waitForGroupCaughtUp(brokers, `${prefix}passthrough`, `${prefix}passthrough.in`, 120_000);
-    await copy.stop();
     expect(overlap.consumedWhileOpen).toBeGreaterThan(0);
-    expect(await exactlyOnceProblems(`${prefix}passthrough.out`, 3000)).toEqual({
-      missing: 0,
-      duplicated: 0,
-    });
+    expect(problems).toEqual({ missing: 0, duplicated: 0 });
   });
 
   it('a send of offsets librdkafka never answers: the instance is replaced and the batch retried: exact', async () => {
-    const prefix = uniquePrefix('unanswered');
-    await topics(prefix, 'passthrough');
-    await produceRecords(brokers, `${prefix}passthrough.in`, keyed(2000));
     const made = { instances: 0 };
     const HangingProducer = sendOffsetsHangingOnce(3, made);
-    const copy = await startLoopCopy({
-      brokers,
-      prefix,
-      instanceId: '0',
-      definition: passthrough,
-      maxBatchRecords: 100,
+    const problems = await passthroughToTheEnd('unanswered', 2000, {
       producer: (settings, options) => new HangingProducer(settings, { ...options, unansweredAfterMs: 3000 }),
     });
-    copies.push(copy);
-    await waitForGroupCaughtUp(brokers, `${prefix}passthrough`, `${prefix}passthrough.in`, 120_000);
-    await copy.stop();
     expect(made.instances).toBe(2);
-    expect(await exactlyOnceProblems(`${prefix}passthrough.out`, 2000)).toEqual({
-      missing: 0,
-      duplicated: 0,
-    });
+    expect(problems).toEqual({ missing: 0, duplicated: 0 });
   });
 
   it('a failed rewind after an abort is not swallowed: the loop consumes again only once it succeeded', async () => {
