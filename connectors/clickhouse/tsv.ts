@@ -30,8 +30,12 @@ const ESCAPES: Record<string, string> = {
   '\f': '\\f',
 };
 
+const NEEDS_ESCAPE = /[\\\t\n\r\0\b\f]/;
+const TO_ESCAPE = /[\\\t\n\r\0\b\f]/g;
+
 export function escapeText(text: string): string {
-  return text.replace(/[\\\t\n\r\0\b\f]/g, (c) => ESCAPES[c] ?? c);
+  // Most values need no escape: a test is far cheaper than a replace that finds nothing.
+  return NEEDS_ESCAPE.test(text) ? text.replace(TO_ESCAPE, (c) => ESCAPES[c] ?? c) : text;
 }
 
 /** Bytes as TabSeparated text: valid UTF-8 stays readable, anything else becomes \xNN. */
@@ -89,13 +93,24 @@ function text(type: string): ValueEncoder {
   };
 }
 
-/** Epoch ms (Avro timestamp-millis) → `YYYY-MM-DD hh:mm:ss.mmm` in UTC, unambiguous for ClickHouse. */
+/**
+ * Epoch ms (Avro timestamp-millis) → `YYYY-MM-DD hh:mm:ss.mmm` in UTC, unambiguous for ClickHouse. The
+ * text up to the second is kept from the previous value: a batch's times mostly share their second.
+ */
 function dateTime64(type: string): ValueEncoder {
+  let second = Number.NaN;
+  let upToSecond = '';
   return (value, column) => {
     const ms = value instanceof Date ? value.getTime() : value;
     if (typeof ms !== 'number' || !Number.isInteger(ms)) return rejectType(column, type, value);
     if (ms < DATETIME64_MS[0] || ms > DATETIME64_MS[1]) rejectRange(column, type, value);
-    return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+    const valueSecond = Math.floor(ms / 1000);
+    if (valueSecond !== second) {
+      second = valueSecond;
+      upToSecond = new Date(valueSecond * 1000).toISOString().slice(0, 19).replace('T', ' ');
+    }
+    const millis = ms - valueSecond * 1000;
+    return `${upToSecond}.${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}`;
   };
 }
 

@@ -42,6 +42,8 @@ export interface PartitionWrite {
   topic: string;
   partition: number;
   rows: SinkRow[];
+  /** The record each row came from, by index: a row the store refuses is dead-lettered as its record. */
+  sources: Message[];
   /** The token of the open intent this write repeats (its partition's replay); else derived from the rows. */
   token?: string | undefined;
 }
@@ -52,16 +54,10 @@ export interface FlushPlan {
   rejections: Rejection[];
   /** Next offset to consume per partition: what the commit after this flush records. */
   nextOffsets: TopicPartitionOffset[];
-  /** Source of each row, by `topic/partition/offset`, to dead-letter a row the store refuses. */
-  sources: Map<string, Message>;
 }
 
 export function partitionKeyOf(topic: string, partition: number): string {
   return `${topic}/${partition}`;
-}
-
-function rowKey(topic: string, partition: number, offset: number): string {
-  return `${topic}/${partition}/${offset}`;
 }
 
 function rejectionFrom(error: unknown): { reason: string; detail: string } | undefined {
@@ -69,6 +65,16 @@ function rejectionFrom(error: unknown): { reason: string; detail: string } | und
   if (error instanceof SerdeError)
     return { reason: UNDECODABLE_REASON, detail: `${error.code}: ${describeError(error)}` };
   return undefined;
+}
+
+/** What a flush knows of one source partition, looked up once per run of its records. */
+interface PartitionInFlush {
+  topic: string;
+  partition: number;
+  key: string;
+  bound: BoundTopic;
+  point: ResumePoint | undefined;
+  next: TopicPartitionOffset;
 }
 
 /**
@@ -86,26 +92,21 @@ export function planFlush(
   const plan = {
     writes: new Map<string, PartitionWrite>(),
     rejections: [] as Rejection[],
-    sources: new Map<string, Message>(),
     skipped: new Map<string, number>(),
   };
-  const next = new Map<string, TopicPartitionOffset>();
+  const partitions = new Map<string, PartitionInFlush>();
+  // A batch comes in runs of one partition's records: its state is looked up once per run.
+  let current: PartitionInFlush | undefined;
+  let write: PartitionWrite | undefined;
   for (const message of messages) {
     const { topic, partition, offset } = message;
-    const key = partitionKeyOf(topic, partition);
-    next.set(key, { topic, partition, offset: offset + 1 });
-    const target = bound.get(topic);
-    if (target === undefined)
-      throw new TributaryError(
-        'TRIBUTARY_INTERNAL_INVARIANT',
-        `consumed ${topic}, which no binding declares`,
-      );
-    const point = points.get(key);
-    const deadLetterDue = offset >= (point?.deadLettersFrom ?? 0);
-    const deadLetter = (reason: string, detail: string): void => {
-      if (deadLetterDue)
-        plan.rejections.push({ message, deadLetterTopic: target.deadLetterTopic, reason, detail });
-    };
+    if (current === undefined || current.partition !== partition || current.topic !== topic) {
+      current = partitionInFlush(partitions, bound, points, topic, partition);
+      write = undefined;
+    }
+    current.next.offset = offset + 1;
+    const { point } = current;
+    const target = current.bound;
     let row: SinkRow;
     try {
       const value = codecs.decode(topic, message.value ?? null);
@@ -113,35 +114,80 @@ export function planFlush(
     } catch (error) {
       const rejection = rejectionFrom(error);
       if (rejection === undefined) throw error;
-      deadLetter(rejection.reason, rejection.detail);
+      if (deadLetterDue(point, offset))
+        plan.rejections.push({ message, deadLetterTopic: target.deadLetterTopic, ...rejection });
       continue;
     }
     const name = target.binding.target;
     if (isStored(point, offset)) {
       plan.skipped.set(name, (plan.skipped.get(name) ?? 0) + 1);
       const refused = point?.rejected.get(offset);
-      if (refused !== undefined) deadLetter(REJECTED_BY_STORE_REASON, refused);
+      if (refused !== undefined && deadLetterDue(point, offset))
+        plan.rejections.push({
+          message,
+          deadLetterTopic: target.deadLetterTopic,
+          reason: REJECTED_BY_STORE_REASON,
+          detail: refused,
+        });
       continue;
     }
     const replay = point?.replay;
     if (replay !== undefined && offset > replay.lastOffset)
       throw new TributaryError(
         'TRIBUTARY_INTERNAL_INVARIANT',
-        `${key}: offset ${offset} in the flush that repeats ${replay.firstOffset}..${replay.lastOffset}`,
+        `${current.key}: offset ${offset} in the flush that repeats ${replay.firstOffset}..${replay.lastOffset}`,
       );
-    const writeKey = `${name}|${key}`;
-    const write = plan.writes.get(writeKey) ?? {
-      target: name,
-      topic,
-      partition,
-      rows: [],
-      token: replay?.token,
-    };
+    write ??= writeOf(plan.writes, name, current, replay?.token);
     write.rows.push(row);
-    plan.writes.set(writeKey, write);
-    plan.sources.set(rowKey(topic, partition, offset), message);
+    write.sources.push(message);
   }
-  return { ...plan, nextOffsets: [...next.values()] };
+  return { ...plan, nextOffsets: [...partitions.values()].map((p) => p.next) };
+}
+
+function partitionInFlush(
+  partitions: Map<string, PartitionInFlush>,
+  bound: ReadonlyMap<string, BoundTopic>,
+  points: ReadonlyMap<string, ResumePoint>,
+  topic: string,
+  partition: number,
+): PartitionInFlush {
+  const key = partitionKeyOf(topic, partition);
+  const known = partitions.get(key);
+  if (known !== undefined) return known;
+  const target = bound.get(topic);
+  if (target === undefined)
+    throw new TributaryError('TRIBUTARY_INTERNAL_INVARIANT', `consumed ${topic}, which no binding declares`);
+  const entry = {
+    topic,
+    partition,
+    key,
+    bound: target,
+    point: points.get(key),
+    next: { topic, partition, offset: 0 },
+  };
+  partitions.set(key, entry);
+  return entry;
+}
+
+/** The partition's write into `target`, created the first time one of its rows goes there. */
+function writeOf(
+  writes: Map<string, PartitionWrite>,
+  target: string,
+  source: PartitionInFlush,
+  token: string | undefined,
+): PartitionWrite {
+  const writeKey = `${target}|${source.key}`;
+  const known = writes.get(writeKey);
+  if (known !== undefined) return known;
+  const { topic, partition } = source;
+  const write: PartitionWrite = { target, topic, partition, rows: [], sources: [], token };
+  writes.set(writeKey, write);
+  return write;
+}
+
+/** Dead letters below the partition's `deadLettersFrom` were committed already, with their offsets. */
+function deadLetterDue(point: ResumePoint | undefined, offset: number): boolean {
+  return offset >= (point?.deadLettersFrom ?? 0);
 }
 
 /** Thrown out of a flush whose partitions moved: its rows may now be another copy's to write. */
@@ -236,8 +282,4 @@ export class SinkWrites {
     );
     await this.deps.polled(sleep(waitMs));
   }
-}
-
-export function rowSource(sources: ReadonlyMap<string, Message>, row: SinkRow): Message | undefined {
-  return sources.get(rowKey(row.topic, row.partition, row.offset));
 }

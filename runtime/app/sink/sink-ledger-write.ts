@@ -4,13 +4,7 @@
 // the same insert (sink-resume.ts), so a source offset is written exactly once.
 import type { SinkRow } from './sink-definition.ts';
 import type { BoundTopic, FlushPlan, PartitionWrite, SinkWritesDeps } from './sink-flush.ts';
-import {
-  FlushAbandoned,
-  REJECTED_BY_STORE_REASON,
-  SinkWrites,
-  partitionKeyOf,
-  rowSource,
-} from './sink-flush.ts';
+import { FlushAbandoned, REJECTED_BY_STORE_REASON, SinkWrites, partitionKeyOf } from './sink-flush.ts';
 import { dedupToken } from './sink-batch.ts';
 import type { LedgerEntry, ResumePoint } from './sink-resume.ts';
 
@@ -44,7 +38,7 @@ export class LedgerWriter {
     for (const [index, write] of writes.entries()) {
       const entry = entries[index] as LedgerEntry;
       const refused = await this.writes.writeTarget(write.target, write.rows, entry.token);
-      noteRefused(this.deps.bound, plan, entry, refused);
+      noteRefused(this.deps.bound, plan, write, entry, refused);
       entry.rows = write.rows.length - entry.rejected.length;
       this.deps.metrics.rows.inc({ target: write.target, outcome: 'written' }, entry.rows);
     }
@@ -82,11 +76,12 @@ function intentFor(write: PartitionWrite, points: Map<string, ResumePoint>): Led
 function noteRefused(
   bound: ReadonlyMap<string, BoundTopic>,
   plan: FlushPlan,
+  write: PartitionWrite,
   entry: LedgerEntry,
   refused: ReadonlyArray<{ row: SinkRow; detail: string }>,
 ): void {
   for (const { row, detail } of refused) {
-    const message = rowSource(plan.sources, row);
+    const message = write.sources[write.rows.indexOf(row)];
     const topic = message === undefined ? undefined : bound.get(message.topic);
     if (message === undefined || topic === undefined) continue;
     entry.rejected.push({ offset: row.offset, detail });
