@@ -32,8 +32,8 @@ export const GOALS: readonly Goal[] = [
     target: 250,
     says: '≤ 250 MB',
   },
-  { figure: /^e2e_rss_ingest[-\d]*_mb$/, op: '<=', target: 250, says: '≤ 250 MB' },
-  { figure: /^e2e_rss_sink[-\d]*_mb$/, op: '<=', target: 600, says: '≤ 600 MB' },
+  { figure: /^e2e_rss_(ingest|enrich|aggregate|alert)_mb$/, op: '<=', target: 250, says: '≤ 250 MB' },
+  { figure: /^e2e_rss_sink_mb$/, op: '<=', target: 600, says: '≤ 600 MB' },
   { figure: 'loadgen_events_per_s', op: '>=', target: 100_000, says: '≥ 100,000' },
   {
     figure: 'restore_read_mb',

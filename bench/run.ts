@@ -25,7 +25,7 @@ const PARTITIONS = 6;
  * `restore` runs only the state-restore benchmark (a few minutes instead of the whole suite);
  * `aggregate-restore` only the aggregate's restore after a SIGKILL; `enrich` only the pass-through and
  * enrich; `peers` only the comparisons with Kafka Streams (pass-through, aggregate); `sink` only the
- * ClickHouse sink against its direct bulk insert.
+ * ClickHouse sink against its direct bulk insert; `e2e` only the whole pipeline end to end.
  * TRIBUTARY_CPU_PROFILE_DIR=dir makes every processor the bench starts write a V8 CPU profile there.
  */
 const ONLY = process.env['BENCH_ONLY'];
@@ -64,6 +64,9 @@ async function main(): Promise<void> {
     } else if (ONLY === 'sink') {
       say('ClickHouse sink against a direct bulk insert of the same rows');
       Object.assign(figures, await benchSink({ ...stack, workDir }));
+    } else if (ONLY === 'e2e') {
+      say('end to end: load generator → ingest → enrich → aggregate → alert, and the ClickHouse sink');
+      Object.assign(figures, await benchEndToEnd({ ...stack, workDir, say }));
     } else if (ONLY === 'aggregate-restore') {
       await aggregateRestore(stack, workDir, figures);
     } else {
@@ -147,11 +150,8 @@ async function benchProcessing(
     figures,
     await benchTable({ brokers: stack.brokers, registryUrl: stack.registryUrl, progress: say }),
   );
-  say('end to end: load generator → ingest ×2 → ClickHouse sink');
-  Object.assign(
-    figures,
-    await benchEndToEnd({ brokers: stack.brokers, registryUrl: stack.registryUrl, workDir }),
-  );
+  say('end to end: load generator → ingest → enrich → aggregate → alert, and the ClickHouse sink');
+  Object.assign(figures, await benchEndToEnd({ ...stack, workDir, say }));
 }
 
 /** The pass-through and the aggregate, each against its Kafka Streams peer (BENCH_ONLY=peers). */
