@@ -2,9 +2,10 @@
 // requests.enriched, requests.dlq, stats.1m and alerts: the whole pipeline `tributary start` runs, one copy
 // of each member, supervised as real processes on the bench's stack. Phase 1 pushes as fast as the
 // generator goes and measures what the whole pipeline sustains (events over the time until every group
-// has caught up) and every process's peak RSS; phase 2, on the same warm processes, runs at half that rate
-// in real time and reads produce-to-queryable latency from ClickHouse (ingested_at is the raw record's produce time, _inserted_at the
-// moment its enriched row landed, so the figure spans ingest, enrich and the sink).
+// has caught up) and every process's peak RSS. Phase 2, on the same warm processes, runs at half that
+// rate in real time and reads produce-to-queryable latency from ClickHouse: ingested_at is the raw
+// record's produce time, _inserted_at the moment its enriched row landed, so the figure spans ingest,
+// enrich and the sink.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { selectRows } from '../connectors/clickhouse/index.ts';
