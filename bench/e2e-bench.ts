@@ -6,7 +6,6 @@
 // rate in real time and reads produce-to-queryable latency from ClickHouse: ingested_at is the raw
 // record's produce time, _inserted_at the moment its enriched row landed, so the figure spans ingest,
 // enrich and the sink.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { selectRows } from '../connectors/clickhouse/index.ts';
 import type { ResultsSettings } from '../connectors/clickhouse/index.ts';
@@ -23,6 +22,7 @@ import {
 import type { GeneratorOptions } from '../loadgen/index.ts';
 import { waitForGroupCaughtUp } from '../runtime/kafka/index.ts';
 import { HttpSchemaRegistry } from '../runtime/serde/index.ts';
+import { rssMb } from './processor-throughput.ts';
 
 const PARTITIONS = 6;
 const SEED = 9;
@@ -44,16 +44,6 @@ const CAUGHT_UP: ReadonlyArray<[group: string, topic: string]> = [
 
 /** The name a member's figures carry: `clickhouse-sink` is `sink`, as in the goals. */
 const FIGURE_NAME: Record<string, string> = { 'clickhouse-sink': 'sink' };
-
-function rssMb(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb === undefined ? 0 : Number(kb) / 1024;
-  } catch {
-    return 0;
-  }
-}
 
 interface Phase {
   brokers: string;
@@ -128,7 +118,10 @@ async function watched<T>(
   const peakMb = new Map<string, number>();
   const sampler = setInterval(() => {
     for (const copy of supervisor.status())
-      peakMb.set(copy.member, Math.max(peakMb.get(copy.member) ?? 0, rssMb(copy.pid)));
+      peakMb.set(
+        copy.member,
+        Math.max(peakMb.get(copy.member) ?? 0, copy.pid === undefined ? 0 : (rssMb(copy.pid) ?? 0)),
+      );
   }, 250);
   const started = Date.now();
   await supervisor.observe(); // the first rates are then per 5 s of this phase

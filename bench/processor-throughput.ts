@@ -20,7 +20,8 @@ export interface ThroughputResult {
   metrics?: Sample[];
 }
 
-function rssMb(pid: number): number | undefined {
+/** A process's resident memory in MB, from /proc; undefined once it has exited. */
+export function rssMb(pid: number): number | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];

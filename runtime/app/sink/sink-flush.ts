@@ -114,21 +114,15 @@ export function planFlush(
     } catch (error) {
       const rejection = rejectionFrom(error);
       if (rejection === undefined) throw error;
-      if (deadLetterDue(point, offset))
-        plan.rejections.push({ message, deadLetterTopic: target.deadLetterTopic, ...rejection });
+      deadLetter(plan.rejections, message, current, rejection.reason, rejection.detail);
       continue;
     }
     const name = target.binding.target;
     if (isStored(point, offset)) {
       plan.skipped.set(name, (plan.skipped.get(name) ?? 0) + 1);
       const refused = point?.rejected.get(offset);
-      if (refused !== undefined && deadLetterDue(point, offset))
-        plan.rejections.push({
-          message,
-          deadLetterTopic: target.deadLetterTopic,
-          reason: REJECTED_BY_STORE_REASON,
-          detail: refused,
-        });
+      if (refused !== undefined)
+        deadLetter(plan.rejections, message, current, REJECTED_BY_STORE_REASON, refused);
       continue;
     }
     const replay = point?.replay;
@@ -185,9 +179,16 @@ function writeOf(
   return write;
 }
 
-/** Dead letters below the partition's `deadLettersFrom` were committed already, with their offsets. */
-function deadLetterDue(point: ResumePoint | undefined, offset: number): boolean {
-  return offset >= (point?.deadLettersFrom ?? 0);
+/** Dead-letters `message`, unless its partition's dead letters up to it were committed with its offset. */
+function deadLetter(
+  rejections: Rejection[],
+  message: Message,
+  source: PartitionInFlush,
+  reason: string,
+  detail: string,
+): void {
+  if (message.offset >= (source.point?.deadLettersFrom ?? 0))
+    rejections.push({ message, deadLetterTopic: source.bound.deadLetterTopic, reason, detail });
 }
 
 /** Thrown out of a flush whose partitions moved: its rows may now be another copy's to write. */
