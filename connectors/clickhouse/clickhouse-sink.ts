@@ -62,9 +62,11 @@ async function openSink(ctx: SinkOpenContext<Config>): Promise<SinkConnector> {
       await endpoint?.close();
       await handle.close();
     };
-    // Embedded: this process is the only writer (the data-dir lock), so no claims and no lease.
-    const insertLeaseMs = handle.mode === 'server' ? config.clickhouseInsertLeaseMs : 0;
-    return new ClickHouseConnector(handle.client, tables, close, { insertLeaseMs });
+    // Embedded: this process is the only writer (the data-dir lock, taken before the group is joined),
+    // so no claims and no lease, and one insert per target across partitions.
+    const embedded = handle.mode === 'embedded';
+    const insertLeaseMs = embedded ? 0 : config.clickhouseInsertLeaseMs;
+    return new ClickHouseConnector(handle.client, tables, close, { insertLeaseMs, singleWriter: embedded });
   } catch (error) {
     await endpoint?.close();
     await handle.close();

@@ -24,6 +24,11 @@ export interface ConnectorOptions {
    * 0 in embedded mode, where this process is the only writer (the data-dir lock).
    */
   insertLeaseMs: number;
+  /**
+   * Embedded mode: the data-dir lock makes this process the only writer, so each target is written in
+   * one insert across partitions (SinkConnector.singleWriter).
+   */
+  singleWriter?: boolean;
 }
 
 /** Rows are TabSeparated lines, the format inserts are sent in. */
@@ -34,6 +39,10 @@ export class ClickHouseConnector implements SinkConnector<string> {
     private readonly onClose: () => Promise<void>,
     private readonly options: ConnectorOptions = { insertLeaseMs: 0 },
   ) {}
+
+  get singleWriter(): boolean {
+    return this.options.singleWriter === true;
+  }
 
   async storedPartitions(partitions: readonly SinkPartition[]): Promise<Map<string, StoredPartition>> {
     const held = await readLedger(this.client, partitions);

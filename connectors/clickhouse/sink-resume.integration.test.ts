@@ -186,52 +186,104 @@ function crashingBetweenMonths(
 }
 
 describe('the ClickHouse sink resuming (real broker, registry, embedded ClickHouse)', () => {
-  it('loses no rows after a crash that left only one month part of an insert spanning two months', async () => {
-    const prefix = uniquePrefix('resume');
-    const tag = `${prefix}crash`;
-    await topicsFor(prefix);
-    await produceEvents(prefix, 2000, tag);
-    // ClickHouse committed the January part, then the process died before the February one.
-    const crash = crashingBetweenMonths('requests');
-    const crashing = await startSinkCopy({ ...copyOf(prefix, '0'), wrap: crash.wrap });
-    await expect(crashing.running).rejects.toThrow('crashed between the two parts');
-    await crashing.close();
-    const restarted = await startSinkCopy(copyOf(prefix, '0'));
-    await caughtUp(prefix);
-    await restarted.stop();
-    expect({ crashed: crash.crashed(), counts: await counts(tag) }).toEqual({
-      crashed: true,
-      counts: '2000/2000',
+  // Either protocol: the same insert repeated under its token, or (single writer) the missing rows written;
+  // and an upgrade, the crash under one insert per partition and the restart as a single writer.
+  const protocols = [
+    { crashedAs: false, restartedAs: false, mode: 'one insert per partition' },
+    { crashedAs: true, restartedAs: true, mode: 'one insert per target (single writer)' },
+    { crashedAs: false, restartedAs: true, mode: 'crashed per partition, restarted as a single writer' },
+  ];
+  for (const { crashedAs, restartedAs, mode } of protocols)
+    it(`loses no rows after a crash that left only one month part of an insert spanning two months: ${mode}`, async () => {
+      const prefix = uniquePrefix('resume');
+      const tag = `${prefix}crash`;
+      await topicsFor(prefix);
+      await produceEvents(prefix, 2000, tag);
+      // ClickHouse committed the January part, then the process died before the February one.
+      const crash = crashingBetweenMonths('requests');
+      const crashing = await startSinkCopy({
+        ...copyOf(prefix, '0'),
+        singleWriter: crashedAs,
+        wrap: crash.wrap,
+      });
+      await expect(crashing.running).rejects.toThrow('crashed between the two parts');
+      await crashing.close();
+      const restarted = await startSinkCopy({ ...copyOf(prefix, '0'), singleWriter: restartedAs });
+      await caughtUp(prefix);
+      await restarted.stop();
+      expect({ crashed: crash.crashed(), counts: await counts(tag) }).toEqual({
+        crashed: true,
+        counts: '2000/2000',
+      });
     });
-  });
 
-  it('lands every stats.1m row in request_stats_1m exactly once after the same crash', async () => {
-    const prefix = uniquePrefix('resume');
-    const tag = `${prefix}stats`;
-    await topicsFor(prefix);
-    await produceStats(prefix, 600, tag);
-    const crash = crashingBetweenMonths('request_stats_1m');
-    const crashing = await startSinkCopy({ ...copyOf(prefix, '0'), wrap: crash.wrap });
-    await expect(crashing.running).rejects.toThrow('crashed between the two parts');
-    await crashing.close();
-    const restarted = await startSinkCopy(copyOf(prefix, '0'));
-    await caughtUp(prefix, 'stats.1m');
-    await restarted.stop();
-    const result = await handle.client.query({
-      query: `SELECT count() AS rows, uniqExact(_partition, _offset) AS offsets, sum(requests) AS requests,
+  for (const singleWriter of [false, true]) {
+    const mode = singleWriter ? 'one insert per target (single writer)' : 'one insert per partition';
+    it(`lands every stats.1m row in request_stats_1m exactly once after the same crash: ${mode}`, async () => {
+      const prefix = uniquePrefix('resume');
+      const tag = `${prefix}stats`;
+      await topicsFor(prefix);
+      await produceStats(prefix, 600, tag);
+      const crash = crashingBetweenMonths('request_stats_1m');
+      const crashing = await startSinkCopy({ ...copyOf(prefix, '0'), singleWriter, wrap: crash.wrap });
+      await expect(crashing.running).rejects.toThrow('crashed between the two parts');
+      await crashing.close();
+      const restarted = await startSinkCopy({ ...copyOf(prefix, '0'), singleWriter });
+      await caughtUp(prefix, 'stats.1m');
+      await restarted.stop();
+      const result = await handle.client.query({
+        query: `SELECT count() AS rows, uniqExact(_partition, _offset) AS offsets, sum(requests) AS requests,
           sum(arraySum(mapValues(latency_sketch))) AS bucketed
         FROM request_stats_1m WHERE service = {tag:String}`,
-      query_params: { tag },
+        query_params: { tag },
+        format: 'JSONEachRow',
+      });
+      const [row] = await result.json<Record<string, string | number>>();
+      const stored = Object.fromEntries(Object.entries(row ?? {}).map(([k, v]) => [k, Number(v)]));
+      expect({ crashed: crash.crashed(), ...stored }).toEqual({
+        crashed: true,
+        rows: 600,
+        offsets: 600,
+        requests: 1800,
+        bucketed: 1200,
+      });
+    });
+  }
+
+  it('with a single writer, writes each target in one insert across source partitions, exactly once', async () => {
+    const prefix = uniquePrefix('resume');
+    const tag = `${prefix}group`;
+    await topicsFor(prefix);
+    await produceEvents(prefix, 3000, tag);
+    // Partitions per insert into requests, by the insert's token.
+    const inserts = new Map<string, number>();
+    const wrap = (real: SinkConnector): SinkConnector =>
+      wrapConnector(real, {
+        write: (request: SinkWriteRequest) => {
+          if (request.target === 'requests')
+            inserts.set(request.dedupToken, new Set(request.rows.map((row) => row.partition)).size);
+          return real.write(request);
+        },
+      });
+    const copy = await startSinkCopy({ ...copyOf(prefix, '0'), singleWriter: true, wrap });
+    await caughtUp(prefix);
+    await copy.stop();
+    const ledger = await handle.client.query({
+      query: `SELECT token, count() AS entries FROM tributary_sink_ledger
+        WHERE topic = {topic:String} AND state = 'intent' GROUP BY token`,
+      query_params: { topic: `${prefix}requests.valid` },
       format: 'JSONEachRow',
     });
-    const [row] = await result.json<Record<string, string | number>>();
-    const stored = Object.fromEntries(Object.entries(row ?? {}).map(([k, v]) => [k, Number(v)]));
-    expect({ crashed: crash.crashed(), ...stored }).toEqual({
-      crashed: true,
-      rows: 600,
-      offsets: 600,
-      requests: 1800,
-      bucketed: 1200,
+    const entries = await ledger.json<{ token: string; entries: string }>();
+    expect({
+      counts: await counts(tag),
+      bothPartitionsInOneInsert: [...inserts.values()].includes(PARTITIONS),
+      // Each partition has its own ledger entry, under the token of the insert that carried it.
+      entriesPerToken: Object.fromEntries(entries.map((e) => [e.token, Number(e.entries)])),
+    }).toEqual({
+      counts: '3000/3000',
+      bothPartitionsInOneInsert: true,
+      entriesPerToken: Object.fromEntries(inserts),
     });
   });
 
@@ -286,46 +338,48 @@ describe('the ClickHouse sink resuming (real broker, registry, embedded ClickHou
 
   // Issue 9 finding 9: the store's refusals are in the ledger's done entry, so a copy that died between
   // the insert and the commit leaves the next owner what it needs to dead-letter the row, once.
-  it('dead-letters a row only ClickHouse refuses exactly once when the copy died between the insert and the commit', async () => {
-    const prefix = uniquePrefix('resume');
-    const tag = `${prefix}refused`;
-    await topicsFor(prefix);
-    // The sink's own checks pass status 418; only the table's constraint refuses it (VIOLATED_CONSTRAINT).
-    await handle.client.command({
-      query: 'ALTER TABLE requests ADD CONSTRAINT no_teapots CHECK status != 418',
+  for (const singleWriter of [false, true])
+    it(`dead-letters a row only ClickHouse refuses exactly once when the copy died between the insert and the commit${singleWriter ? ' (single writer)' : ''}`, async () => {
+      const prefix = uniquePrefix('resume');
+      const tag = `${prefix}refused`;
+      await topicsFor(prefix);
+      // The sink's own checks pass status 418; only the table's constraint refuses it (VIOLATED_CONSTRAINT).
+      await handle.client.command({
+        query: 'ALTER TABLE requests ADD CONSTRAINT no_teapots CHECK status != 418',
+      });
+      onTestFinished(async () => {
+        await handle.client.command({ query: 'ALTER TABLE requests DROP CONSTRAINT no_teapots' });
+      });
+      await produceEvents(prefix, 200, tag, (i) => (i === 101 ? 418 : 200));
+      let crashed = false;
+      const crashing = await startSinkCopy({
+        ...copyOf(prefix, '0'),
+        singleWriter,
+        wrap: (real) =>
+          wrapConnector(real, {
+            recordBatches: async (state, writer, entries) => {
+              await real.recordBatches(state, writer, entries);
+              if (crashed || state !== 'done' || !entries.some((entry) => entry.rejected.length > 0)) return;
+              crashed = true;
+              throw new TributaryError(
+                'TRIBUTARY_SINK_WRITE_FAILED',
+                'died after the insert, before the commit',
+              );
+            },
+          }),
+      });
+      await expect(crashing.running).rejects.toThrow('died after the insert');
+      await crashing.close();
+      const restarted = await startSinkCopy({ ...copyOf(prefix, '0'), singleWriter });
+      await caughtUp(prefix);
+      await restarted.stop();
+      const deadLetters = await readTopic(brokers, `${prefix}requests.dlq`, PARTITIONS);
+      expect({ crashed, rows: await counts(tag), deadLetters: deadLetters.map((d) => d.key) }).toEqual({
+        crashed: true,
+        rows: '199/199',
+        deadLetters: [`${tag}-101`],
+      });
     });
-    onTestFinished(async () => {
-      await handle.client.command({ query: 'ALTER TABLE requests DROP CONSTRAINT no_teapots' });
-    });
-    await produceEvents(prefix, 200, tag, (i) => (i === 101 ? 418 : 200));
-    let crashed = false;
-    const crashing = await startSinkCopy({
-      ...copyOf(prefix, '0'),
-      wrap: (real) =>
-        wrapConnector(real, {
-          recordBatches: async (state, writer, entries) => {
-            await real.recordBatches(state, writer, entries);
-            if (crashed || state !== 'done' || !entries.some((entry) => entry.rejected.length > 0)) return;
-            crashed = true;
-            throw new TributaryError(
-              'TRIBUTARY_SINK_WRITE_FAILED',
-              'died after the insert, before the commit',
-            );
-          },
-        }),
-    });
-    await expect(crashing.running).rejects.toThrow('died after the insert');
-    await crashing.close();
-    const restarted = await startSinkCopy(copyOf(prefix, '0'));
-    await caughtUp(prefix);
-    await restarted.stop();
-    const deadLetters = await readTopic(brokers, `${prefix}requests.dlq`, PARTITIONS);
-    expect({ crashed, rows: await counts(tag), deadLetters: deadLetters.map((d) => d.key) }).toEqual({
-      crashed: true,
-      rows: '199/199',
-      deadLetters: [`${tag}-101`],
-    });
-  });
 
   // Regression (issue 9, the broker-SIGKILL fault case): a commit resumed across a broker restart met a
   // transaction the coordinator had timed out; the fence stopped the sink though no twin existed.

@@ -22,6 +22,8 @@ export interface SinkCopySettings {
   handle: ClickHouseHandle;
   instanceId: string;
   insertLeaseMs?: number;
+  /** As the sink runs embedded (one process): one insert per target. Only for a test's only copy. */
+  singleWriter?: boolean;
   maxBatchRows?: number;
   /** Wraps the real connector, e.g. to crash after part of an insert landed. */
   wrap?: (connector: SinkConnector) => SinkConnector;
@@ -66,6 +68,7 @@ export async function startSinkCopy(settings: SinkCopySettings): Promise<SinkCop
     tables.set(target, await describeTable(settings.handle.client, 'default', target));
   const real = new ClickHouseConnector(settings.handle.client, tables, () => Promise.resolve(), {
     insertLeaseMs: settings.insertLeaseMs ?? 0,
+    singleWriter: settings.singleWriter ?? false,
   });
   const clients = groupClientSettings({
     brokers: settings.brokers,

@@ -63,6 +63,13 @@ export interface SinkPartition {
  * written, so a restart knows exactly which rows of a partially landed insert are missing.
  */
 export interface SinkConnector<Encoded = unknown> {
+  /**
+   * True when this process is the store's only writer (an embedded store under a directory lock). A flush
+   * then writes each target in one insert across its source partitions, and an insert left unfinished is
+   * completed by writing only the rows the store lacks: no other writer can still land it. Otherwise each
+   * source partition is its own insert, which a later owner repeats as it was (sink-resume.ts).
+   */
+  readonly singleWriter?: boolean;
   /** What the store holds per source partition (key `topic/partition`): its ledger and target table. */
   storedPartitions(partitions: readonly SinkPartition[]): Promise<Map<string, StoredPartition>>;
   /** Records batches in the ledger, all of them or none. */
@@ -131,7 +138,9 @@ export const sinkConfigShape = {
     .min(1)
     .max(1_000_000)
     .default(50_000)
-    .describe('most rows per flush (one write per target per flush)'),
+    .describe(
+      'most rows per flush (embedded: one insert per target; server: one per target and source partition)',
+    ),
   maxBatchBytes: z
     .number()
     .int()

@@ -86,7 +86,8 @@ async function resumePoints(
   const points = new Map<string, ResumePoint>();
   const positions = partitions.map((p): TopicPartitionOffset => {
     const key = partitionKeyOf(p.topic, p.partition);
-    const { point, seek } = resumeFrom(held.get(key) ?? { rejected: [] }, p.committed);
+    const stored = held.get(key) ?? { rejected: [] };
+    const { point, seek } = resumeFrom(stored, p.committed, connector.singleWriter === true);
     points.set(key, point);
     return { topic: p.topic, partition: p.partition, offset: seek };
   });

@@ -37,6 +37,29 @@ describe('where a sink resumes a partition', () => {
     expect(committedThrough(point, 200, 200).replay).toBeUndefined();
   });
 
+  it('with a single writer, completes a batch that landed in part by writing only its missing rows', () => {
+    // The same partial landing, but nothing else can land the rest later: the odd offsets go in the next
+    // batches, whatever insert (and token) carries them, so one insert may carry many partitions.
+    const present = new Set(Array.from({ length: 50 }, (_, i) => 100 + 2 * i));
+    const held: StoredPartition = {
+      lastDone: entry(0, 0, 99),
+      open: entry(1, 100, 199),
+      present,
+      tableMax: 198,
+      rejected: [],
+    };
+    const { point, seek } = resumeFrom(held, 100, true);
+    expect(seek).toBe(100);
+    expect(point.replay).toBeUndefined();
+    const rewritten = Array.from({ length: 100 }, (_, i) => 100 + i).filter((o) => !isStored(point, o));
+    expect(rewritten).toEqual(Array.from({ length: 50 }, (_, i) => 101 + 2 * i));
+    expect(isStored(point, 200)).toBe(false);
+    expect(point.nextSeq).toBe(2);
+    // Nothing of the open batch landed: all of it is written again.
+    const none = resumeFrom({ ...held, present: new Set() }, 100, true).point;
+    expect(Array.from({ length: 100 }, (_, i) => 100 + i).some((o) => isStored(none, o))).toBe(false);
+  });
+
   it('skips a batch whose intent has no done record when the table holds every one of its rows', () => {
     const present = new Set(Array.from({ length: 100 }, (_, i) => 100 + i));
     const held: StoredPartition = {

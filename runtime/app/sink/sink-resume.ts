@@ -4,6 +4,9 @@
 // checked: if the table holds all of its rows it is done; otherwise the batch is written again as the same
 // insert (the same offsets, the same token), never as rows of a new batch. A server may still land the
 // dead owner's insert after the new owner looked, and then only an identical insert is dropped as a repeat.
+// A single writer (SinkConnector.singleWriter) has no dead owner whose insert may still land: there the
+// rows the table lacks are simply written again in the next batches, which lets one insert carry many
+// partitions.
 
 /** One batch's rows for one target from one source partition, as the store's ledger records it. */
 export interface LedgerEntry {
@@ -63,9 +66,13 @@ const NONE: ReadonlySet<number> = new Set();
 /**
  * The resume point and the offset to seek to. `committed` is Kafka's committed offset (negative: none).
  * Rows are skipped up to what the store holds, dead letters up to what Kafka committed, so the seek goes
- * to the lower of the two.
+ * to the lower of the two. `singleWriter`: see SinkConnector.singleWriter.
  */
-export function resumeFrom(held: StoredPartition, committed: number): { point: ResumePoint; seek: number } {
+export function resumeFrom(
+  held: StoredPartition,
+  committed: number,
+  singleWriter = false,
+): { point: ResumePoint; seek: number } {
   const stored = storedThrough(held);
   const deadLettersFrom = Math.max(0, committed);
   const rejected = new Map<number, string>();
@@ -74,14 +81,16 @@ export function resumeFrom(held: StoredPartition, committed: number): { point: R
   const seqs = [held.lastDone?.seq ?? -1, held.open?.seq ?? -1];
   const { open } = held;
   const landed = open !== undefined && (held.present?.size ?? 0) >= open.rows;
+  // Skipping what landed of an open insert is safe only where nothing can land the rest later.
+  const complete = landed || singleWriter;
   const point: ResumePoint = {
     stored,
-    present: landed ? (held.present ?? NONE) : NONE,
+    present: complete ? (held.present ?? NONE) : NONE,
     deadLettersFrom,
     rejected,
     nextSeq: Math.max(...seqs) + 1,
     replay:
-      open === undefined || landed
+      open === undefined || complete
         ? undefined
         : { firstOffset: open.firstOffset, lastOffset: open.lastOffset, token: open.token },
   };
