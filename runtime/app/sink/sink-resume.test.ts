@@ -14,18 +14,19 @@ const entry = (seq: number, first: number, last: number, rows = last - first + 1
   rejected: [],
 });
 
+/** Batch 100..199: month A's rows (even offsets) landed, month B's (odd) did not; max(_offset) is 198. */
+const landedInPart = (): StoredPartition => ({
+  lastDone: entry(0, 0, 99),
+  open: entry(1, 100, 199),
+  present: new Set(Array.from({ length: 50 }, (_, i) => 100 + 2 * i)),
+  tableMax: 198,
+  rejected: [],
+});
+
 describe('where a sink resumes a partition', () => {
   it('repeats a batch that landed in part (one month part of two) as the same insert, not only its missing rows', () => {
-    // Batch 100..199: month A's rows (even offsets) landed, month B's (odd) did not; max(_offset) is 198.
     // Only the same offsets under the same token let the store drop what landed, even if more lands later.
-    const present = new Set(Array.from({ length: 50 }, (_, i) => 100 + 2 * i));
-    const held: StoredPartition = {
-      lastDone: entry(0, 0, 99),
-      open: entry(1, 100, 199),
-      present,
-      tableMax: 198,
-      rejected: [],
-    };
+    const held = landedInPart();
     const { point, seek } = resumeFrom(held, 100);
     expect(seek).toBe(100);
     expect(point.replay).toEqual({ firstOffset: 100, lastOffset: 199, token: 'tok-1' });
@@ -40,14 +41,7 @@ describe('where a sink resumes a partition', () => {
   it('with a single writer, completes a batch that landed in part by writing only its missing rows', () => {
     // The same partial landing, but nothing else can land the rest later: the odd offsets go in the next
     // batches, whatever insert (and token) carries them, so one insert may carry many partitions.
-    const present = new Set(Array.from({ length: 50 }, (_, i) => 100 + 2 * i));
-    const held: StoredPartition = {
-      lastDone: entry(0, 0, 99),
-      open: entry(1, 100, 199),
-      present,
-      tableMax: 198,
-      rejected: [],
-    };
+    const held = landedInPart();
     const { point, seek } = resumeFrom(held, 100, true);
     expect(seek).toBe(100);
     expect(point.replay).toBeUndefined();
