@@ -92,7 +92,7 @@ function sinkInserts(
     else grouped.push(write);
   }
   return [...byTarget].map(([target, grouped]) => {
-    const rows = grouped.length === 1 ? (grouped[0]?.rows ?? []) : grouped.flatMap((w) => w.rows);
+    const rows = grouped.flatMap((w) => w.rows);
     const token = dedupToken(target, rows);
     const entries = grouped.map((write) => intentFor(write, points, token));
     return { target, writes: grouped, entries, rows, token };
