@@ -2,6 +2,7 @@ export { InputConsumer, partitionKey } from './input-consumer.ts';
 export type { InputConsumerOptions, RebalanceListener } from './input-consumer.ts';
 export {
   TransactionalProducer,
+  nativeCallsStillRunning,
   producerInstanceFailed,
   replaceableAfterFailedAbort,
 } from './transactional-producer.ts';

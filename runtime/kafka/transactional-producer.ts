@@ -33,6 +33,14 @@ export interface TransactionalProducerOptions {
 const MAX_RESUME_BACKOFF_MS = 5_000;
 const UNANSWERED_MARGIN_MS = 15_000;
 
+/** Overdue transaction calls still inside librdkafka, each holding a libuv threadpool thread. */
+let overdueCallsRunning = 0;
+
+/** How many transaction calls went unanswered and have not returned since (0 in a healthy process). */
+export function nativeCallsStillRunning(): number {
+  return overdueCallsRunning;
+}
+
 /** What librdkafka says a failed transaction call leaves behind. */
 export type TransactionFailure = 'retriable' | 'abortable' | 'fatal';
 
@@ -219,6 +227,11 @@ export class TransactionalProducer {
     const overdue = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         this.instanceStuck = true;
+        overdueCallsRunning += 1;
+        const returned = (): void => {
+          overdueCallsRunning -= 1;
+        };
+        native.then(returned, returned);
         reject(
           new TributaryError(
             'TRIBUTARY_KAFKA_UNANSWERED',

@@ -6,6 +6,7 @@ import { createLogger } from '../../observability/index.ts';
 import { setClientLogger, useKafkaSecurity } from '../../kafka/index.ts';
 import type { KafkaSecuritySettings } from '../../kafka/index.ts';
 import type { Logger } from '../../observability/index.ts';
+import { exitProcess } from './process-exit.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -57,13 +58,13 @@ export async function runAsProcess<C extends { logLevel: string } & Partial<Kafk
   setClientLogger(log);
   process.on('uncaughtException', (error) => {
     log.fatal({ err: error }, 'uncaught exception');
-    process.exit(EXIT_FAILED);
+    exitProcess(EXIT_FAILED);
   });
   process.on('unhandledRejection', (error) => {
     log.fatal({ err: error }, 'unhandled rejection');
-    process.exit(EXIT_FAILED);
+    exitProcess(EXIT_FAILED);
   });
-  process.exit(await body(config, log));
+  exitProcess(await body(config, log));
 }
 
 export interface StopSignal {
@@ -87,7 +88,7 @@ export function onStopSignal(log: Logger, timeoutMs: number, what: string, stop:
     stop();
     timer ??= setTimeout(() => {
       log.error({ timeoutMs }, 'clean shutdown took too long; exiting without it');
-      process.exit(EXIT_FAILED);
+      exitProcess(EXIT_FAILED);
     }, timeoutMs).unref();
   };
   process.on('SIGTERM', handler);

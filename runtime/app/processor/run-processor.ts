@@ -21,6 +21,7 @@ import {
 import { liveness, readiness } from './processor-health.ts';
 import { TransactionLoop } from './transaction-loop.ts';
 import { EXIT_BAD_CONFIG, EXIT_OK, runAsProcess } from '../host/process-lifecycle.ts';
+import { exitProcess } from '../host/process-exit.ts';
 import { runGroupMember } from '../host/group-member.ts';
 import type { GroupMember } from '../host/group-member.ts';
 import { checkDefinition, declaredOutcomes, openResources } from './definition-checks.ts';
@@ -68,7 +69,7 @@ async function runWithConfig(
       onStopSays: 'finishing the batch in hand, then closing clients',
       stop: () => {
         // Nothing is in hand before the loop exists: stop at once.
-        if (running.loop === undefined) process.exit(EXIT_OK);
+        if (running.loop === undefined) exitProcess(EXIT_OK);
         running.loop.stop();
       },
       live: () => liveness(running.loop),

@@ -9,7 +9,7 @@ import type {
   RdKafkaProducer,
   TransactionalProducerOptions,
 } from '../../kafka/index.ts';
-import { committedTotal } from '../../kafka/index.ts';
+import { committedTotal, nativeCallsStillRunning } from '../../kafka/index.ts';
 import {
   createTopics,
   produceRecords,
@@ -199,10 +199,13 @@ describe('transaction loop recovery', () => {
   it('a send of offsets librdkafka never answers: the instance is replaced and the batch retried: exact', async () => {
     const made = { instances: 0 };
     const HangingProducer = sendOffsetsHangingOnce(3, made);
+    const runningBefore = nativeCallsStillRunning();
     const problems = await passthroughToTheEnd('unanswered', 2000, {
       producer: (settings, options) => new HangingProducer(settings, { ...options, unansweredAfterMs: 3000 }),
     });
     expect(made.instances).toBe(2);
+    // The abandoned call never returns: the process must exit without joining its thread.
+    expect(nativeCallsStillRunning() - runningBefore).toBe(1);
     expect(problems).toEqual({ missing: 0, duplicated: 0 });
   });
 
