@@ -48,6 +48,13 @@ export const ERROR_CODES = {
    * the producer instance is abandoned and a new one with the same transactional id takes over.
    */
   TRIBUTARY_KAFKA_UNANSWERED: { retryable: true },
+  /**
+   * A transaction call kept failing retriably until the transaction was older than transaction.timeout.ms
+   * (seen after a broker pause: its request never left librdkafka's queue for the coordinator). The
+   * coordinator aborts such a transaction on its own, so resuming cannot help: a new producer instance
+   * with the same transactional id takes over and the batch is rebuilt from what Kafka holds.
+   */
+  TRIBUTARY_KAFKA_TRANSACTION_EXPIRED: { retryable: true },
   TRIBUTARY_KAFKA_TOPIC_MISMATCH: { retryable: false },
   /** A topic the process reads (a reference table's) does not exist. */
   TRIBUTARY_KAFKA_TOPIC_MISSING: { retryable: false },

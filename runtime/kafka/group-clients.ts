@@ -12,7 +12,7 @@ export interface GroupClientSettings {
   instanceId: string;
   sessionTimeoutMs: number;
   transactionTimeoutMs: number;
-  /** Where the producer reports transaction calls it resumes (retriable commit, abort, offsets). */
+  /** Where the producer reports transaction calls it resumes and the consumer its group membership. */
   log?: Logger;
 }
 
@@ -48,7 +48,7 @@ export function groupClientSettings(settings: GroupClientSettings): {
 export function createGroupClients(settings: GroupClientSettings): GroupClients {
   const { consumer, producer, producerOptions } = groupClientSettings(settings);
   return {
-    consumer: new InputConsumer(consumer),
+    consumer: new InputConsumer(consumer, settings.log === undefined ? {} : { log: settings.log }),
     producer: new TransactionalProducer(producer, producerOptions),
   };
 }

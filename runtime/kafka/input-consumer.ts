@@ -11,15 +11,21 @@ import { ERR, KafkaConsumer, call } from './librdkafka.ts';
 import type { ConsumerSettings } from './client-config.ts';
 import { consumerConfig } from './client-config.ts';
 import { sleep } from './backoff.ts';
+import type { Logger } from '../observability/index.ts';
+import { GroupJoinWatch } from './group-join-watch.ts';
+import type { GroupStats } from './group-join-watch.ts';
 
 const OFFSET_BEGINNING = -2;
 // How often servingRebalances polls while records keep arriving (they are dropped, so no hurry).
 const SERVE_STEP_MS = 100;
 const END_QUERY_TIMEOUT_MS = 5000;
+const UNSETTLED_WARN_MS = 30_000;
 
 export interface InputConsumerOptions {
   /** How long one committed-offsets or seek call may wait for the broker. Default 30 000. */
   operationTimeoutMs?: number;
+  /** Where changes of the group membership's phase are reported (and a member unsettled for long). */
+  log?: Logger;
 }
 
 export interface RebalanceListener {
@@ -72,10 +78,13 @@ export class InputConsumer {
   private readonly listeners: RebalanceListener[] = [];
   private readonly lagListeners: Array<(lag: ReadonlyMap<string, number>) => void> = [];
   private readonly operationTimeoutMs: number;
+  private readonly log: Logger | undefined;
+  private readonly joinWatch = new GroupJoinWatch(UNSETTLED_WARN_MS);
 
   constructor(settings: ConsumerSettings, options: InputConsumerOptions = {}) {
     this.raw = new KafkaConsumer(consumerConfig(settings));
     this.operationTimeoutMs = options.operationTimeoutMs ?? 30_000;
+    this.log = options.log;
     this.raw.on('rebalance', (error: LibrdKafkaError, partitions: TopicPartition[]) =>
       this.onRebalance(error, partitions),
     );
@@ -325,12 +334,16 @@ export class InputConsumer {
   }
 
   private onStats(json: string): void {
-    let stats: { topics?: Record<string, { partitions?: Record<string, PartitionStats> }> };
+    let stats: {
+      topics?: Record<string, { partitions?: Record<string, PartitionStats> }>;
+      cgrp?: GroupStats;
+    };
     try {
       stats = JSON.parse(json) as typeof stats;
     } catch {
       return;
     }
+    if (stats.cgrp !== undefined) this.reportGroupPhase(stats.cgrp);
     const owned = new Set(this.assigned.map((tp) => partitionKey(tp.topic, tp.partition)));
     for (const [topic, topicStats] of Object.entries(stats.topics ?? {})) {
       for (const [partition, partitionStats] of Object.entries(topicStats.partitions ?? {})) {
@@ -348,5 +361,23 @@ export class InputConsumer {
     }
     this.refreshEnds();
     for (const listener of this.lagListeners) listener(this.lagByPartition);
+  }
+
+  private reportGroupPhase(group: GroupStats): void {
+    const report = this.joinWatch.observe(group, Date.now());
+    const context = {
+      groupPhase: report.phase,
+      rebalanceReason: group.rebalance_reason,
+      rebalances: group.rebalance_cnt,
+      assignedPartitions: group.assignment_size,
+    };
+    if (report.changed) this.log?.info(context, `consumer group membership: ${report.phase}`);
+    if (report.unsettledForMs !== undefined)
+      this.log?.warn(
+        { ...context, unsettledForMs: report.unsettledForMs },
+        `consumer group membership unsettled for ${Math.round(report.unsettledForMs / 1000)} s ` +
+          `(${report.phase}): in wait-join or wait-sync the coordinator waits on other members, ` +
+          `in wait-assign-call or wait-unassign-call on this copy polling`,
+      );
   }
 }

@@ -80,6 +80,14 @@ describe('replaceableAfterFailedAbort: a failed abort replaces the producer or s
     expect(replaceableAfterFailedAbort(fencedAbort, retriable)).toBe(true);
   });
 
+  it('replaces after an abort resumed past the transaction timeout (the coordinator aborts it itself)', () => {
+    const expiredAbort = new TributaryError(
+      'TRIBUTARY_KAFKA_TRANSACTION_EXPIRED',
+      'abortTransaction failed retriably with the transaction open 31000 ms, past transaction.timeout.ms',
+    );
+    expect(replaceableAfterFailedAbort(expiredAbort, timedOut)).toBe(true);
+  });
+
   it('replaces an instance that failed on its own during the abort, as before', async () => {
     const fatalAbort = await failedCall(ERR.ERR_INVALID_TXN_STATE, { isFatal: true });
     expect(replaceableAfterFailedAbort(fatalAbort, timedOut)).toBe(true);

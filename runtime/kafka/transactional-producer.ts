@@ -51,8 +51,10 @@ export type TransactionFailure = 'retriable' | 'abortable' | 'fatal';
  *   librdkafka keeps that call as the one to resume, and abort or begin would answer ERR__CONFLICT. So they
  *   throw only `TRIBUTARY_KAFKA_ABORTABLE` (call `abort()`, then retry the batch in a new transaction)
  *   or a fatal error (`TRIBUTARY_KAFKA_FENCED`, `TRIBUTARY_KAFKA_FATAL`: the producer is unusable, stop).
- *   While a commit is resumed the call does not return; the caller's liveness notices a wait without end.
+ *   While a commit is resumed the call does not return, at most until the transaction expires (below).
  * - `abort()` resumes retriable failures too and throws only fatal errors.
+ * - None of them resumes past the transaction's expiry (transaction.timeout.ms after `begin()`): they throw
+ *   `TRIBUTARY_KAFKA_TRANSACTION_EXPIRED` instead, and the caller replaces the instance.
  * - `produce()` only enqueues; a failed delivery surfaces as an abortable `commit()`.
  */
 export class TransactionalProducer {
@@ -111,17 +113,26 @@ export class TransactionalProducer {
    */
   fencedByTimeout(error: unknown): boolean {
     if (!(error instanceof TributaryError) || error.code !== 'TRIBUTARY_KAFKA_FENCED') return false;
-    const timeoutMs = this.settings.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS;
-    return this.inTransaction && Date.now() - this.beganAt > timeoutMs;
+    return this.transactionExpired();
+  }
+
+  /** The open transaction is older than transaction.timeout.ms: the coordinator aborts it on its own. */
+  private transactionExpired(): boolean {
+    return this.inTransaction && Date.now() - this.beganAt > this.transactionTimeoutMs();
+  }
+
+  private transactionTimeoutMs(): number {
+    return this.settings.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS;
   }
 
   /**
    * Whether the caller must replace this instance (`replaceAfterFatal()`) and rebuild from what Kafka
    * (or the store) holds, since the transaction's outcome is unknown here: the coordinator's own fence
-   * (above), or a call librdkafka never answered (`TRIBUTARY_KAFKA_UNANSWERED`).
+   * (above), a call librdkafka never answered (`TRIBUTARY_KAFKA_UNANSWERED`), or one resumed until the
+   * transaction expired (`TRIBUTARY_KAFKA_TRANSACTION_EXPIRED`).
    */
   mustBeReplaced(error: unknown): boolean {
-    if (error instanceof TributaryError && error.code === 'TRIBUTARY_KAFKA_UNANSWERED') return true;
+    if (error instanceof TributaryError && REPLACED_ON.has(error.code)) return true;
     return this.fencedByTimeout(error);
   }
 
@@ -178,6 +189,8 @@ export class TransactionalProducer {
         this.producer.abortTransaction(this.operationTimeoutMs, done),
       );
     } catch (error) {
+      if (error instanceof TributaryError && error.code === 'TRIBUTARY_KAFKA_TRANSACTION_EXPIRED')
+        throw error;
       throw asFatal(error, 'abortTransaction');
     }
     this.inTransaction = false;
@@ -249,7 +262,21 @@ export class TransactionalProducer {
     }
   }
 
-  /** Calls a transaction operation again while librdkafka answers retriable; throws abortable or fatal. */
+  private expired(operation: string, error: unknown): TributaryError {
+    const ageMs = Date.now() - this.beganAt;
+    const timeoutMs = this.transactionTimeoutMs();
+    return new TributaryError(
+      'TRIBUTARY_KAFKA_TRANSACTION_EXPIRED',
+      `${operation} failed retriably with the transaction open ${ageMs} ms, past transaction.timeout.ms ` +
+        `(${timeoutMs} ms): the coordinator aborts it on its own; the producer instance is replaced`,
+      { cause: error, context: { operation, ageMs, transactionTimeoutMs: timeoutMs } },
+    );
+  }
+
+  /**
+   * Calls a transaction operation again while librdkafka answers retriable, as long as the transaction
+   * has not expired; throws abortable, fatal or TRIBUTARY_KAFKA_TRANSACTION_EXPIRED.
+   */
   private async resumeUntilSettled(
     operation: string,
     start: (done: (error: unknown) => void) => void,
@@ -266,6 +293,8 @@ export class TransactionalProducer {
         const failure = transactionFailure(error);
         if (failure === 'abortable') throw asAbortable(error, operation);
         if (failure === 'fatal') throw asFatal(error, operation);
+        // Resuming only helps a transaction the coordinator still holds open.
+        if (this.transactionExpired()) throw this.expired(operation, error);
         backoffMs = nextBackoffMs(backoffMs, MAX_RESUME_BACKOFF_MS);
         this.log?.warn(
           { err: error, operation, attempt, backoffMs },
@@ -287,6 +316,9 @@ function librdkafkaFlags(error: unknown): {
   const raw = error instanceof TributaryError ? error.cause : error;
   return typeof raw === 'object' && raw !== null ? raw : {};
 }
+
+/** Failures after which the instance is replaced and the transaction's outcome read back from Kafka. */
+const REPLACED_ON = new Set<string>(['TRIBUTARY_KAFKA_UNANSWERED', 'TRIBUTARY_KAFKA_TRANSACTION_EXPIRED']);
 
 const NEVER_RETRIED = new Set<string>([
   'TRIBUTARY_KAFKA_FENCED',
@@ -335,6 +367,9 @@ export function producerInstanceFailed(error: unknown): boolean {
 export function replaceableAfterFailedAbort(abortError: unknown, error: unknown): boolean {
   if (producerInstanceFailed(error)) return false;
   if (producerInstanceFailed(abortError)) return true;
+  // An abort resumed past the transaction's expiry: the coordinator aborts it on its own.
+  if (abortError instanceof TributaryError && abortError.code === 'TRIBUTARY_KAFKA_TRANSACTION_EXPIRED')
+    return true;
   const abortFenced = abortError instanceof TributaryError && abortError.code === 'TRIBUTARY_KAFKA_FENCED';
   return abortFenced && error instanceof TributaryError && error.retryable;
 }

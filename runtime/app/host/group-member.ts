@@ -126,6 +126,7 @@ export async function runGroupMember(
     instanceId,
     sessionTimeoutMs: config.sessionTimeoutMs,
     transactionTimeoutMs: config.transactionTimeoutMs,
+    log,
   });
   const stopSignal = onStopSignal(log, config.shutdownTimeoutMs, spec.onStopSays, () => spec.stop());
   const member = new GroupMember(instanceId, log, consumer, producer, identity, config, stopSignal);

@@ -10,6 +10,7 @@ import type {
   TransactionalProducerOptions,
 } from '../../kafka/index.ts';
 import { committedTotal, nativeCallsStillRunning } from '../../kafka/index.ts';
+import { ERR } from '../../kafka/librdkafka.ts';
 import {
   createTopics,
   produceRecords,
@@ -135,6 +136,37 @@ function sendOffsetsHangingOnce(hangAt: number, made: { instances: number }) {
   };
 }
 
+/**
+ * A producer whose first librdkafka instance, from its `failFrom`-th send of offsets on, answers each one
+ * with a retriable timeout after `afterMs`: after a broker pause the request sat in librdkafka's queue for
+ * the transaction coordinator and was never sent, call after call (fault suite, broker SIGSTOPped).
+ */
+function sendOffsetsTimingOutFrom(failFrom: number, afterMs: number, made: { instances: number }) {
+  return class extends TransactionalProducer {
+    protected override createInstance(): RdKafkaProducer {
+      const instance = super.createInstance();
+      if (++made.instances > 1) return instance;
+      const send = instance.sendOffsetsToTransaction.bind(instance);
+      let sends = 0;
+      instance.sendOffsetsToTransaction = ((...args: Parameters<typeof send>) => {
+        if (++sends < failFrom) return send(...args);
+        const done = args[args.length - 1] as (error: unknown) => void;
+        const timedOut = Object.assign(
+          new Error('injected: Failed to add offsets to transaction: Local: Timed out'),
+          {
+            code: ERR.ERR__TIMED_OUT,
+            isRetriable: true,
+            isFatal: false,
+            isTxnRequiresAbort: false,
+          },
+        );
+        setTimeout(() => done(timedOut), afterMs);
+      }) as typeof send;
+      return instance;
+    }
+  };
+}
+
 async function topics(prefix: string, name: string): Promise<void> {
   await createTopics(brokers, [
     { name: `${prefix}${name}.in`, partitions: PARTITIONS, cleanupPolicy: 'delete' },
@@ -206,6 +238,19 @@ describe('transaction loop recovery', () => {
     expect(made.instances).toBe(2);
     // The abandoned call never returns: the process must exit without joining its thread.
     expect(nativeCallsStillRunning() - runningBefore).toBe(1);
+    expect(problems).toEqual({ missing: 0, duplicated: 0 });
+  });
+
+  // Regression (issue 16, fault suite "broker SIGSTOPped"): the copy resumed the send of offsets every
+  // 10 s for minutes, never polling, so its partitions stayed with it and the group never caught up.
+  it('a send of offsets failing retriably past the transaction timeout: the instance is replaced: exact', async () => {
+    const made = { instances: 0 };
+    const StaleCoordinator = sendOffsetsTimingOutFrom(3, 1000, made);
+    const problems = await passthroughToTheEnd('expired', 2000, {
+      producer: (settings, options) =>
+        new StaleCoordinator({ ...settings, transactionTimeoutMs: 3000 }, options),
+    });
+    expect(made.instances).toBe(2);
     expect(problems).toEqual({ missing: 0, duplicated: 0 });
   });
 

@@ -261,19 +261,25 @@ export class TransactionLoop {
     env.state?.rollback();
     env.time?.rollback(env.now());
     consumer.markPositionUncommitted();
-    try {
-      await producer.abort(); // throws only fatal errors (the producer's contract)
-    } catch (abortError) {
-      // Only the abort itself failed for good: the batch's commit never went out or was refused
-      // (abortable), so its transaction cannot have committed and a new instance may take over. After a
-      // fatal commit the outcome is unknown: stop, and the restart restores state from the changelogs.
-      if (!mustBeReplaced && !replaceableAfterFailedAbort(abortError, error)) throw classify(abortError);
-      log.warn(
-        { err: abortError },
-        'the producer failed for good while aborting (or its transaction timed out on the coordinator, ' +
-          'or librdkafka left a call unanswered); replacing it (its open transaction is aborted)',
-      );
+    if (mustBeReplaced) {
+      // No abort through this instance: the coordinator has ended the transaction or will (fenced,
+      // expired), or a call is still running in it; the new instance's start aborts what is left open.
       await producer.replaceAfterFatal();
+    } else {
+      try {
+        await producer.abort(); // throws only fatal errors (the producer's contract)
+      } catch (abortError) {
+        // Only the abort itself failed for good: the batch's commit never went out or was refused
+        // (abortable), so its transaction cannot have committed and a new instance may take over. After a
+        // fatal commit the outcome is unknown: stop, and the restart restores state from the changelogs.
+        if (!replaceableAfterFailedAbort(abortError, error)) throw classify(abortError);
+        log.warn(
+          { err: abortError },
+          'the producer failed for good while aborting (or its transaction timed out on the coordinator); ' +
+            'replacing it (its open transaction is aborted)',
+        );
+        await producer.replaceAfterFatal();
+      }
     }
     if (mustBeReplaced) {
       // What a restart would do, in process: state and event time come back from the changelogs and
