@@ -289,8 +289,8 @@ export class TransactionLoop {
       env.time?.release(partitions);
       log.warn(
         { err: error, partitions },
-        'the transaction ended unknown to this copy (timed out on the coordinator, or a call left ' +
-          'unanswered); replaced the producer, restoring state from the changelogs and rewinding',
+        'the transaction ended unknown to this copy (timed out on the coordinator, expired while resumed, ' +
+          'or a call left unanswered); replaced the producer, restoring state from the changelogs and rewinding',
       );
     }
     const recovery = mustBeReplaced ? 'back-off-and-rewind' : recoveryFor(error);

@@ -64,8 +64,8 @@ export class SinkCommitter {
         // whichever way the commit ended.
         this.deps.log.warn(
           { err: error },
-          'the transaction ended unknown to this sink (timed out on the coordinator, or a call left ' +
-            'unanswered); replacing the producer and resuming from what the store holds',
+          'the transaction ended unknown to this sink (timed out on the coordinator, expired while resumed, ' +
+            'or a call left unanswered); replacing the producer and resuming from what the store holds',
         );
         await producer.replaceAfterFatal();
         this.deps.onFenced();
