@@ -117,55 +117,55 @@ class OverlapCounting extends InputConsumer {
   }
 }
 
+type SendOffsets = RdKafkaProducer['sendOffsetsToTransaction'];
+
 /**
- * A producer whose first librdkafka instance never answers its `hangAt`-th send of offsets, as librdkafka
- * did after a broker pause (issue #5456); the instances it made are counted in `made`.
+ * A producer whose first librdkafka instance sends offsets through `fault`, given the real send, the
+ * call's arguments and its number (from 1); the instances it made are counted in `made`.
  */
-function sendOffsetsHangingOnce(hangAt: number, made: { instances: number }) {
+function firstInstanceSendingOffsets(
+  made: { instances: number },
+  fault: (send: SendOffsets, args: Parameters<SendOffsets>, nth: number) => void,
+) {
   return class extends TransactionalProducer {
     protected override createInstance(): RdKafkaProducer {
       const instance = super.createInstance();
       if (++made.instances > 1) return instance;
       const send = instance.sendOffsetsToTransaction.bind(instance);
       let sends = 0;
-      instance.sendOffsetsToTransaction = ((...args: Parameters<typeof send>) => {
-        if (++sends !== hangAt) send(...args);
-      }) as typeof send;
+      instance.sendOffsetsToTransaction = ((...args: Parameters<SendOffsets>) =>
+        fault(send, args, ++sends)) as SendOffsets;
       return instance;
     }
   };
 }
 
+/** Its first instance never answers its `hangAt`-th send of offsets, as after a broker pause (librdkafka #5456). */
+const sendOffsetsHangingOnce = (hangAt: number, made: { instances: number }) =>
+  firstInstanceSendingOffsets(made, (send, args, nth) => {
+    if (nth !== hangAt) send(...args);
+  });
+
 /**
- * A producer whose first librdkafka instance, from its `failFrom`-th send of offsets on, answers each one
- * with a retriable timeout after `afterMs`: after a broker pause the request sat in librdkafka's queue for
- * the transaction coordinator and was never sent, call after call (fault suite, broker SIGSTOPped).
+ * Its first instance, from its `failFrom`-th send of offsets on, answers each one with a retriable timeout
+ * after `afterMs`: after a broker pause the request sat in librdkafka's queue for the transaction
+ * coordinator and was never sent, call after call (fault suite, broker SIGSTOPped).
  */
-function sendOffsetsTimingOutFrom(failFrom: number, afterMs: number, made: { instances: number }) {
-  return class extends TransactionalProducer {
-    protected override createInstance(): RdKafkaProducer {
-      const instance = super.createInstance();
-      if (++made.instances > 1) return instance;
-      const send = instance.sendOffsetsToTransaction.bind(instance);
-      let sends = 0;
-      instance.sendOffsetsToTransaction = ((...args: Parameters<typeof send>) => {
-        if (++sends < failFrom) return send(...args);
-        const done = args[args.length - 1] as (error: unknown) => void;
-        const timedOut = Object.assign(
-          new Error('injected: Failed to add offsets to transaction: Local: Timed out'),
-          {
-            code: ERR.ERR__TIMED_OUT,
-            isRetriable: true,
-            isFatal: false,
-            isTxnRequiresAbort: false,
-          },
-        );
-        setTimeout(() => done(timedOut), afterMs);
-      }) as typeof send;
-      return instance;
-    }
-  };
-}
+const sendOffsetsTimingOutFrom = (failFrom: number, afterMs: number, made: { instances: number }) =>
+  firstInstanceSendingOffsets(made, (send, args, nth) => {
+    if (nth < failFrom) return send(...args);
+    const done = args[args.length - 1] as (error: unknown) => void;
+    const timedOut = Object.assign(
+      new Error('injected: Failed to add offsets to transaction: Local: Timed out'),
+      {
+        code: ERR.ERR__TIMED_OUT,
+        isRetriable: true,
+        isFatal: false,
+        isTxnRequiresAbort: false,
+      },
+    );
+    setTimeout(() => done(timedOut), afterMs);
+  });
 
 async function topics(prefix: string, name: string): Promise<void> {
   await createTopics(brokers, [
