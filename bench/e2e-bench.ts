@@ -22,7 +22,7 @@ import {
 import type { GeneratorOptions } from '../loadgen/index.ts';
 import { waitForGroupCaughtUp } from '../runtime/kafka/index.ts';
 import { HttpSchemaRegistry } from '../runtime/serde/index.ts';
-import { rssMb } from './processor-throughput.ts';
+import { residentMb } from './processor-throughput.ts';
 
 const PARTITIONS = 6;
 const SEED = 9;
@@ -107,21 +107,21 @@ function pipeline(phase: Phase, clickhouse: ResultsSettings): Supervisor {
 }
 
 /**
- * Peak RSS per member while `during` runs, sampled every 250 ms; every 5 s a line with each member's
- * events/s and lag, so a stage that falls behind shows while it happens.
+ * Peak RSS per member while `during` runs, sampled every 250 ms, with the part of it that was mapped files
+ * then (code pages: the sink's libchdb alone is about 190 MB); every 5 s a line with each member's events/s
+ * and lag, so a stage that falls behind shows while it happens.
  */
 async function watched<T>(
   supervisor: Supervisor,
   say: (line: string) => void,
   during: () => Promise<T>,
-): Promise<{ result: T; peakMb: Map<string, number> }> {
-  const peakMb = new Map<string, number>();
+): Promise<{ result: T; peakMb: Map<string, { rss: number; files: number }> }> {
+  const peakMb = new Map<string, { rss: number; files: number }>();
   const sampler = setInterval(() => {
-    for (const copy of supervisor.status())
-      peakMb.set(
-        copy.member,
-        Math.max(peakMb.get(copy.member) ?? 0, copy.pid === undefined ? 0 : (rssMb(copy.pid) ?? 0)),
-      );
+    for (const copy of supervisor.status()) {
+      const now = copy.pid === undefined ? undefined : residentMb(copy.pid);
+      if (now !== undefined && now.rss > (peakMb.get(copy.member)?.rss ?? 0)) peakMb.set(copy.member, now);
+    }
   }, 250);
   const started = Date.now();
   await supervisor.observe(); // the first rates are then per 5 s of this phase
@@ -185,7 +185,10 @@ export async function benchEndToEnd(options: {
       );
       const { result, peakMb } = await watched(supervisor, options.say, () => runTraffic(maxPhase));
       figures['e2e_events_per_s'] = result.events / result.seconds;
-      for (const [member, mb] of peakMb) figures[`e2e_rss_${FIGURE_NAME[member] ?? member}_mb`] = mb;
+      for (const [member, mb] of peakMb) {
+        figures[`e2e_rss_${FIGURE_NAME[member] ?? member}_mb`] = mb.rss;
+        figures[`e2e_rss_${FIGURE_NAME[member] ?? member}_files_mb`] = mb.files;
+      }
       rate = Math.max(1000, Math.round(result.events / result.seconds / 2));
     }
     // Half that rate on the same, warm pipeline, in real time after the first phase's events.

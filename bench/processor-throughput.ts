@@ -22,10 +22,17 @@ export interface ThroughputResult {
 
 /** A process's resident memory in MB, from /proc; undefined once it has exited. */
 export function rssMb(pid: number): number | undefined {
+  return residentMb(pid)?.rss;
+}
+
+/** Resident memory in MB, and the part of it that is mapped files (code: node's, libchdb's), from /proc. */
+export function residentMb(pid: number): { rss: number; files: number } | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
-    return kb === undefined ? undefined : Number(kb) / 1024;
+    const kb = (field: string): number =>
+      Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
+    const rss = kb('VmRSS') / 1024;
+    return Number.isNaN(rss) ? undefined : { rss, files: kb('RssFile') / 1024 };
   } catch {
     return undefined;
   }
