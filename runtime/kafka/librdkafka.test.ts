@@ -3,10 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { ERR, kafkaErrorCode, toTributaryError } from './librdkafka.ts';
 import { EXIT_BAD_CONFIG, exitCodeFor } from '../app/host/process-lifecycle.ts';
-
-function clientError(code: number, flags: Record<string, boolean> = {}): Error {
-  return Object.assign(new Error(`librdkafka error ${code}`), { code, ...flags });
-}
+import { clientError } from '../testing/client-errors.ts';
 
 describe('client errors classified by librdkafka code', () => {
   it('makes a record too large for the broker or the client permanent, even when the transaction asks for an abort', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ERR, call } from './librdkafka.ts';
 import { TributaryError } from '../errors.ts';
+import { clientError } from '../testing/client-errors.ts';
 import {
   producerInstanceFailed,
   replaceableAfterFailedAbort,
@@ -12,8 +13,7 @@ async function failedCall(
   code: number,
   flags: { isFatal?: boolean; isRetriable?: boolean; isTxnRequiresAbort?: boolean },
 ): Promise<unknown> {
-  const raw = Object.assign(new Error(`librdkafka error ${code}`), { code, ...flags });
-  return call('commitTransaction', (done) => done(raw)).then(
+  return call('commitTransaction', (done) => done(clientError(code, flags))).then(
     () => undefined,
     (error: unknown) => error,
   );

@@ -11,6 +11,7 @@ import type {
 } from '../../kafka/index.ts';
 import { committedTotal, nativeCallsStillRunning } from '../../kafka/index.ts';
 import { ERR } from '../../kafka/librdkafka.ts';
+import { clientError } from '../../testing/client-errors.ts';
 import {
   createTopics,
   produceRecords,
@@ -155,14 +156,10 @@ const sendOffsetsTimingOutFrom = (failFrom: number, afterMs: number, made: { ins
   firstInstanceSendingOffsets(made, (send, args, nth) => {
     if (nth < failFrom) return send(...args);
     const done = args[args.length - 1] as (error: unknown) => void;
-    const timedOut = Object.assign(
-      new Error('injected: Failed to add offsets to transaction: Local: Timed out'),
-      {
-        code: ERR.ERR__TIMED_OUT,
-        isRetriable: true,
-        isFatal: false,
-        isTxnRequiresAbort: false,
-      },
+    const timedOut = clientError(
+      ERR.ERR__TIMED_OUT,
+      { isRetriable: true },
+      'injected: Failed to add offsets to transaction: Local: Timed out',
     );
     setTimeout(() => done(timedOut), afterMs);
   });
