@@ -1,10 +1,12 @@
 # syntax=docker/dockerfile:1
 # One image for every Tributary process: the processors, the ClickHouse sink, the notifier and the load
 # generator (`docker run tributary run ingest`, `… loadgen --rate 2000`). It runs exactly what ./tributary
-# runs: `node --import tsx cli/main.ts`, tsx being a runtime dependency that transpiles the TypeScript on
-# load, so there is no second build to drift from the tested one.
+# runs: `node cli/bundled.mjs`, which runs `run <name>` from an esbuild bundle of the sources (no tsx
+# loader thread in a long-running copy) and any other command through tsx, both runtime dependencies, so
+# there is no second build to drift from the tested one.
 #   build:   compiles the native addon (librdkafka from source, linked dynamically as infra/setup does),
-#            typechecks the tree (the image does not build from code that fails tsc), drops dev dependencies
+#            typechecks the tree (the image does not build from code that fails tsc), builds the bundle,
+#            drops dev dependencies
 #   runtime: node, the shared libraries the addon links, the tree; no compilers, no dev dependencies, non-root
 ARG NODE_IMAGE=node:20-bookworm-slim
 
@@ -22,6 +24,7 @@ RUN npm ci --no-audit --no-fund --foreground-scripts \
 COPY . .
 # test/ stays: the CLI's `test` command reads the fault report module from it.
 RUN node_modules/.bin/tsc -p tsconfig.json --noEmit \
+ && node cli/bundled.mjs --build-only \
  && npm prune --omit=dev --no-audit --no-fund
 
 FROM ${NODE_IMAGE} AS runtime
@@ -42,5 +45,5 @@ ENV NODE_ENV=production \
     TRIBUTARY_CLICKHOUSE_DATA_DIR=/var/lib/tributary/clickhouse
 EXPOSE 9400
 # tini forwards SIGTERM to node (PID 1 ignores it by default), so `docker stop` is a clean shutdown.
-ENTRYPOINT ["tini", "--", "node", "--max-old-space-size=384", "--import", "tsx", "cli/main.ts"]
+ENTRYPOINT ["tini", "--", "node", "--max-old-space-size=384", "cli/bundled.mjs"]
 CMD ["help"]

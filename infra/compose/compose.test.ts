@@ -91,16 +91,20 @@ describe('docker-compose.yml', () => {
 });
 
 describe('the Dockerfile', () => {
-  it('runs what ./tributary runs (the CLI through tsx), as a non-root user, without dev dependencies', () => {
-    const launcher = /exec node "\$\{heap\[@\]\}" (--import tsx cli\/main\.ts)/.exec(read('tributary'))?.[1];
-    expect(launcher).toBe('--import tsx cli/main.ts');
-    expect(dockerfile).toMatch(/ENTRYPOINT \[.*"node", .*"--import", "tsx", "cli\/main\.ts"\]/);
+  it('runs what ./tributary runs (cli/bundled.mjs, built in the image), as a non-root user, without dev dependencies', () => {
+    const launcher = /\[ "\$\{1:-\}" = run \] && exec node (.*) "\$@"/.exec(read('tributary'))?.[1];
+    expect(launcher).toBe('--max-old-space-size=384 cli/bundled.mjs');
+    expect(dockerfile).toMatch(
+      /ENTRYPOINT \["tini", "--", "node", "--max-old-space-size=384", "cli\/bundled\.mjs"\]/,
+    );
+    expect(dockerfile).toMatch(/node cli\/bundled\.mjs --build-only/);
     const runtimeStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
     expect(runtimeStage).toMatch(/\nUSER node\n/);
     expect(dockerfile).toMatch(/npm prune --omit=dev/);
-    // tsx must be a runtime dependency, or the pruned image could not start.
+    // tsx and esbuild must be runtime dependencies, or the pruned image could not start.
     const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
     expect(pkg.dependencies).toHaveProperty('tsx');
+    expect(pkg.dependencies).toHaveProperty('esbuild');
   });
 });
 
@@ -132,7 +136,11 @@ describe('the image without dev dependencies', () => {
   it('needs only runtime dependencies for the CLI and the compose setup script', () => {
     const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
     const builtin = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
-    const reachable = packagesReachable(['cli/main.ts', 'infra/compose/clickhouse-setup.ts']);
+    const reachable = packagesReachable([
+      'cli/bundled.mjs',
+      'cli/main.ts',
+      'infra/compose/clickhouse-setup.ts',
+    ]);
     expect(reachable.size).toBeGreaterThan(5);
     const missing = [...reachable].filter((p) => !builtin.has(p) && !(p in pkg.dependencies));
     expect(missing).toEqual([]);

@@ -38,8 +38,11 @@ export function processEnv(base: ProcessEnvBase, extra: Record<string, string> =
   };
 }
 
-/** Same as `./tributary run`: a bounded heap, so V8 collects garbage instead of growing to gigabytes. */
-const CLI_ARGS = ['--max-old-space-size=384', '--import', 'tsx', 'cli/main.ts'];
+/**
+ * Same as `./tributary`: a bounded heap, so V8 collects garbage instead of growing to gigabytes, and
+ * `run` from the CLI's bundle, without tsx's loader thread (cli/bundled.mjs; other commands use tsx).
+ */
+const CLI_ARGS = ['--max-old-space-size=384', 'cli/bundled.mjs'];
 const RUN_ARGS = [...CLI_ARGS, 'run'];
 
 /** TRIBUTARY_CPU_PROFILE_DIR=dir: each processor writes a V8 CPU profile there when it exits (benchmarks). */
