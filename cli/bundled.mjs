@@ -85,7 +85,12 @@ async function rebuild() {
     plugins: [keepModuleUrls],
   });
   await stop();
-  for (const file of result.outputFiles) {
+  // Chunks before the entry that imports them, and the list of inputs last: a copy that finds the
+  // build fresh finds all of it.
+  const entryLast = [...result.outputFiles].sort(
+    (a, b) => Number(a.path.startsWith(BUNDLE)) - Number(b.path.startsWith(BUNDLE)),
+  );
+  for (const file of entryLast) {
     mkdirSync(dirname(file.path), { recursive: true });
     writeAtomically(file.path, file.contents);
   }
