@@ -33,8 +33,10 @@ describe('bench goals', () => {
       passthrough_events_per_s: 67_600,
       aggregate_vs_kafka_streams: 0.8,
       enrich_ratio: 0.9,
+      aggregate_cpu_us_per_event: 25.96,
     });
     expect(out).toContain('67,600');
+    expect(out).toMatch(/aggregate_cpu_us_per_event\s*│\s*26\.0\s/);
     expect(out).toMatch(/aggregate_vs_kafka_streams.*0\.80.*MISSED/);
     expect(out).toContain('missed goals (1): aggregate_vs_kafka_streams 0.80');
     expect(goalsTable({ enrich_ratio: 0.9 })).toContain('every figure with a goal met it');

@@ -72,6 +72,7 @@ export function judge(figures: Readonly<Record<string, number>>): GoalVerdict[] 
 
 function shown(key: string, value: number): string {
   if (key.endsWith('_ratio') || key.endsWith('_seconds') || key.includes('_vs_')) return value.toFixed(2);
+  if (key.endsWith('_per_event')) return value.toFixed(1);
   return Math.round(value).toLocaleString('en-US');
 }
 

@@ -42,7 +42,10 @@ export async function benchKafkaStreamsPassthrough(
   return {
     kafka_streams_passthrough_events_per_s: peer.eventsPerS,
     kafka_streams_passthrough_rss_steady_mb: peer.rssSteadyMb,
+    kafka_streams_passthrough_cpu_us_per_event: peer.cpuUsPerEvent,
     passthrough_vs_kafka_streams: options.passthrough.eventsPerS / peer.eventsPerS,
+    // Above 1: ours costs less CPU per event.
+    passthrough_cpu_vs_kafka_streams: peer.cpuUsPerEvent / options.passthrough.cpuUsPerEvent,
   };
 }
 
@@ -82,6 +85,7 @@ export async function benchAggregate(
   figures['kafka_streams_aggregate_events_per_s'] = peer.eventsPerS;
   figures['kafka_streams_aggregate_late'] = peer.droppedRecords;
   figures['kafka_streams_aggregate_rss_steady_mb'] = peer.rssSteadyMb;
+  figures['kafka_streams_aggregate_cpu_us_per_event'] = peer.cpuUsPerEvent;
   options.say('Kafka Streams aggregate, idiomatic DSL: re-keyed through a repartition topic, same grace');
   const dsl = await measureKafkaStreams({
     mode: 'aggregate-dsl',
@@ -112,11 +116,13 @@ export async function benchAggregate(
   });
   figures['aggregate_events_per_s'] = ours.eventsPerS;
   figures['aggregate_rss_steady_mb'] = ours.rssSteadyMb;
+  figures['aggregate_cpu_us_per_event'] = ours.cpuUsPerEvent;
   // Late events are corrected, not dropped: counted per record as outcome late_event.
   figures['aggregate_late'] = (ours.metrics ?? [])
     .filter((s) => s.name === 'tributary_records_total' && s.labels['outcome'] === 'late_event')
     .reduce((sum, s) => sum + s.value, 0);
   figures['aggregate_ratio'] = ours.eventsPerS / options.passthrough.eventsPerS;
   figures['aggregate_vs_kafka_streams'] = ours.eventsPerS / peer.eventsPerS;
+  figures['aggregate_cpu_vs_kafka_streams'] = peer.cpuUsPerEvent / ours.cpuUsPerEvent;
   return figures;
 }

@@ -1,6 +1,9 @@
 // Measures a processor's sustained events/s over records already in its input topic, as a real OS
-// process, and samples its RSS. Startup and group join are excluded: the clock starts at the first commit.
+// process, and samples its RSS and CPU time. Startup and group join are excluded: the clock starts at the
+// first commit. CPU per event is the steadier figure on a shared machine: events/s moves with whatever
+// else runs, the CPU one event costs much less.
 // The same clock times the Kafka Streams peers (kafka-streams-peers.ts): it only watches a group's commits.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -16,6 +19,8 @@ export interface ThroughputResult {
   seconds: number;
   rssSteadyMb: number;
   rssMaxMb: number;
+  /** CPU time (user + system, every thread) per input event between the first commit and the last, µs. */
+  cpuUsPerEvent: number;
   /** What the process served on /metrics once it had caught up (measureProcessor only). */
   metrics?: Sample[];
 }
@@ -33,6 +38,23 @@ export function residentMb(pid: number): { rss: number; files: number } | undefi
       Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
     const rss = kb('VmRSS') / 1024;
     return Number.isNaN(rss) ? undefined : { rss, files: kb('RssFile') / 1024 };
+  } catch {
+    return undefined;
+  }
+}
+
+let clockTicksPerS: number | undefined;
+
+/** CPU seconds a process has used so far (user + system, all its threads), from /proc; undefined once exited. */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name and state.
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    clockTicksPerS ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    return Number.isFinite(ticks) ? ticks / clockTicksPerS : undefined;
   } catch {
     return undefined;
   }
@@ -59,7 +81,9 @@ export async function timeCommits(options: {
   const rss: number[] = [];
   let firstAt = 0;
   let firstDone = 0;
+  let firstCpu = 0;
   let doneAt = 0;
+  let doneCpu = 0;
   await withGroupProgress(options.brokers, options.group, async (progress) => {
     for (;;) {
       const done = (await progress(options.topic)).reduce((sum, p) => sum + Math.max(0, p.committed), 0);
@@ -69,9 +93,11 @@ export async function timeCommits(options: {
       if (done > 0 && firstAt === 0) {
         firstAt = performance.now();
         firstDone = done;
+        firstCpu = (pid === undefined ? undefined : cpuSeconds(pid)) ?? 0;
       }
       if (done >= options.records && (await caughtUp(progress, options.alsoCaughtUp ?? []))) {
         doneAt = performance.now();
+        doneCpu = (pid === undefined ? undefined : cpuSeconds(pid)) ?? 0;
         return;
       }
       if (options.child.exitCode !== null)
@@ -88,6 +114,7 @@ export async function timeCommits(options: {
     seconds,
     rssSteadyMb: median(rss.slice(Math.floor(rss.length / 2))),
     rssMaxMb: Math.max(0, ...rss),
+    cpuUsPerEvent: ((doneCpu - firstCpu) * 1e6) / records,
   };
 }
 

@@ -138,7 +138,9 @@ async function benchProcessing(
   figures['ingest_ratio'] = ingest.eventsPerS / passthrough.eventsPerS;
   figures['ingest_rss_steady_mb'] = ingest.rssSteadyMb;
   figures['ingest_rss_max_mb'] = ingest.rssMaxMb;
+  figures['ingest_cpu_us_per_event'] = ingest.cpuUsPerEvent;
   figures['passthrough_rss_steady_mb'] = passthrough.rssSteadyMb;
+  figures['passthrough_cpu_us_per_event'] = passthrough.cpuUsPerEvent;
   Object.assign(figures, await benchAggregate({ ...common, passthrough, partitions: PARTITIONS, say }));
   say('ClickHouse sink against a direct bulk insert of the same rows');
   Object.assign(
@@ -173,6 +175,7 @@ async function benchPeers(
   });
   figures['passthrough_events_per_s'] = passthrough.eventsPerS;
   figures['passthrough_rss_steady_mb'] = passthrough.rssSteadyMb;
+  figures['passthrough_cpu_us_per_event'] = passthrough.cpuUsPerEvent;
   Object.assign(figures, await benchKafkaStreamsPassthrough({ ...common, passthrough, say }));
   Object.assign(figures, await benchAggregate({ ...common, passthrough, partitions: PARTITIONS, say }));
 }
@@ -208,6 +211,7 @@ async function benchPassthroughAndEnrich(
     inputTopic: 'passthrough.in',
   });
   figures['passthrough_events_per_s'] = passthrough.eventsPerS;
+  figures['passthrough_cpu_us_per_event'] = passthrough.cpuUsPerEvent;
   await benchEnrichAgainst(passthrough.eventsPerS, stack, workDir, figures);
 }
 
@@ -222,6 +226,7 @@ async function benchEnrichAgainst(
   figures['enrich_events_per_s'] = enrich.eventsPerS;
   figures['enrich_ratio'] = enrich.eventsPerS / passthroughEventsPerS;
   figures['enrich_rss_steady_mb'] = enrich.rssSteadyMb;
+  figures['enrich_cpu_us_per_event'] = enrich.cpuUsPerEvent;
 }
 
 await main();
