@@ -123,6 +123,63 @@ describe('StateManager', () => {
     expect([...seen.entries()].map(([k]) => k)).toEqual(['kept']);
   });
 
+  it('keeps one undo per key for the batch, however many kept records changed it, and still rolls back exactly', async () => {
+    const { state, entry } = await manager();
+    await state.sync([0]);
+    const seen = keyed(state, 'seen', 0);
+    seen.set('a', note('committed'));
+    state.commit();
+    // 100 kept records, each changing a and adding a key of its own.
+    for (let n = 1; n <= 100; n++) {
+      const savepoint = state.savepoint();
+      seen.set('a', note('a', n), 5);
+      seen.set('a', note('a twice', n), 5);
+      seen.set(`own-${n}`, note('own', n));
+      state.keep(savepoint);
+    }
+    // a once, and each record's own key once: not the 300 entries written.
+    expect(state.savepoint()).toBe(101);
+    // A rejected record after them rolls back to what the kept ones left.
+    const savepoint = state.savepoint();
+    seen.set('a', note('rejected'));
+    seen.delete('own-7');
+    state.rollbackTo(savepoint);
+    expect((seen.get('a') as Note).text).toBe('a twice');
+    expect(seen.get('own-7')).toBeDefined();
+    // The changelog is the net change, as without compaction.
+    const messages = state.changelogMessages();
+    expect(messages.map((m) => m.key?.toString())).toEqual([
+      'a',
+      ...Array.from({ length: 100 }, (_, n) => `own-${n + 1}`),
+    ]);
+    expect(messages[0]?.value).toEqual(entry(note('a twice', 100), 5));
+    // An aborted batch puts back the committed state.
+    state.rollback();
+    expect([...seen.entries()].map(([k, v]) => [k, (v as Note).text])).toEqual([['a', 'committed']]);
+  });
+
+  it('after a rollback into kept records, a key they had journaled is journaled afresh', async () => {
+    const { state } = await manager();
+    await state.sync([0]);
+    const seen = keyed(state, 'seen', 0);
+    seen.set('a', note('committed'));
+    state.commit();
+    let savepoint = state.savepoint();
+    seen.set('a', note('one'));
+    state.keep(savepoint);
+    // Back to the batch's start (as a timer tick's rollback may reach below kept records), then on.
+    state.rollbackTo(0);
+    savepoint = state.savepoint();
+    seen.set('a', note('two'));
+    state.keep(savepoint);
+    savepoint = state.savepoint();
+    seen.set('a', note('three'));
+    state.keep(savepoint);
+    expect(state.savepoint()).toBe(1);
+    state.rollback();
+    expect((seen.get('a') as Note).text).toBe('committed');
+  });
+
   it('expires the oldest entries by time and journals the deletions', async () => {
     const { state } = await manager();
     await state.sync([0]);

@@ -41,6 +41,9 @@ export interface StateManagerOptions {
 
 export class StateManager {
   private readonly journal: JournalEntry[] = [];
+  /** The keys journaled below `keptUpTo`, each by one entry: what `keep` has compacted. */
+  private readonly keptKeys = new Map<JournaledStore, Set<string>>();
+  private keptUpTo = 0;
   private readonly stores = new Map<string, AnyPartitionStore>();
   private readonly ready = new Set<number>();
   /** Bumped per partition on revocation, so a restore that raced it does not install stale stores. */
@@ -268,7 +271,40 @@ export class StateManager {
   }
 
   rollbackTo(savepoint: number): void {
-    while (this.journal.length > savepoint) this.journal.pop()?.undo();
+    while (this.journal.length > savepoint) {
+      const entry = this.journal.pop();
+      if (entry === undefined) break;
+      // Below the kept frontier, an entry with a key is that key's only one: the key is journaled no more.
+      if (this.journal.length < this.keptUpTo && entry.key !== undefined)
+        this.keptKeys.get(entry.store)?.delete(entry.key);
+      entry.undo();
+    }
+    this.keptUpTo = Math.min(this.keptUpTo, savepoint);
+  }
+
+  /**
+   * The record since `savepoint` is kept, so it can no longer be rolled back alone, only with the whole
+   * batch: for a key the batch had already journaled, its entries of this record go. Rolling the batch
+   * back needs only each key's first undo, and without this the journal would hold every intermediate
+   * value of a key the batch changes again and again (an aggregate's window, once per event) until the
+   * commit, long enough for the garbage collector to move all of them to the old generation.
+   * Only for a savepoint inside no other but the batch's start (a record's, not a timer tick's).
+   */
+  keep(savepoint: number): void {
+    let kept = savepoint;
+    for (let at = savepoint; at < this.journal.length; at++) {
+      const entry = this.journal[at];
+      if (entry === undefined) continue;
+      if (entry.key !== undefined) {
+        let keys = this.keptKeys.get(entry.store);
+        if (keys === undefined) this.keptKeys.set(entry.store, (keys = new Set()));
+        if (keys.has(entry.key)) continue;
+        keys.add(entry.key);
+      }
+      this.journal[kept++] = entry;
+    }
+    this.journal.length = kept;
+    this.keptUpTo = kept;
   }
 
   /** The net change of every store written since the last commit, as changelog records. */
@@ -296,6 +332,8 @@ export class StateManager {
     ]))
       store.commit();
     this.journal.length = 0;
+    this.keptKeys.clear();
+    this.keptUpTo = 0;
     this.logHorizonChanges();
   }
 

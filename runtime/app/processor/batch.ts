@@ -176,6 +176,7 @@ function handleOne(
     ctx.emittedEventTimeMs = undefined;
     return record;
   }
+  env.state?.keep(savepoint);
   ctx.keepRecord();
   return record;
 }
