@@ -167,7 +167,7 @@ describe('StateManager', () => {
     let savepoint = state.savepoint();
     seen.set('a', note('one'));
     state.keep(savepoint);
-    // Back to the batch's start (as a timer tick's rollback may reach below kept records), then on.
+    // Back to the batch's start (an aborted batch), then on with the same key.
     state.rollbackTo(0);
     savepoint = state.savepoint();
     seen.set('a', note('two'));
