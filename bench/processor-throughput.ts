@@ -51,7 +51,7 @@ export function cpuSeconds(pid: number): number | undefined {
     // The fields after the command name, which is in parentheses and may hold spaces.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name and state.
+    // utime and stime are fields 14 and 15 of the whole line: indexes 11 and 12 here, where state is 0.
     const ticks = Number(fields[11]) + Number(fields[12]);
     clockTicksPerS ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
     return Number.isFinite(ticks) ? ticks / clockTicksPerS : undefined;
