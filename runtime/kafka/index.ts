@@ -4,7 +4,6 @@ export {
   TransactionalProducer,
   nativeCallsStillRunning,
   producerInstanceFailed,
-  replaceableAfterFailedAbort,
 } from './transactional-producer.ts';
 export type { TransactionalProducerOptions } from './transactional-producer.ts';
 export { BulkProducer, type BulkProducerSettings, type DeliveryListener } from './bulk-producer.ts';

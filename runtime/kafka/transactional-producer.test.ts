@@ -73,11 +73,21 @@ describe('replaceableAfterFailedAbort: a failed abort replaces the producer or s
     'commitTransaction: 12 message(s) timed out (requires epoch bump)',
   );
 
-  it('replaces after an abort fenced by the coordinator, once the batch had failed without a fence', async () => {
+  it('replaces after an abort fenced by the coordinator, once the batch had failed without a fence past the transaction timeout', async () => {
     const fencedAbort = await failedCall(ERR.ERR__FENCED, { isFatal: true });
-    expect(replaceableAfterFailedAbort(fencedAbort, timedOut)).toBe(true);
+    expect(replaceableAfterFailedAbort(fencedAbort, timedOut, true)).toBe(true);
     const retriable = await failedCall(ERR.ERR__TIMED_OUT, { isRetriable: true });
-    expect(replaceableAfterFailedAbort(fencedAbort, retriable)).toBe(true);
+    expect(replaceableAfterFailedAbort(fencedAbort, retriable, true)).toBe(true);
+  });
+
+  // Regression (CI, "stops a zombie copy"): the replacement's join failed the copy's send of offsets
+  // abortably (ILLEGAL_GENERATION) and its start fenced the abort. The coordinator never times out a young
+  // transaction, so that fence is a twin's: replacing the producer fenced the replacement back.
+  it('stops when the abort of a young transaction is fenced: only a twin fences a transaction within its timeout', async () => {
+    const fencedAbort = await failedCall(ERR.ERR__FENCED, { isFatal: true });
+    const illegalGeneration = await failedCall(ERR.ERR_ILLEGAL_GENERATION, { isTxnRequiresAbort: true });
+    expect(replaceableAfterFailedAbort(fencedAbort, illegalGeneration, false)).toBe(false);
+    expect(replaceableAfterFailedAbort(fencedAbort, timedOut, false)).toBe(false);
   });
 
   it('replaces after an abort resumed past the transaction timeout (the coordinator aborts it itself)', () => {
@@ -85,23 +95,23 @@ describe('replaceableAfterFailedAbort: a failed abort replaces the producer or s
       'TRIBUTARY_KAFKA_TRANSACTION_EXPIRED',
       'abortTransaction failed retriably with the transaction open 31000 ms, past transaction.timeout.ms',
     );
-    expect(replaceableAfterFailedAbort(expiredAbort, timedOut)).toBe(true);
+    expect(replaceableAfterFailedAbort(expiredAbort, timedOut, true)).toBe(true);
   });
 
   it('replaces an instance that failed on its own during the abort, as before', async () => {
     const fatalAbort = await failedCall(ERR.ERR_INVALID_TXN_STATE, { isFatal: true });
-    expect(replaceableAfterFailedAbort(fatalAbort, timedOut)).toBe(true);
+    expect(replaceableAfterFailedAbort(fatalAbort, timedOut, true)).toBe(true);
   });
 
   it('stops when the batch itself was fenced (a twin) or failed fatally (the commit outcome is unknown)', async () => {
     const fencedAbort = await failedCall(ERR.ERR__FENCED, { isFatal: true });
     const fencedBatch = await failedCall(ERR.ERR_PRODUCER_FENCED, { isFatal: true });
-    expect(replaceableAfterFailedAbort(fencedAbort, fencedBatch)).toBe(false);
+    expect(replaceableAfterFailedAbort(fencedAbort, fencedBatch, true)).toBe(false);
     const fatalCommit = await failedCall(ERR.ERR_INVALID_TXN_STATE, { isFatal: true });
-    expect(replaceableAfterFailedAbort(fencedAbort, fatalCommit)).toBe(false);
-    expect(replaceableAfterFailedAbort(fencedAbort, new TypeError('a bug'))).toBe(false);
+    expect(replaceableAfterFailedAbort(fencedAbort, fatalCommit, true)).toBe(false);
+    expect(replaceableAfterFailedAbort(fencedAbort, new TypeError('a bug'), true)).toBe(false);
     const brokenSequence = await failedCall(ERR.ERR__STATE, {});
-    expect(replaceableAfterFailedAbort(brokenSequence, timedOut)).toBe(false);
+    expect(replaceableAfterFailedAbort(brokenSequence, timedOut, true)).toBe(false);
   });
 
   it('stops when a twin fenced the producer before the batch: produce fails with a bare local fatal error', async () => {
@@ -111,6 +121,6 @@ describe('replaceableAfterFailedAbort: a failed abort replaces the producer or s
     const fencedAbort = await failedCall(ERR.ERR__FENCED, { isFatal: true });
     const fatalProduce = await failedCall(ERR.ERR__FATAL, {});
     expect(fatalProduce).toMatchObject({ code: 'TRIBUTARY_KAFKA_FATAL' });
-    expect(replaceableAfterFailedAbort(fencedAbort, fatalProduce)).toBe(false);
+    expect(replaceableAfterFailedAbort(fencedAbort, fatalProduce, true)).toBe(false);
   });
 });

@@ -136,6 +136,14 @@ export class TransactionalProducer {
     return this.fencedByTimeout(error);
   }
 
+  /**
+   * replaceableAfterFailedAbort for this producer's open transaction: call it right after abort() failed,
+   * which leaves the transaction, and so its age, as it was.
+   */
+  replaceableAfterFailedAbort(abortError: unknown, error: unknown): boolean {
+    return replaceableAfterFailedAbort(abortError, error, this.transactionExpired());
+  }
+
   /** Enqueues one message; waits while librdkafka's local queue is full instead of failing. */
   async produce(message: OutgoingMessage): Promise<void> {
     while (!this.tryProduce(message)) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -358,20 +366,27 @@ export function producerInstanceFailed(error: unknown): boolean {
 
 /**
  * Whether the producer can be replaced after its abort failed for good, `error` being what made the batch
- * abort. Yes when the instance failed on its own (above), and when the abort was refused as fenced after a
- * batch that failed without a fence: the coordinator timed the open transaction out (a broker down longer
- * than transaction.timeout.ms) and bumped the epoch itself. A twin with the same transactional id fences a
- * live operation, so the batch itself fails as fenced and the copy stops; should a twin slip through here,
- * the replacement fences it and the twin's restart refuses to run beside this copy (instance-identity.ts).
+ * abort and `transactionExpired` whether the transaction had been open longer than transaction.timeout.ms
+ * (TransactionalProducer.replaceableAfterFailedAbort supplies it). Yes when the instance failed on its own
+ * (above), and when the abort was refused as fenced after a batch that failed without a fence, in a
+ * transaction past its timeout: the coordinator timed it out (a broker down longer than that) and bumped
+ * the epoch itself. The coordinator never times out a younger transaction, so a fence of one is a twin's:
+ * a replacement started with this transactional id, whose join to the group can fail this copy's send of
+ * offsets abortably (ILLEGAL_GENERATION) just before its fence reaches the abort. Replacing then would
+ * fence the replacement back, so the copy stops.
  */
-export function replaceableAfterFailedAbort(abortError: unknown, error: unknown): boolean {
+export function replaceableAfterFailedAbort(
+  abortError: unknown,
+  error: unknown,
+  transactionExpired: boolean,
+): boolean {
   if (producerInstanceFailed(error)) return false;
   if (producerInstanceFailed(abortError)) return true;
   // An abort resumed past the transaction's expiry: the coordinator aborts it on its own.
   if (abortError instanceof TributaryError && abortError.code === 'TRIBUTARY_KAFKA_TRANSACTION_EXPIRED')
     return true;
   const abortFenced = abortError instanceof TributaryError && abortError.code === 'TRIBUTARY_KAFKA_FENCED';
-  return abortFenced && error instanceof TributaryError && error.retryable;
+  return abortFenced && transactionExpired && error instanceof TributaryError && error.retryable;
 }
 
 function asAbortable(error: unknown, operation: string): TributaryError {

@@ -1,9 +1,9 @@
 // Process lifecycle against the real stack: clean SIGTERM with work committed, bad config refused
 // before touching Kafka, a zombie copy fenced by its replacement.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, inject, it, onTestFailed } from 'vitest';
 import {
   createTopics,
   produceRecords,
@@ -49,6 +49,19 @@ const startProcessor = (...args: Parameters<typeof start>): ProcessorProcess => 
 afterEach(() => {
   for (const processor of started.splice(0)) if (processor.child.exitCode === null) processor.kill('SIGKILL');
 });
+
+/** The last lines of each copy's log, for a failure in CI, where the logs are gone with the machine. */
+function printLogTails(logs: Record<string, string>): void {
+  for (const [copy, file] of Object.entries(logs)) {
+    let lines: string[] = [];
+    try {
+      lines = readFileSync(file, 'utf8').trimEnd().split('\n').slice(-40);
+    } catch {
+      // never started
+    }
+    console.error(`--- the last ${lines.length} lines of the ${copy}'s log (${file}):\n${lines.join('\n')}`);
+  }
+}
 
 const records = (from: number, count: number): Array<{ key: string; value: string }> =>
   Array.from({ length: count }, (_, i) => ({ key: `k${from + i}`, value: `v${from + i}` }));
@@ -97,19 +110,31 @@ describe('processor lifecycle', () => {
   it('stops a zombie copy when a replacement with the same instance id fences it', async () => {
     const prefix = uniquePrefix('fence');
     await setUpTopics(prefix);
-    const zombie = startProcessor('passthrough', env(prefix, '7'), join(workDir, 'zombie.log'));
+    const logs = {
+      zombie: join(workDir, `${prefix}zombie.log`),
+      replacement: join(workDir, `${prefix}replacement.log`),
+    };
+    onTestFailed(() => printLogTails(logs));
+    const zombie = startProcessor('passthrough', env(prefix, '7'), logs.zombie);
     await produceRecords(brokers, `${prefix}passthrough.in`, records(0, 5000));
     await waitForGroupCaughtUp(brokers, `${prefix}passthrough`, `${prefix}passthrough.in`);
-    const replacement = startProcessor('passthrough', env(prefix, '7'), join(workDir, 'replacement.log'));
+    const replacement = startProcessor('passthrough', env(prefix, '7'), logs.replacement);
+    // Input keeps coming until the zombie is gone: it learns of the fence only from its next transaction.
     const feeding = (async () => {
-      for (let i = 1; i <= 20 && zombie.child.exitCode === null; i++) {
+      const until = Date.now() + 120_000;
+      for (let i = 1; zombie.child.exitCode === null && Date.now() < until; i++) {
         await produceRecords(brokers, `${prefix}passthrough.in`, records(i * 5000, 5000));
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
     })();
-    const zombieExit = await zombie.exited;
+    // The replacement exiting first means the zombie fenced it back and goes on as the live copy.
+    const firstToExit = await Promise.race([
+      zombie.exited.then(() => 'zombie'),
+      replacement.exited.then(() => 'replacement'),
+    ]);
+    expect(firstToExit).toBe('zombie');
     await feeding;
-    expect(zombieExit.code).toBe(EXIT_FENCED);
+    expect((await zombie.exited).code).toBe(EXIT_FENCED);
     await waitForGroupCaughtUp(brokers, `${prefix}passthrough`, `${prefix}passthrough.in`);
     replacement.kill('SIGTERM');
     expect((await replacement.exited).code).toBe(0);

@@ -251,6 +251,64 @@ describe('transaction loop recovery', () => {
     expect(problems).toEqual({ missing: 0, duplicated: 0 });
   });
 
+  // Regression (CI, run-processor "stops a zombie copy"): a replacement with the copy's instance id joined
+  // the group and fenced the copy; the copy's send of offsets failed abortably under the new generation
+  // (ILLEGAL_GENERATION, rdkafka_txnmgr.c) and its abort as fenced. The copy took that for the
+  // coordinator timing out its transaction, replaced its producer and so fenced the replacement back.
+  it('a twin fences the copy while its send of offsets fails abortably: the copy stops fenced, the twin goes on', async () => {
+    const prefix = uniquePrefix('twin');
+    await topics(prefix, 'passthrough');
+    await produceRecords(brokers, `${prefix}passthrough.in`, keyed(2000));
+    const made = { instances: 0 };
+    let twinClients: ConstructorParameters<typeof TransactionalProducer> | undefined;
+    let twin: TransactionalProducer | undefined;
+    const FencedUnderNewGeneration = firstInstanceSendingOffsets(made, (send, args, nth) => {
+      if (nth !== 3 || twinClients === undefined) return send(...args);
+      const done = args[args.length - 1] as (error: unknown) => void;
+      twin = new TransactionalProducer(...twinClients);
+      const illegalGeneration = clientError(
+        ERR.ERR_ILLEGAL_GENERATION,
+        { isTxnRequiresAbort: true },
+        'injected: Failed to commit offsets to transaction: Broker: Specified group generation id is not valid',
+      );
+      twin.connect().then(
+        () => done(illegalGeneration),
+        (error: unknown) => done(error),
+      );
+    });
+    const copy = await startLoopCopy({
+      brokers,
+      prefix,
+      instanceId: '0',
+      definition: passthrough,
+      maxBatchRecords: 100,
+      producer: (settings, options) => {
+        twinClients = [settings, options];
+        return new FencedUnderNewGeneration(settings, options);
+      },
+    });
+    copies.push(copy);
+    const ended = await Promise.race([
+      copy.finished.then(
+        () => 'returned',
+        (error: unknown) => error,
+      ),
+      new Promise((resolve) => setTimeout(() => resolve('still running 30 s on'), 30_000)),
+    ]);
+    expect(ended).toMatchObject({ code: 'TRIBUTARY_KAFKA_FENCED' });
+    expect(made.instances).toBe(1);
+    // The twin was not fenced back: it commits a transaction of its own.
+    const live = twin as TransactionalProducer;
+    await live.begin();
+    await live.produce({
+      topic: `${prefix}passthrough.out`,
+      key: Buffer.from('twin'),
+      value: Buffer.from('1'),
+    });
+    await live.commit();
+    await live.disconnect();
+  });
+
   it('a failed rewind after an abort is not swallowed: the loop consumes again only once it succeeded', async () => {
     const prefix = uniquePrefix('rewind');
     await topics(prefix, 'flaky');

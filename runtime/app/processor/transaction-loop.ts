@@ -2,7 +2,7 @@
 // in one Kafka transaction. Any failure aborts and rewinds to the committed offsets, so nothing is lost
 // and nothing is written twice.
 import { TributaryError, describeError, isRetryable, isTributaryError } from '../../errors.ts';
-import { nextBackoffMs, replaceableAfterFailedAbort, sleep } from '../../kafka/index.ts';
+import { nextBackoffMs, sleep } from '../../kafka/index.ts';
 import { LoopProgress } from '../host/loop-progress.ts';
 import { faultPoint } from '../../testing/fault-points.ts';
 import type { InputConsumer, Message, TransactionalProducer } from '../../kafka/index.ts';
@@ -272,7 +272,7 @@ export class TransactionLoop {
         // Only the abort itself failed for good: the batch's commit never went out or was refused
         // (abortable), so its transaction cannot have committed and a new instance may take over. After a
         // fatal commit the outcome is unknown: stop, and the restart restores state from the changelogs.
-        if (!replaceableAfterFailedAbort(abortError, error)) throw classify(abortError);
+        if (!producer.replaceableAfterFailedAbort(abortError, error)) throw classify(abortError);
         log.warn(
           { err: abortError },
           'the producer failed for good while aborting (or its transaction timed out on the coordinator); ' +

@@ -5,7 +5,6 @@
 // restart fences this producer and resumes from the store's ledger.
 import { TributaryError, isTributaryError } from '../../errors.ts';
 import type { InputConsumer, OutgoingMessage, TransactionalProducer } from '../../kafka/index.ts';
-import { replaceableAfterFailedAbort } from '../../kafka/index.ts';
 import type { Logger } from '../../observability/index.ts';
 import { faultPoint } from '../../testing/fault-points.ts';
 import type { SinkCodecs } from './sink-codecs.ts';
@@ -87,7 +86,7 @@ export class SinkCommitter {
     } catch (abortError) {
       // The coordinator timed the transaction out during a broker outage (or the instance failed on
       // its own): nothing of it committed, so a new producer takes over and the commit is retried.
-      if (!replaceableAfterFailedAbort(abortError, failure))
+      if (!producer.replaceableAfterFailedAbort(abortError, failure))
         throw new TributaryError(
           'TRIBUTARY_SINK_TRANSACTION_STUCK',
           `the commit failed (${failure.message}) and the transaction could not be aborted; stopping`,
